@@ -1,0 +1,1 @@
+"""Technicians' and test rigs' tools for branchline appliances."""

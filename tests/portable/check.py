@@ -1,0 +1,27 @@
+"""Assertion helpers for tests that must run on CPython (pytest) and MicroPython alike.
+
+pytest is not available on MicroPython, so portable tests use plain asserts and these
+helpers instead of pytest.raises / pytest.approx.
+"""
+
+
+class raises:
+    """Context manager: the block must raise `exc_type` (or a subclass)."""
+
+    def __init__(self, exc_type, match=None):
+        self.exc_type = exc_type
+        self.match = match
+        self.value = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            raise AssertionError("expected %s, nothing was raised" % self.exc_type.__name__)
+        if not issubclass(exc_type, self.exc_type):
+            return False
+        if self.match is not None and self.match not in str(exc):
+            raise AssertionError("%r does not contain %r" % (str(exc), self.match))
+        self.value = exc
+        return True
