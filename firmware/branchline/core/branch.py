@@ -1,0 +1,396 @@
+"""The branch: a deterministic state machine from journaled events to effects.
+
+Every input is an event: a plain dict with a kind `k` and a time `t` (ms since the Unix
+epoch), exactly as it is stored in the journal. `apply(event)` changes state and returns
+effects for the adapters to carry out:
+
+    ("send_sms", out_id, modem, number, text)   send, then report event sms_sent
+    ("uplink", seq, kind, payload)              publish, then report event uplink_ack
+    ("led", desk, state)                        set a desk's LED on the panel
+    ("assigned", conv_id, desk)                 tell the desk's console
+
+Work the outside world must still do (SMS not yet sent, uplinks not yet acknowledged)
+lives in outboxes that are part of the state, so replaying the journal after a power cut
+rebuilds them and `pending_effects()` hands them out again: nothing is lost.
+
+Event kinds: sms_in, sms_bad, button, presence, reply, close, sms_sent, uplink_ack, tick.
+"""
+
+from branchline.core.metrics import Metrics
+from branchline.router import AVAILABLE, BREAK, OFFLINE, QueueFull, Router
+
+PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break"}
+PRESENCE_BY_NAME = {"offline": OFFLINE, "available": AVAILABLE, "break": BREAK}
+QUEUE_CAPACITY = 256
+RECENT_FINGERPRINTS = 512
+
+
+class Rejected(ValueError):
+    """An event that cannot apply to the current state (the message says why)."""
+
+
+class Conversation:
+    __slots__ = (
+        "id",
+        "customer",
+        "modem",
+        "queue",
+        "state",
+        "desk",
+        "created",
+        "assigned",
+        "first_reply",
+        "messages",
+    )
+
+    def __init__(self, conv_id, customer, modem, queue, now):
+        self.id = conv_id
+        self.customer = customer
+        self.modem = modem
+        self.queue = queue
+        self.state = "waiting"
+        self.desk = None
+        self.created = now
+        self.assigned = None
+        self.first_reply = None
+        self.messages = []
+
+    def as_dict(self):
+        return {
+            "id": self.id,
+            "customer": self.customer,
+            "queue": self.queue,
+            "state": self.state,
+            "desk": self.desk,
+            "created": self.created,
+            "assigned": self.assigned,
+            "first_reply": self.first_reply,
+            "messages": [{"dir": d, "t": t, "text": x} for d, t, x in self.messages],
+        }
+
+
+class Branch:
+    def __init__(self, config):
+        self.config = config
+        self.queue_names = [q["name"] for q in config["queues"]]
+        self._queue_index = {}
+        for i, name in enumerate(self.queue_names):
+            self._queue_index[name] = i
+        self.desks = [d["desk"] for d in config["desks"]]
+        self._agent_of_desk = {}
+        self.router = Router(len(self.queue_names), len(self.desks), QUEUE_CAPACITY)
+        for agent, d in enumerate(config["desks"]):
+            self._agent_of_desk[d["desk"]] = agent
+            skills = 0
+            for name in d["queues"]:
+                skills |= 1 << self._queue_index[name]
+            self.router.configure_agent(agent, d["cap"], skills)
+        self.conversations = {}
+        self._open_by_customer = {}
+        self._held = []  # conversations that found their queue full, in arrival order
+        self._next_conv = 1
+        self._next_out = 1
+        self._next_seq = 1
+        self.sms_outbox = {}
+        self.uplink_outbox = {}
+        self.quarantine = []
+        self._fingerprints = []
+        self._leds = {}
+        self.metrics = Metrics(config["service_level_s"])
+        self.events_applied = 0
+
+    # -- public API ----------------------------------------------------------------
+    def check(self, event):
+        """Raise Rejected if `event` cannot apply now; changes nothing."""
+        kind = event.get("k")
+        handler = _CHECKS.get(kind)
+        if handler is None:
+            raise Rejected("unknown event kind %r" % (kind,))
+        if not isinstance(event.get("t"), int):
+            raise Rejected("event %s has no integer time t" % kind)
+        handler(self, event)
+
+    def apply(self, event):
+        self.check(event)
+        effects = []
+        _APPLY[event["k"]](self, event, effects)
+        self._assign(event["t"], effects)
+        self._led_changes(effects)
+        self.events_applied += 1
+        return effects
+
+    def pending_effects(self):
+        """Effects still owed to the outside world (after a restart or a reconnect)."""
+        effects = []
+        for out_id in sorted(self.sms_outbox):
+            o = self.sms_outbox[out_id]
+            effects.append(("send_sms", out_id, o["modem"], o["to"], o["text"]))
+        for seq in sorted(self.uplink_outbox):
+            kind, payload = self.uplink_outbox[seq]
+            effects.append(("uplink", seq, kind, payload))
+        for desk in self.desks:
+            effects.append(("led", desk, self._led_for(desk)))
+        return effects
+
+    def desk_of(self, conv_id):
+        conv = self.conversations.get(conv_id)
+        return conv.desk if conv else None
+
+    def presence(self, desk):
+        return PRESENCE_NAMES[self.router.agent_presence(self._agent_of_desk[desk])]
+
+    def queue_for(self, text):
+        low = text.lower()
+        for q in self.config["queues"]:
+            for kw in q.get("keywords", ()):
+                if kw.lower() in low:
+                    return q["name"]
+        return self.queue_names[0]
+
+    def state_summary(self):
+        return {
+            "desks": [
+                {
+                    "desk": desk,
+                    "presence": self.presence(desk),
+                    "load": self.router.agent_load(self._agent_of_desk[desk]),
+                    "conversations": [
+                        c.id for c in self.conversations.values() if c.desk == desk
+                    ],
+                }
+                for desk in self.desks
+            ],
+            "queues": [
+                {"name": n, "waiting": self.router.queue_length(i)}
+                for i, n in enumerate(self.queue_names)
+            ],
+            "held": len(self._held),
+            "sms_outbox": len(self.sms_outbox),
+            "uplink_outbox": len(self.uplink_outbox),
+            "metrics": self.metrics.snapshot(),
+        }
+
+    # -- checks (no state change) --------------------------------------------------
+    def _check_sms_in(self, ev):
+        for key in ("from", "text", "modem"):
+            if not isinstance(ev.get(key), str):
+                raise Rejected("sms_in needs a string %r" % key)
+
+    def _check_nothing(self, ev):
+        pass
+
+    def _check_desk(self, ev):
+        if ev.get("desk") not in self._agent_of_desk:
+            raise Rejected("no desk %r" % (ev.get("desk"),))
+
+    def _check_button(self, ev):
+        self._check_desk(ev)
+        if ev.get("button") not in ("AVAIL", "BREAK", "READY", "NEXT"):
+            raise Rejected("unknown button %r" % (ev.get("button"),))
+
+    def _check_presence(self, ev):
+        self._check_desk(ev)
+        if ev.get("state") not in PRESENCE_BY_NAME:
+            raise Rejected("unknown presence %r" % (ev.get("state"),))
+
+    def _assigned_conv(self, ev):
+        conv = self.conversations.get(ev.get("conv"))
+        if conv is None:
+            raise Rejected("no open conversation %r" % (ev.get("conv"),))
+        if conv.state != "assigned":
+            raise Rejected("conversation %d is %s, not assigned" % (conv.id, conv.state))
+        return conv
+
+    def _check_reply(self, ev):
+        self._assigned_conv(ev)
+        text = ev.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise Rejected("reply needs a non-empty text")
+
+    def _check_close(self, ev):
+        self._assigned_conv(ev)
+
+    def _check_sms_sent(self, ev):
+        if ev.get("out") not in self.sms_outbox:
+            raise Rejected("no outgoing SMS %r" % (ev.get("out"),))
+
+    def _check_uplink_ack(self, ev):
+        if ev.get("seq") not in self.uplink_outbox:
+            raise Rejected("no pending uplink %r" % (ev.get("seq"),))
+
+    # -- appliers ------------------------------------------------------------------
+    def _apply_sms_in(self, ev, effects):
+        fp = ev.get("fp")
+        if fp is not None:
+            if fp in self._fingerprints:
+                return  # the same stored message read again after a crash
+            self._fingerprints.append(fp)
+            if len(self._fingerprints) > RECENT_FINGERPRINTS:
+                self._fingerprints.pop(0)
+        now = ev["t"]
+        customer = ev["from"]
+        conv_id = self._open_by_customer.get(customer)
+        if conv_id is not None:
+            self.conversations[conv_id].messages.append(("in", now, ev["text"]))
+            return
+        conv = Conversation(self._next_conv, customer, ev["modem"], self.queue_for(ev["text"]), now)
+        self._next_conv += 1
+        conv.messages.append(("in", now, ev["text"]))
+        self.conversations[conv.id] = conv
+        self._open_by_customer[customer] = conv.id
+        self.metrics.on_offered()
+        self._enqueue(conv, now)
+
+    def _apply_sms_bad(self, ev, effects):
+        self.quarantine.append(ev)
+
+    def _apply_button(self, ev, effects):
+        agent = self._agent_of_desk[ev["desk"]]
+        current = self.router.agent_presence(agent)
+        button = ev["button"]
+        if button == "AVAIL":
+            target = OFFLINE if current == AVAILABLE else AVAILABLE
+        elif button == "BREAK":
+            target = AVAILABLE if current == BREAK else BREAK
+        elif button == "READY":
+            target = AVAILABLE
+        else:
+            return  # NEXT: manual pick arrives with the full router (issue 3)
+        self.router.set_presence(agent, target, ev["t"])
+
+    def _apply_presence(self, ev, effects):
+        agent = self._agent_of_desk[ev["desk"]]
+        self.router.set_presence(agent, PRESENCE_BY_NAME[ev["state"]], ev["t"])
+
+    def _apply_reply(self, ev, effects):
+        conv = self.conversations[ev["conv"]]
+        now = ev["t"]
+        conv.messages.append(("out", now, ev["text"]))
+        if conv.first_reply is None:
+            conv.first_reply = now
+            self.metrics.on_first_response(now - conv.created)
+        out_id = self._next_out
+        self._next_out += 1
+        self.sms_outbox[out_id] = {
+            "modem": conv.modem,
+            "to": conv.customer,
+            "text": ev["text"],
+            "conv": conv.id,
+        }
+        effects.append(("send_sms", out_id, conv.modem, conv.customer, ev["text"]))
+
+    def _apply_close(self, ev, effects):
+        conv = self.conversations.pop(ev["conv"])
+        now = ev["t"]
+        self._open_by_customer.pop(conv.customer, None)
+        self.router.complete(self._agent_of_desk[conv.desk], conv.id, now)
+        self.metrics.on_closed(now - conv.assigned)
+        record = conv.as_dict()
+        record["state"] = "closed"
+        record["closed"] = now
+        record["outcome"] = ev.get("outcome", "resolved")
+        self._uplink("session", record, now, effects)
+
+    def _apply_sms_sent(self, ev, effects):
+        out = self.sms_outbox.pop(ev["out"])
+        if not ev.get("ok", True):
+            conv = self.conversations.get(out["conv"])
+            if conv is not None:
+                conv.messages.append(("failed", ev["t"], ev.get("reason", "")))
+
+    def _apply_uplink_ack(self, ev, effects):
+        del self.uplink_outbox[ev["seq"]]
+
+    def _apply_tick(self, ev, effects):
+        snap = self.metrics.snapshot()
+        summary = self.state_summary()
+        snap["waiting"] = sum(q["waiting"] for q in summary["queues"]) + summary["held"]
+        snap["agents_available"] = sum(
+            1 for d in summary["desks"] if d["presence"] == "available"
+        )
+        self._uplink("metrics", snap, ev["t"], effects)
+
+    # -- helpers -------------------------------------------------------------------
+    def _uplink(self, kind, body, now, effects):
+        seq = self._next_seq
+        self._next_seq += 1
+        payload = {
+            "id": "%s-%d" % (self.config["device"], seq),
+            "seq": seq,
+            "ts": now,
+            "site": self.config["site"],
+            "device": self.config["device"],
+        }
+        payload[kind] = body
+        self.uplink_outbox[seq] = (kind, payload)
+        effects.append(("uplink", seq, kind, payload))
+
+    def _enqueue(self, conv, now):
+        try:
+            self.router.enqueue(self._queue_index[conv.queue], conv.id, now)
+        except QueueFull:
+            self._held.append(conv.id)
+
+    def _assign(self, now, effects):
+        while True:
+            pick = self.router.next_assignment(now)
+            if pick is None:
+                break
+            conv_id, agent = pick
+            conv = self.conversations[conv_id]
+            conv.state = "assigned"
+            conv.desk = self.desks[agent]
+            conv.assigned = now
+            self.metrics.on_answered(now - conv.created)
+            effects.append(("assigned", conv_id, conv.desk))
+            self._release_held(now)
+
+    def _release_held(self, now):
+        while self._held:
+            conv = self.conversations[self._held[0]]
+            try:
+                self.router.enqueue(self._queue_index[conv.queue], conv.id, now)
+            except QueueFull:
+                return
+            self._held.pop(0)
+
+    def _led_for(self, desk):
+        agent = self._agent_of_desk[desk]
+        presence = self.router.agent_presence(agent)
+        if presence == OFFLINE:
+            return "OFF"
+        if presence == BREAK:
+            return "AMBER"
+        cap = self.config["desks"][agent]["cap"]
+        return "RED" if self.router.agent_load(agent) >= cap else "GREEN"
+
+    def _led_changes(self, effects):
+        for desk in self.desks:
+            state = self._led_for(desk)
+            if self._leds.get(desk) != state:
+                self._leds[desk] = state
+                effects.append(("led", desk, state))
+
+
+_CHECKS = {
+    "sms_in": Branch._check_sms_in,
+    "sms_bad": Branch._check_nothing,
+    "button": Branch._check_button,
+    "presence": Branch._check_presence,
+    "reply": Branch._check_reply,
+    "close": Branch._check_close,
+    "sms_sent": Branch._check_sms_sent,
+    "uplink_ack": Branch._check_uplink_ack,
+    "tick": Branch._check_nothing,
+}
+_APPLY = {
+    "sms_in": Branch._apply_sms_in,
+    "sms_bad": Branch._apply_sms_bad,
+    "button": Branch._apply_button,
+    "presence": Branch._apply_presence,
+    "reply": Branch._apply_reply,
+    "close": Branch._apply_close,
+    "sms_sent": Branch._apply_sms_sent,
+    "uplink_ack": Branch._apply_uplink_ack,
+    "tick": Branch._apply_tick,
+}

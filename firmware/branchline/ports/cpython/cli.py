@@ -1,0 +1,44 @@
+"""`branchline run --config FILE`: the appliance on CPython."""
+
+import argparse
+import asyncio
+import json
+import sys
+
+from branchline import __version__
+from branchline.core.config import ConfigError, validate
+from branchline.ports.cpython.app import Gateway
+from branchline.ports.cpython.log import Log
+
+
+def load_config(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise ConfigError("%s: %s" % (path, e.strerror))
+    except ValueError as e:
+        raise ConfigError("%s: not valid JSON: %s" % (path, e))
+    return validate(doc)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="branchline", description=__doc__)
+    parser.add_argument("--version", action="version", version="branchline " + __version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the appliance")
+    run.add_argument("--config", required=True, help="device configuration (JSON)")
+    run.add_argument("--debug", action="store_true", help="log unmasked numbers and modem noise")
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as e:
+        print("branchline: config error: %s" % e, file=sys.stderr)
+        return 2
+    gateway = Gateway(cfg, Log(debug=args.debug))
+    asyncio.run(gateway.run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Head-office link over MQTT 3.1.1 with paho-mqtt.
+
+Data messages come from the core's uplink outbox and are published at QoS 1; the
+broker's PUBACK becomes an `uplink_ack` event, and only then does the core drop the
+message. Whatever is unacknowledged at a disconnect is published again at the next
+connect (head office drops duplicates by the payload's `id`).
+"""
+
+import threading
+
+import paho.mqtt.client as paho
+
+from branchline import __version__
+from branchline.proto import uplink
+
+
+class Uplink:
+    def __init__(self, cfg, site, device, loop, on_ack, log, clock, boot_count, config_version):
+        self.cfg = cfg
+        self.site = site
+        self.device = device
+        self.loop = loop
+        self.on_ack = on_ack  # called in the event loop with the outbox seq
+        self.log = log
+        self.clock = clock
+        self.boot_count = boot_count
+        self.config_version = config_version
+        self.connected = False
+        self._pending = {}  # seq -> (topic, payload): all unacknowledged data messages
+        self._mid_to_seq = {}
+        # Held around publish() and in on_publish, so a PUBACK is never matched before
+        # its mid has been recorded.
+        self._lock = threading.Lock()
+        self.client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2,
+            client_id="bl-%s-%s" % (site, device),
+            protocol=paho.MQTTv311,
+            clean_session=True,
+        )
+        self.client.will_set(
+            self.topic("status"), uplink.status(False, 0), qos=1, retain=True
+        )
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+
+    def topic(self, kind):
+        return uplink.topic(self.site, self.device, kind)
+
+    def start(self):
+        self.client.connect_async(
+            self.cfg.get("host", "127.0.0.1"),
+            int(self.cfg.get("port", 1883)),
+            keepalive=int(self.cfg.get("keepalive", 30)),
+        )
+        self.client.loop_start()
+
+    def stop(self):
+        if self.connected:
+            info = self.client.publish(
+                self.topic("status"), uplink.status(False, self.clock()), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError):
+                pass
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, seq, kind, payload):
+        """Queue a data message; it goes out now if connected, else at the next connect."""
+        message = (self.topic(kind), uplink.encode(payload))
+        with self._lock:
+            self._pending[seq] = message
+        if self.connected:
+            self._send(seq, message)
+
+    def _send(self, seq, message):
+        with self._lock:
+            info = self.client.publish(message[0], message[1], qos=1)
+            if info.rc != paho.MQTT_ERR_SUCCESS:
+                return  # not connected after all; resent on connect
+            self._mid_to_seq[info.mid] = seq
+
+    def _acked(self, seq):
+        self._pending.pop(seq, None)
+        self.loop.call_soon_threadsafe(self.on_ack, seq)
+
+    # -- paho callbacks (paho's network thread) ------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            self.log.warn("mqtt_refused", reason=str(reason_code))
+            return
+        self.connected = True
+        self.log.info("mqtt_connected", host=self.cfg.get("host"), port=self.cfg.get("port"))
+        now = self.clock()
+        client.publish(self.topic("status"), uplink.status(True, now), qos=1, retain=True)
+        client.publish(
+            self.topic("birth"),
+            uplink.birth(__version__, self.config_version, self.boot_count, now),
+            qos=1,
+        )
+        with self._lock:
+            backlog = sorted(self._pending.items())
+            self._mid_to_seq.clear()
+        for seq, message in backlog:
+            self._send(seq, message)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        if self.connected:
+            self.log.warn("mqtt_disconnected", reason=str(reason_code))
+        self.connected = False
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties):
+        with self._lock:
+            seq = self._mid_to_seq.pop(mid, None)
+            if seq is not None:  # None: status or birth, which the core does not track
+                self._acked(seq)

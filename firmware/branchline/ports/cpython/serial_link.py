@@ -1,0 +1,88 @@
+"""A serial port in the asyncio loop: bytes in through a callback, bytes out by write().
+
+When the port vanishes (USB modem unplugged, simulator gone) the link closes it, tells
+its owner, and tries to reopen it every `retry_s` seconds.
+"""
+
+import os
+
+import serial
+
+RETRY_S = 2.0
+
+
+class SerialLink:
+    def __init__(self, loop, path, baud, on_data, on_open, on_lost, log, name):
+        self.loop = loop
+        self.path = path
+        self.baud = baud
+        self.on_data = on_data
+        self.on_open = on_open
+        self.on_lost = on_lost
+        self.log = log
+        self.name = name
+        self.port = None
+        self._closing = False
+        self._retry = None
+
+    def open(self):
+        self._retry = None
+        if self._closing:
+            return
+        try:
+            self.port = serial.Serial(self.path, self.baud, timeout=0, write_timeout=2)
+        except (OSError, serial.SerialException) as e:
+            self.log.warn("serial_open_failed", port=self.name, path=self.path, reason=str(e))
+            self._retry = self.loop.call_later(RETRY_S, self.open)
+            return
+        self.loop.add_reader(self.port.fileno(), self._readable)
+        self.log.info("serial_open", port=self.name, path=self.path, baud=self.baud)
+        self.on_open()
+
+    def write(self, data):
+        if not data or self.port is None:
+            return False
+        try:
+            self.port.write(data)
+            return True
+        except (OSError, serial.SerialException) as e:
+            self._lost(str(e))
+            return False
+
+    def _readable(self):
+        try:
+            data = os.read(self.port.fileno(), 4096)
+        except OSError as e:
+            self._lost(str(e))
+            return
+        if not data:
+            self._lost("end of file")
+            return
+        self.on_data(data)
+
+    def _lost(self, reason):
+        if self.port is None:
+            return
+        self.log.warn("serial_lost", port=self.name, reason=reason)
+        self._drop()
+        self.on_lost()
+        if not self._closing:
+            self._retry = self.loop.call_later(RETRY_S, self.open)
+
+    def _drop(self):
+        try:
+            self.loop.remove_reader(self.port.fileno())
+        except (OSError, ValueError):
+            pass
+        try:
+            self.port.close()
+        except (OSError, serial.SerialException):
+            pass
+        self.port = None
+
+    def close(self):
+        self._closing = True
+        if self._retry is not None:
+            self._retry.cancel()
+        if self.port is not None:
+            self._drop()

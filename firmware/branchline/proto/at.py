@@ -1,0 +1,339 @@
+"""Sans-I/O AT command engine for GSM/LTE modems.
+
+Bytes from the modem go in with `receive_data`; `next_event` returns what they mean
+(`Response`, `Urc`, `Noise`) or NEED_DATA. Commands go in with `send`; the bytes to write
+to the port come out of `data_to_send`. One command is in flight at a time, the rest
+wait in order. Time is passed in, so timeouts are deterministic.
+
+Unsolicited result codes are recognised by prefix, even while a command waits for its
+answer, so a +CMTI arriving in the middle of an AT+CMGR reply is dispatched, not
+swallowed into the reply.
+"""
+
+from branchline.compat import const
+
+NEED_DATA = "NEED_DATA"
+
+MAX_LINE = const(1024)  # a PDU line is at most 2 * (12 + 164) hex digits
+CTRL_Z = b"\x1a"
+ESC = b"\x1b"
+
+# Final result codes end a command. +CME/+CMS carry a numeric reason (AT+CMEE=1).
+_FINAL_OK = ("OK", "CONNECT")
+_FINAL_ERROR = ("ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")
+_FINAL_CODED = ("+CME ERROR:", "+CMS ERROR:")
+
+# Unsolicited codes; the two marked in _URC_WITH_PDU are followed by a PDU line.
+_URC_PREFIXES = (
+    "+CMTI:",
+    "+CMT:",
+    "+CDSI:",
+    "+CDS:",
+    "+CLIP:",
+    "+CRING:",
+    "RING",
+    "RDY",
+    "Call Ready",
+    "SMS Ready",
+    "+CPIN:",
+    "+CREG:",
+    "+CEREG:",
+    "NORMAL POWER DOWN",
+    "+CFUN:",
+)
+_URC_WITH_PDU = ("+CMT:", "+CDS:")
+
+
+class ATProtocolError(ValueError):
+    """The byte stream broke a rule of the AT dialect (named in the message)."""
+
+
+class Command:
+    """One AT command. `payload` is sent after the '>' prompt, terminated by Ctrl-Z."""
+
+    __slots__ = ("text", "payload", "timeout_ms", "tag", "started_ms")
+
+    def __init__(self, text, payload=None, timeout_ms=5000, tag=None):
+        if "\r" in text or "\n" in text or "\x1a" in text or "\x1b" in text:
+            raise ATProtocolError("command contains a control character: %r" % text)
+        if payload is not None:
+            for ch in payload:
+                if ch not in "0123456789ABCDEFabcdef":
+                    raise ATProtocolError("payload must be hex (PDU mode), got %r" % ch)
+        self.text = text
+        self.payload = payload
+        self.timeout_ms = timeout_ms
+        self.tag = tag
+        self.started_ms = None
+
+    def response_prefix(self):
+        """'+CMGR:' for 'AT+CMGR=3': the prefix of this command's information lines."""
+        body = self.text[2:] if self.text[:2].upper() == "AT" else self.text
+        end = len(body)
+        for i in range(len(body)):
+            if body[i] in "=?":
+                end = i
+                break
+        return body[:end].upper() + ":" if body[:1] == "+" else None
+
+    def __repr__(self):
+        return "Command(%r)" % self.text
+
+
+class Response:
+    """The end of a command: `ok`, the information `lines`, and for errors a `reason`."""
+
+    __slots__ = ("command", "lines", "ok", "reason", "code")
+
+    def __init__(self, command, lines, ok, reason=None, code=None):
+        self.command = command
+        self.lines = lines
+        self.ok = ok
+        self.reason = reason
+        self.code = code
+
+    def __repr__(self):
+        return "Response(%r, ok=%r, lines=%r, reason=%r)" % (
+            self.command.text,
+            self.ok,
+            self.lines,
+            self.reason,
+        )
+
+
+class Urc:
+    """An unsolicited code: `name` ('+CMTI'), `args` (text after the colon), `pdu` if any."""
+
+    __slots__ = ("name", "args", "pdu")
+
+    def __init__(self, name, args, pdu=None):
+        self.name = name
+        self.args = args
+        self.pdu = pdu
+
+    def __repr__(self):
+        return "Urc(%r, %r)" % (self.name, self.args)
+
+
+class Noise:
+    """A line that answers nothing we asked (vendor chatter, garbage); logged and skipped."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, line):
+        self.line = line
+
+    def __repr__(self):
+        return "Noise(%r)" % self.line
+
+
+def _text(raw):
+    # Lines are ASCII in the AT dialect; anything else is line noise and must not kill the
+    # reader, so it becomes '?' instead of raising a decode error.
+    return "".join(chr(b) if 32 <= b < 127 else "?" for b in raw)
+
+
+def _split_urc(line):
+    colon = line.find(":")
+    if colon < 0:
+        return line, ""
+    return line[:colon], line[colon + 1 :].strip()
+
+
+def _is_urc(line):
+    for prefix in _URC_PREFIXES:
+        if line.startswith(prefix):
+            return True
+    return False
+
+
+def _final(line):
+    """(ok, reason, code) when `line` ends a command, else None."""
+    if line in _FINAL_OK:
+        return True, None, None
+    if line in _FINAL_ERROR:
+        return False, line, None
+    for prefix in _FINAL_CODED:
+        if line.startswith(prefix):
+            detail = line[len(prefix) :].strip()
+            try:
+                code = int(detail)
+            except ValueError:
+                code = None
+            return False, line, code
+    return None
+
+
+class ATEngine:
+    def __init__(self):
+        self._rx = bytearray()
+        self._tx = bytearray()
+        self._queue = []
+        self._current = None
+        self._lines = []
+        self._urc_waiting_pdu = None
+        self._events = []
+        self._now_ms = 0
+
+    # -- commands in, bytes out ------------------------------------------------------
+    def send(self, command, now_ms):
+        """Queue `command`; it is written once the commands before it have finished."""
+        self._now_ms = now_ms
+        self._queue.append(command)
+        self._start_next()
+
+    def data_to_send(self):
+        out = bytes(self._tx)
+        self._tx = bytearray()
+        return out
+
+    def recover_prompt(self):
+        """Write ESC so that a modem left at a '>' prompt by a previous run gives it up."""
+        # ESC alone: at a prompt it cancels; in command mode it only clears the line buffer,
+        # whereas ESC+CR would earn an ERROR that the next command would take for its own.
+        self._tx.extend(ESC)
+
+    @property
+    def now_ms(self):
+        return self._now_ms
+
+    @property
+    def busy(self):
+        return self._current is not None or bool(self._queue)
+
+    @property
+    def current(self):
+        return self._current
+
+    def _start_next(self):
+        if self._current is not None or not self._queue:
+            return
+        cmd = self._queue.pop(0)
+        cmd.started_ms = self._now_ms
+        self._current = cmd
+        self._lines = []
+        self._tx.extend(cmd.text.encode() + b"\r")
+
+    def _finish(self, ok, reason=None, code=None):
+        cmd = self._current
+        self._events.append(Response(cmd, self._lines, ok, reason, code))
+        self._current = None
+        self._lines = []
+        self._start_next()
+
+    # -- bytes in, events out --------------------------------------------------------
+    def receive_data(self, data, now_ms):
+        self._now_ms = now_ms
+        self._rx.extend(data)
+        self._parse()
+
+    def tick(self, now_ms):
+        """Let time pass: a command older than its timeout ends with reason 'timeout'."""
+        self._now_ms = now_ms
+        cmd = self._current
+        if cmd is not None and now_ms - cmd.started_ms >= cmd.timeout_ms:
+            if cmd.payload is not None:
+                # The modem may still sit at its prompt; ESC cancels the half-sent SMS.
+                self._tx.extend(ESC)
+            self._finish(False, "timeout")
+
+    def next_event(self):
+        if self._events:
+            return self._events.pop(0)
+        return NEED_DATA
+
+    def _parse(self):
+        while True:
+            if self._awaiting_prompt() and self._take_prompt():
+                continue
+            end = self._line_end()
+            if end < 0:
+                if len(self._rx) > MAX_LINE:
+                    # No terminator within any sane line length: drop it, keep reading.
+                    self._events.append(Noise(_text(self._rx[:40]) + "...(overlong)"))
+                    self._rx = bytearray()
+                return
+            raw = self._rx[:end]
+            skip = end + 1
+            if skip < len(self._rx) and self._rx[end] == 13 and self._rx[skip] == 10:
+                skip += 1
+            self._rx = self._rx[skip:]
+            line = _text(raw).strip()
+            if line:
+                self._on_line(line)
+
+    def _line_end(self):
+        for i in range(len(self._rx)):
+            if self._rx[i] in (10, 13):
+                return i
+        return -1
+
+    def _awaiting_prompt(self):
+        cmd = self._current
+        return cmd is not None and cmd.payload is not None and not self._lines
+
+    def _take_prompt(self):
+        # The prompt is '> ' with no line end; CR/LF may precede it.
+        i = 0
+        while i < len(self._rx) and self._rx[i] in (10, 13):
+            i += 1
+        if i < len(self._rx) and self._rx[i] == 62:  # '>'
+            j = i + 1
+            if j < len(self._rx) and self._rx[j] == 32:
+                j += 1
+            self._rx = self._rx[j:]
+            self._tx.extend(self._current.payload.encode() + CTRL_Z)
+            self._lines.append(">")
+            return True
+        return False
+
+    def _on_line(self, line):
+        if self._urc_waiting_pdu is not None:
+            urc = self._urc_waiting_pdu
+            self._urc_waiting_pdu = None
+            urc.pdu = line
+            self._events.append(urc)
+            return
+        cmd = self._current
+        if cmd is not None:
+            if line == cmd.text:
+                return  # echo (before ATE0 took effect)
+            final = _final(line)
+            if final is not None:
+                if self._lines == [">"]:
+                    self._lines = []
+                self._finish(final[0], final[1], final[2])
+                return
+            prefix = cmd.response_prefix()
+            if prefix is not None and line.startswith(prefix):
+                self._lines.append(line)
+                return
+            if _is_urc(line):
+                self._on_urc(line)
+                return
+            if self._lines and self._lines[-1] != ">" and self._expects_pdu_line():
+                # The line after +CMGR:/+CMGL: is the PDU itself.
+                self._lines.append(line)
+                return
+            if prefix is None:
+                self._lines.append(line)  # plain commands answer with bare lines (ATI)
+                return
+            self._events.append(Noise(line))
+            return
+        if _is_urc(line):
+            self._on_urc(line)
+        else:
+            self._events.append(Noise(line))
+
+    def _expects_pdu_line(self):
+        last = self._lines[-1]
+        return last.startswith("+CMGR:") or last.startswith("+CMGL:")
+
+    def _on_urc(self, line):
+        name, args = _split_urc(line)
+        urc = Urc(name, args)
+        for prefix in _URC_WITH_PDU:
+            if line.startswith(prefix):
+                self._urc_waiting_pdu = urc
+                return
+        self._events.append(urc)

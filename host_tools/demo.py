@@ -1,0 +1,94 @@
+"""`make demo`: a simulated branch office, end to end, told as a timeline.
+
+Two customers write (one in Chinese, one in English); the gateway reads the messages
+from a simulated modem, journals them, deletes them from the modem and queues them;
+desk 1 presses its AVAIL button; the router assigns both; the agent answers each by SMS
+and wraps up; the session records and a metrics snapshot reach head office over MQTT.
+"""
+
+import sys
+
+from host_tools.sim_branch import SimulatedBranch, StepFailed
+
+CUSTOMERS = (
+    ("+8613800138000", "你好，我想查询我的账户余额。"),
+    ("+447700900123", "Hello, can I book an appointment for a loan?"),
+)
+REPLIES = {
+    "+8613800138000": "您好！您的账户余额可在柜台或网银查询。还有什么可以帮您？",
+    "+447700900123": "Hi! Yes: we have a slot tomorrow at 10:00. Reply YES to book it.",
+}
+
+
+def run_story(branch):
+    """The scripted branch day. Returns the conversation ids, in customer order."""
+    say = branch.note
+    say("story", "two customers write to the branch")
+    for number, text in CUSTOMERS:
+        branch.modem.deliver(number, text)
+    branch.wait_for("both SMS journaled and deleted from the modem",
+                    lambda: len(branch.gateway_has("sms_deleted")) == 2
+                    and not branch.modem.storage)
+    say("story", "desk 1 presses AVAIL on the panel")
+    branch.panel.press(1, "AVAIL")
+    branch.wait_for("both conversations assigned to desk 1",
+                    lambda: len(branch.gateway_has("assigned", desk=1)) == 2)
+    status, state = branch.console("GET", "/api/state")
+    convs = state["desks"][0]["conversations"]
+    by_customer = {}
+    for conv in convs:
+        _, detail = branch.console("GET", "/api/conversations/%d" % conv)
+        by_customer[detail["customer"]] = conv
+    for number, _ in CUSTOMERS:
+        conv = by_customer[number]
+        say("story", "agent at desk 1 answers conversation %d" % conv)
+        status, body = branch.console("POST", "/api/conversations/%d/reply" % conv,
+                                      {"text": REPLIES[number]})
+        if status != 200:
+            raise StepFailed("reply refused: %s %s" % (status, body))
+    branch.wait_for("both replies sent by the modem", lambda: len(branch.modem.sent) == 2)
+    for number, _ in CUSTOMERS:
+        conv = by_customer[number]
+        say("story", "agent wraps up conversation %d" % conv)
+        status, body = branch.console("POST", "/api/conversations/%d/close" % conv,
+                                      {"outcome": "resolved"})
+        if status != 200:
+            raise StepFailed("close refused: %s %s" % (status, body))
+    branch.wait_for("two session records at head office", lambda: len(branch.mqtt("session")) == 2)
+    branch.wait_for("a metrics snapshot counting both closed conversations",
+                    lambda: [m for m in branch.mqtt("metrics") if m["metrics"]["closed"] == 2])
+    return [by_customer[number] for number, _ in CUSTOMERS]
+
+
+def _print(line):
+    print(line, flush=True)
+
+
+def main(keep=False):
+    branch = SimulatedBranch(echo=_print)
+    branch.own_dir = not keep
+    try:
+        branch.start()
+        run_story(branch)
+        rc = branch.stop_gateway()
+        branch.note("story", "gateway stopped (exit %s)" % rc)
+        metrics = [m for m in branch.mqtt("metrics") if m["metrics"]["closed"] == 2][-1]["metrics"]
+        print()
+        print("Done: %d SMS in, %d SMS out, %d session records at head office."
+              % (len(branch.gateway_has("sms_received")), len(branch.modem.sent),
+                 len(branch.mqtt("session"))))
+        print("Metrics: service level %s%% within %ss, ASA %ss, first response %ss, handle %ss."
+              % (metrics["service_level_pct"], metrics["service_level_s"], metrics["asa_s"],
+                 metrics["first_response_s"], metrics["handle_s"]))
+        if keep:
+            print("Work folder kept: %s" % branch.workdir)
+        return 0 if rc == 0 else 1
+    except StepFailed as e:
+        print("demo failed: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        branch.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""A whole simulated branch: a private broker, a modem and a panel on pseudo-terminals, a
+head-office subscriber, and the real `branchline run` as a child process.
+
+The demo tells its story with it and the integration tests assert every step through it.
+Everything it observes lands in one timeline with times relative to the start.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import paho.mqtt.client as paho
+
+from branchline.ports.cpython.log import parse_line
+from host_tools.broker import Broker, free_port
+from host_tools.modem_sim import ModemSim
+from host_tools.panel_sim import PanelSim
+
+SITE = "demo-branch"
+DEVICE = "bl-0001"
+
+
+class StepFailed(AssertionError):
+    pass
+
+
+def default_config(workdir, mqtt_port, console_port):
+    return {
+        "site": SITE,
+        "device": DEVICE,
+        "config_version": 1,
+        "state_dir": os.path.join(workdir, "state"),
+        "modems": [{"id": "m0", "port": os.path.join(workdir, "modem0"), "baud": 115200}],
+        "panel": {"port": os.path.join(workdir, "panel"), "baud": 115200},
+        "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "keepalive": 10},
+        "console": {"host": "127.0.0.1", "port": console_port},
+        "queues": [
+            {"name": "general", "keywords": []},
+            {"name": "accounts", "keywords": ["account", "balance", "账户", "余额"]},
+        ],
+        "desks": [
+            {"desk": 1, "name": "Desk 1", "cap": 2, "queues": ["general", "accounts"]},
+            {"desk": 2, "name": "Desk 2", "cap": 1, "queues": ["general"]},
+        ],
+        "metrics_interval_s": 1,
+        "service_level_s": 40,
+    }
+
+
+class SimulatedBranch:
+    def __init__(self, echo=None, workdir=None, config_overrides=None):
+        self.echo = echo  # called with each timeline line as it happens (the demo prints)
+        self.own_dir = workdir is None
+        self.workdir = workdir or tempfile.mkdtemp(prefix="bl-branch-")
+        self.t0 = time.monotonic()
+        self.timeline = []
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self.gateway_events = []  # parsed log lines of the gateway
+        self.mqtt_messages = []  # (topic, payload dict)
+        self.broker = Broker()
+        self.console_port = free_port()
+        self.config = default_config(self.workdir, self.broker.port, self.console_port)
+        self.config.update(config_overrides or {})
+        self.modem = ModemSim(self.config["modems"][0]["port"], on_log=self._logger("modem"))
+        self.panel = PanelSim(self.config["panel"]["port"], desks=2, on_log=self._logger("panel"))
+        self.gateway = None
+        self.hq = None
+
+    # -- timeline ----------------------------------------------------------------------
+    def note(self, source, text):
+        line = "[%7.3fs] %-8s %s" % (time.monotonic() - self.t0, source, text)
+        with self._cond:
+            self.timeline.append(line)
+            if self.echo:
+                self.echo(line)  # under the lock, so lines from threads never interleave
+            self._cond.notify_all()
+
+    def _logger(self, source):
+        return lambda text: self.note(source, text)
+
+    def wait_for(self, what, predicate, timeout=15.0):
+        """Wait until predicate() is true (re-checked whenever anything is observed)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StepFailed("timed out waiting for: %s" % what)
+                self._cond.wait(min(left, 0.1))
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self):
+        self.broker.start()
+        self.note("broker", "mosquitto listening on 127.0.0.1:%d" % self.broker.port)
+        self.modem.start()
+        self.note("modem", "simulated SIM800 on %s" % self.modem.link)
+        self.panel.start()
+        self.note("panel", "simulated button panel on %s" % self.panel.link)
+        self._start_hq()
+        self.start_gateway()
+        return self
+
+    def start_gateway(self):
+        path = os.path.join(self.workdir, "config.json")
+        with open(path, "w") as f:
+            json.dump(self.config, f, indent=2, ensure_ascii=False)
+        self.gateway = subprocess.Popen(
+            [sys.executable, "-m", "branchline.ports.cpython.cli", "run", "--config", path],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+        )
+        threading.Thread(target=self._follow_gateway, args=(self.gateway,), daemon=True).start()
+        self.wait_for("gateway started and modem ready",
+                      lambda: self.gateway_has("modem_ready") and self.gateway_has("console_listening"))
+
+    def _follow_gateway(self, proc):
+        for raw in proc.stdout:
+            line = raw.rstrip("\n")
+            fields = parse_line(line)
+            if "event" not in fields:
+                self.note("gateway", line)
+                continue
+            with self._cond:
+                self.gateway_events.append(fields)
+                self._cond.notify_all()
+            shown = " ".join("%s=%s" % kv for kv in fields.items() if kv[0] not in ("ts", "level"))
+            self.note("gateway", shown)
+
+    def stop_gateway(self, timeout=10.0):
+        if self.gateway is None:
+            return None
+        if self.gateway.poll() is None:
+            self.gateway.send_signal(signal.SIGTERM)
+            try:
+                self.gateway.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.gateway.kill()
+                self.gateway.wait()
+        rc = self.gateway.returncode
+        self.gateway = None
+        return rc
+
+    def kill_gateway(self):
+        self.gateway.kill()
+        self.gateway.wait()
+        self.gateway = None
+
+    def _start_hq(self):
+        self.hq = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="hq-observer")
+        connected = threading.Event()
+
+        def on_connect(client, userdata, flags, reason_code, properties):
+            client.subscribe("bl/v1/#", qos=1)
+            connected.set()
+
+        def on_message(client, userdata, msg):
+            try:
+                payload = json.loads(msg.payload)
+            except ValueError:
+                payload = {"_raw": msg.payload.decode("utf-8", "replace")}
+            with self._cond:
+                self.mqtt_messages.append((msg.topic, payload))
+                self._cond.notify_all()
+            self.note("hq", "%s %s" % (msg.topic, json.dumps(payload, ensure_ascii=False)[:160]))
+
+        self.hq.on_connect = on_connect
+        self.hq.on_message = on_message
+        self.hq.connect("127.0.0.1", self.broker.port)
+        self.hq.loop_start()
+        if not connected.wait(10):
+            raise StepFailed("head-office subscriber could not connect")
+
+    def close(self):
+        self.stop_gateway()
+        if self.hq is not None:
+            self.hq.loop_stop()
+            self.hq.disconnect()
+        self.panel.stop()
+        self.modem.stop()
+        self.broker.close()
+        if self.own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- observations ------------------------------------------------------------------
+    def gateway_has(self, event, **match):
+        return [e for e in self.gateway_events
+                if e.get("event") == event and all(e.get(k) == str(v) for k, v in match.items())]
+
+    def mqtt(self, kind):
+        suffix = "/" + kind
+        return [p for t, p in self.mqtt_messages if t.endswith(suffix)]
+
+    # -- the console, as an agent's browser would use it -------------------------------
+    def console(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d%s" % (self.console_port, path),
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+

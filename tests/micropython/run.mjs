@@ -1,0 +1,77 @@
+// Runs the portable core's tests under real MicroPython (the WebAssembly port, in node).
+// Copies firmware/branchline and tests/portable into MicroPython's file system, imports
+// every tests/portable/test_*.py and calls each test_* function. Exits non-zero when a
+// test fails or a module does not import there.
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import fs from "node:fs";
+import path from "node:path";
+import url from "node:url";
+
+const root = path.resolve(path.dirname(url.fileURLToPath(import.meta.url)), "..", "..");
+const out = [];
+const mp = await loadMicroPython({
+  heapsize: 64 * 1024 * 1024,
+  stdout: (line) => out.push(line),
+  stderr: (line) => out.push(line),
+});
+
+function copyTree(src, dest, filter) {
+  mp.FS.mkdirTree(dest);
+  for (const entry of fs.readdirSync(src, { withFileTypes: true })) {
+    const from = path.join(src, entry.name);
+    const to = dest + "/" + entry.name;
+    if (entry.isDirectory()) {
+      if (entry.name !== "__pycache__") copyTree(from, to, filter);
+    } else if (entry.name.endsWith(".py") && filter(from)) {
+      mp.FS.writeFile(to, fs.readFileSync(from));
+    }
+  }
+}
+
+// The CPython adapters never load on MicroPython; everything else must.
+const cpythonOnly = path.join(root, "firmware", "branchline", "ports", "cpython");
+copyTree(path.join(root, "firmware", "branchline"), "/lib/branchline",
+  (file) => !file.startsWith(cpythonOnly));
+copyTree(path.join(root, "tests", "portable"), "/tests", (file) => !file.endsWith("conftest.py"));
+
+const modules = fs.readdirSync(path.join(root, "tests", "portable"))
+  .filter((f) => /^test_.*\.py$/.test(f)).map((f) => f.slice(0, -3)).sort();
+
+const driver = `
+import sys
+sys.path.insert(0, '/tests')
+sys.path.insert(0, '/lib')
+passed = 0
+failed = 0
+for mod_name in ${JSON.stringify(modules)}:
+    try:
+        mod = __import__(mod_name)
+    except Exception as e:
+        failed += 1
+        print('FAIL %s (import)' % mod_name)
+        sys.print_exception(e)
+        continue
+    for name in sorted(n for n in dir(mod) if n.startswith('test_')):
+        fn = getattr(mod, name)
+        try:
+            fn()
+            passed += 1
+        except Exception as e:
+            failed += 1
+            print('FAIL %s.%s' % (mod_name, name))
+            sys.print_exception(e)
+print('MicroPython %s' % '.'.join(str(v) for v in sys.implementation.version[:3]))
+print('%d passed, %d failed' % (passed, failed))
+`;
+
+let ok = true;
+try {
+  mp.runPython(driver);
+} catch (e) {
+  ok = false;
+  out.push(String(e.message || e));
+}
+const text = out.join("\n");
+process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+const m = text.match(/(\d+) passed, (\d+) failed/);
+if (!ok || !m || Number(m[2]) !== 0 || Number(m[1]) === 0) process.exit(1);
