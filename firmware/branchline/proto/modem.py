@@ -131,7 +131,9 @@ class ModemDriver:
 
     def send_sms(self, ref, number, text, now_ms):
         """Send `text` to `number` as one or more PDUs; ends with SmsSent or SmsFailed(ref)."""
-        parts = pdu.encode_submit(number, text)
+        # Long texts: parts of one message share a reference that differs from the last
+        # message's, or the phone would glue two long messages together.
+        parts = pdu.encode_submit(number, text, concat_ref=ref & 0xFF)
         self._outgoing[ref] = [list(parts), []]
         self._send_next_part(ref, now_ms)
 

@@ -1,0 +1,708 @@
+"""SMS PDU codec: SMS-DELIVER and SMS-SUBMIT TPDUs (3GPP TS 23.040 9.2) with the SMSC
+address prefix used by AT+CMGR / AT+CMGS in PDU mode (3GPP TS 27.005).
+
+Portable (CPython 3.11+ and MicroPython 1.22+) and sans-I/O: hex strings or bytes in,
+plain objects out. Decoders never raise anything but `PduError` so a gateway can log the
+message and skip the PDU.
+
+Alphabets: GSM 7-bit default alphabet + extension table (see gsm7.py), 8-bit data, and
+UCS2, which is written as UTF-16BE (surrogate pairs for characters beyond the BMP, as
+handsets do). Long texts are split into concatenated parts (23.040 9.2.3.24.1, IEI 0x00);
+both the 8-bit (IEI 0x00) and 16-bit (IEI 0x08) reference forms are decoded.
+
+Input convention for decoders: a `str` is hex text (whitespace at either end ignored);
+`bytes`/`bytearray`/`memoryview` are the raw octets.
+"""
+
+import binascii
+
+from branchline.compat import const
+from branchline.proto import gsm7
+
+MAX_UD_OCTETS = const(140)  # TP-UD capacity of one TPDU
+GSM7_SINGLE = const(160)  # septets in a message without UDH
+GSM7_PART = const(153)  # septets per part after a 6-octet concatenation UDH
+UCS2_SINGLE = const(70)  # UTF-16 code units without UDH
+UCS2_PART = const(67)  # UTF-16 code units per part after the UDH
+MAX_PARTS = const(255)
+
+TOA_INTERNATIONAL = const(0x91)  # TON 001 international, NPI 0001 ISDN/E.164
+TOA_UNKNOWN = const(0x81)  # TON 000 unknown, NPI 0001
+TOA_ALPHANUMERIC = const(0xD0)  # bit 7 always 1, TON 101 alphanumeric (GSM 7-bit packed), NPI 0000
+
+_TON_INTERNATIONAL = const(1)
+_TON_ALPHANUMERIC = const(5)
+
+_MTI_DELIVER = const(0)
+_MTI_SUBMIT = const(1)
+
+_FO_UDHI = const(0x40)
+_FO_SRR = const(0x20)  # SUBMIT: status report request
+_FO_SRI = const(0x20)  # DELIVER: status report indication
+_FO_RP = const(0x80)
+_FO_RD = const(0x04)  # SUBMIT: reject duplicates
+_FO_MMS = const(0x04)  # DELIVER: 1 = no more messages waiting
+
+_VPF_NONE = const(0)
+_VPF_ENHANCED = const(1)
+_VPF_RELATIVE = const(2)
+_VPF_ABSOLUTE = const(3)
+
+_IEI_CONCAT8 = const(0x00)
+_IEI_CONCAT16 = const(0x08)
+
+_HEX = "0123456789abcdefABCDEF"
+_BCD_OUT = "0123456789*#abc"  # semi-octet values 0..14 (23.040 9.1.2.3); 15 is fill
+_BCD_IN = {"*": 10, "#": 11, "a": 12, "b": 13, "c": 14, "A": 12, "B": 13, "C": 14}
+
+
+class PduError(ValueError):
+    """A PDU (or an argument to an encoder) is malformed; the message names what is wrong."""
+
+
+# --------------------------------------------------------------------------- octet input
+
+
+def _to_bytes(hex_or_bytes):
+    if isinstance(hex_or_bytes, str):
+        s = hex_or_bytes.strip()
+        i = 0
+        for ch in s:
+            if ch not in _HEX:
+                raise PduError("bad hex digit %r at position %d" % (ch, i))
+            i += 1
+        if len(s) & 1:
+            raise PduError("odd number of hex digits (%d)" % len(s))
+        return binascii.unhexlify(s)
+    if isinstance(hex_or_bytes, (bytes, bytearray)):
+        return bytes(hex_or_bytes)
+    try:
+        if isinstance(hex_or_bytes, memoryview):
+            return bytes(hex_or_bytes)
+    except NameError:  # a MicroPython port built without memoryview
+        pass
+    raise PduError("expected a hex string or bytes, got %s" % type(hex_or_bytes).__name__)
+
+
+def _hex(b):
+    return binascii.hexlify(b).decode().upper()
+
+
+class _Reader:
+    """Bounds-checked cursor over the PDU octets."""
+
+    def __init__(self, data):
+        self.data = data
+        self.pos = 0
+
+    def left(self):
+        return len(self.data) - self.pos
+
+    def octet(self, what):
+        if self.pos >= len(self.data):
+            raise PduError("PDU ends at octet %d where %s was expected" % (self.pos, what))
+        v = self.data[self.pos]
+        self.pos += 1
+        return v
+
+    def take(self, n, what):
+        if self.left() < n:
+            raise PduError(
+                "%s needs %d octets at offset %d but only %d remain" % (what, n, self.pos, self.left())
+            )
+        v = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return v
+
+    def rest(self):
+        v = self.data[self.pos :]
+        self.pos = len(self.data)
+        return v
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def _bcd_decode(raw, n_digits):
+    out = []
+    for b in raw:
+        for nib in (b & 0x0F, b >> 4):
+            if len(out) >= n_digits:
+                break
+            if nib != 0x0F:
+                out.append(_BCD_OUT[nib])
+    return "".join(out)
+
+
+def _bcd_encode(digits, what):
+    out = bytearray()
+    vals = []
+    i = 0
+    for ch in digits:
+        if "0" <= ch <= "9":
+            vals.append(ord(ch) - 48)
+        elif ch in _BCD_IN:
+            vals.append(_BCD_IN[ch])
+        else:
+            raise PduError("%s has a character %r at index %d that is not a digit, *, #, a, b or c" % (what, ch, i))
+        i += 1
+    if len(vals) & 1:
+        vals.append(0x0F)
+    for j in range(0, len(vals), 2):
+        out.append(vals[j] | (vals[j + 1] << 4))
+    return out
+
+
+def _address_text(toa, raw, n_semi):
+    """Value of an address field: '+digits', 'digits', or decoded alphanumeric text."""
+    ton = (toa >> 4) & 0x07
+    if ton == _TON_ALPHANUMERIC:
+        n_septets = (n_semi * 4) // 7
+        return gsm7.decode(gsm7.unpack(raw, n_septets))
+    digits = _bcd_decode(raw, n_semi)
+    if ton == _TON_INTERNATIONAL:
+        return "+" + digits
+    return digits
+
+
+def _read_address(r, what):
+    """TP-OA / TP-DA: length in useful semi-octets, type-of-address, value."""
+    n_semi = r.octet(what + " length")
+    toa = r.octet(what + " type-of-address")
+    raw = r.take((n_semi + 1) // 2, what)
+    return _address_text(toa, raw, n_semi), toa
+
+
+def _read_smsc(r):
+    n = r.octet("SMSC length")
+    if n == 0:
+        return None
+    raw = r.take(n, "SMSC address")
+    return _address_text(raw[0], raw[1:], 2 * (n - 1))
+
+
+def _is_number(s):
+    if s.startswith("+"):
+        s = s[1:]
+    if not s:
+        return False
+    for ch in s:
+        if not ("0" <= ch <= "9" or ch == "*" or ch == "#"):
+            return False
+    return True
+
+
+def _address_parts(address, what, alpha_ok):
+    """-> (type-of-address, value octets, length in semi-octets)."""
+    if not isinstance(address, str) or not address:
+        raise PduError("%s must be a non-empty string" % what)
+    if alpha_ok and not _is_number(address):
+        try:
+            septets = gsm7.encode(address)
+        except gsm7.NotGsm7 as e:
+            raise PduError("alphanumeric %s: %s" % (what, e))
+        if len(septets) > 11:
+            raise PduError("alphanumeric %s %r is %d septets, at most 11 fit" % (what, address, len(septets)))
+        return TOA_ALPHANUMERIC, gsm7.pack(septets), (len(septets) * 7 + 3) // 4
+    if address.startswith("+"):
+        toa = TOA_INTERNATIONAL
+        digits = address[1:]
+    else:
+        toa = TOA_UNKNOWN
+        digits = address
+    if not digits:
+        raise PduError("%s %r has no digits" % (what, address))
+    if len(digits) > 20:
+        raise PduError("%s %r has %d digits, at most 20 fit" % (what, address, len(digits)))
+    return toa, _bcd_encode(digits, what), len(digits)
+
+
+def _address_field(address, what, alpha_ok=False):
+    """TP-OA / TP-DA field octets."""
+    toa, value, n_semi = _address_parts(address, what, alpha_ok)
+    return bytes([n_semi, toa]) + bytes(value)
+
+
+def _smsc_field(smsc):
+    """SMSC prefix: '00' (use the SIM's SMSC) or length-in-octets, TOA, BCD digits."""
+    if smsc is None or smsc == "":
+        return b"\x00"
+    toa, value, _ = _address_parts(smsc, "SMSC", False)
+    return bytes([len(value) + 1, toa]) + bytes(value)
+
+
+# --------------------------------------------------------------------------- time stamps
+
+
+def _swap(b):
+    return (b & 0x0F) * 10 + (b >> 4)
+
+
+def _unswap(v):
+    return (v % 10) << 4 | (v // 10)
+
+
+def _decode_scts(raw):
+    """7 semi-octet time stamp octets -> (year, month, day, hour, minute, second, tz_quarters).
+
+    Two-digit years map to 1970..2069. Nibbles above 9 are not rejected (a garbled time
+    stamp should not lose the message); they just produce odd values.
+    """
+    yy = _swap(raw[0])
+    year = 1900 + yy if yy >= 70 else 2000 + yy
+    tzb = raw[6]
+    tz = (tzb & 0x07) * 10 + (tzb >> 4)
+    if tzb & 0x08:
+        tz = -tz
+    return (year, _swap(raw[1]), _swap(raw[2]), _swap(raw[3]), _swap(raw[4]), _swap(raw[5]), tz)
+
+
+def _encode_scts(t):
+    try:
+        year, month, day, hour, minute, second, tz = t
+    except (TypeError, ValueError):
+        raise PduError("time stamp must be (year, month, day, hour, minute, second, tz_quarter_hours)")
+    fields = (("year", year % 100, 0, 99), ("month", month, 1, 12), ("day", day, 1, 31),
+              ("hour", hour, 0, 23), ("minute", minute, 0, 59), ("second", second, 0, 59))
+    out = bytearray()
+    for name, v, lo, hi in fields:
+        if not lo <= v <= hi:
+            raise PduError("time stamp %s %r out of range %d..%d" % (name, v, lo, hi))
+        out.append(_unswap(v))
+    if not -79 <= tz <= 79:
+        raise PduError("time zone %r quarter hours out of range -79..79" % (tz,))
+    a = -tz if tz < 0 else tz
+    out.append(((a % 10) << 4) | (a // 10) | (0x08 if tz < 0 else 0))
+    return out
+
+
+def scts_iso(t):
+    """(year, month, day, hour, minute, second, tz_quarters) -> '2026-11-26T08:48:11+08:00'."""
+    tz = t[6]
+    sign = "-" if tz < 0 else "+"
+    a = -tz if tz < 0 else tz
+    return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d:%02d" % (
+        t[0], t[1], t[2], t[3], t[4], t[5], sign, a // 4, (a % 4) * 15)
+
+
+# --------------------------------------------------------------------------- validity period
+
+
+def vp_minutes(vp):
+    """Relative TP-VP octet -> minutes (23.040 9.2.3.12.1)."""
+    if vp <= 143:
+        return (vp + 1) * 5
+    if vp <= 167:
+        return 720 + (vp - 143) * 30
+    if vp <= 196:
+        return (vp - 166) * 1440
+    return (vp - 192) * 10080
+
+
+def _ceil_div(a, b):
+    return (a + b - 1) // b
+
+
+def vp_octet(minutes):
+    """Minutes -> the smallest relative TP-VP octet lasting at least that long (max 63 weeks)."""
+    if not isinstance(minutes, int) or minutes < 0:
+        raise PduError("validity_minutes must be a non-negative int, got %r" % (minutes,))
+    if minutes <= 720:
+        return max(0, _ceil_div(minutes, 5) - 1)
+    if minutes <= 1440:
+        return 143 + _ceil_div(minutes - 720, 30)
+    if minutes <= 30 * 1440:
+        return 166 + _ceil_div(minutes, 1440)
+    if minutes <= 63 * 10080:
+        return 192 + _ceil_div(minutes, 10080)
+    return 255
+
+
+# --------------------------------------------------------------------------- UCS2 / UTF-16
+
+
+def _utf16_units(ch):
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def utf16be_encode(text):
+    out = bytearray()
+    for ch in text:
+        c = ord(ch)
+        if c > 0xFFFF:
+            c -= 0x10000
+            hi = 0xD800 | (c >> 10)
+            lo = 0xDC00 | (c & 0x3FF)
+            out.append(hi >> 8)
+            out.append(hi & 0xFF)
+            out.append(lo >> 8)
+            out.append(lo & 0xFF)
+        else:
+            out.append(c >> 8)
+            out.append(c & 0xFF)
+    return out
+
+
+def utf16be_decode(data):
+    """UTF-16BE -> str; lone surrogates and a dangling odd octet become U+FFFD."""
+    out = []
+    n = len(data) - (len(data) & 1)
+    i = 0
+    while i < n:
+        u = (data[i] << 8) | data[i + 1]
+        i += 2
+        if 0xD800 <= u <= 0xDBFF:
+            if i < n:
+                u2 = (data[i] << 8) | data[i + 1]
+                if 0xDC00 <= u2 <= 0xDFFF:
+                    i += 2
+                    out.append(chr(0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00)))
+                    continue
+            out.append("\ufffd")
+        elif 0xDC00 <= u <= 0xDFFF:
+            out.append("\ufffd")
+        else:
+            out.append(chr(u))
+    if len(data) & 1:
+        out.append("\ufffd")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- data coding
+
+
+def dcs_alphabet(dcs):
+    """TP-DCS -> 'gsm7' | '8bit' | 'ucs2' (23.038 section 4).
+
+    Compressed text is reported as '8bit' (its octets are kept, not decompressed);
+    reserved codings are read as the GSM 7-bit default alphabet, as 23.038 asks.
+    """
+    group = dcs >> 4
+    if group <= 0x07:  # 00xx general data coding, 01xx same with automatic deletion
+        if dcs & 0x20:
+            return "8bit"
+        alpha = (dcs >> 2) & 0x03
+        if alpha == 1:
+            return "8bit"
+        if alpha == 2:
+            return "ucs2"
+        return "gsm7"
+    if group == 0x0E:  # message waiting indication, store, UCS2
+        return "ucs2"
+    if group == 0x0F:  # data coding / message class
+        return "8bit" if dcs & 0x04 else "gsm7"
+    return "gsm7"  # 1000..1011 reserved, 1100/1101 message waiting (GSM 7-bit)
+
+
+def dcs_class(dcs):
+    """Message class 0..3 from TP-DCS, or None when the DCS gives none."""
+    group = dcs >> 4
+    if group <= 0x07:
+        return dcs & 0x03 if dcs & 0x10 else None
+    if group == 0x0F:
+        return dcs & 0x03
+    return None
+
+
+_DCS_FOR = {"gsm7": 0x00, "8bit": 0x04, "ucs2": 0x08}
+
+
+# --------------------------------------------------------------------------- user data
+
+
+def _fill_bits(udh_octets):
+    return (7 - (udh_octets * 8) % 7) % 7
+
+
+def _parse_concat(udh):
+    """(ref, total, seq) from a UDH (UDHL octet included), or None.
+
+    Information elements are walked leniently: a malformed header only loses the
+    concatenation info, never the text. An element with total or seq 0, or seq > total,
+    is ignored as 23.040 9.2.3.24.1 asks.
+    """
+    i = 1
+    n = len(udh)
+    found = None
+    while i + 2 <= n:
+        iei = udh[i]
+        iel = udh[i + 1]
+        body = udh[i + 2 : i + 2 + iel]
+        if len(body) < iel:
+            break
+        if iei == _IEI_CONCAT8 and iel == 3:
+            ref, total, seq = body[0], body[1], body[2]
+        elif iei == _IEI_CONCAT16 and iel == 4:
+            ref, total, seq = (body[0] << 8) | body[1], body[2], body[3]
+        else:
+            i += 2 + iel
+            continue
+        if total and seq and seq <= total:
+            found = (ref, total, seq)
+        i += 2 + iel
+    return found
+
+
+def _read_ud(r, dcs, udhi):
+    """TP-UDL + TP-UD -> (encoding, text, data, udh, concat)."""
+    enc = dcs_alphabet(dcs)
+    udl = r.octet("TP-UDL")
+    rest = r.rest()  # octets beyond TP-UDL's extent are tolerated (some modems pad)
+    if enc == "gsm7":
+        need = gsm7.packed_length(udl)
+        if len(rest) < need:
+            raise PduError("TP-UDL says %d septets but only %d octets follow" % (udl, len(rest)))
+    else:
+        need = udl
+        if len(rest) < need:
+            raise PduError("TP-UDL says %d octets but only %d follow" % (udl, len(rest)))
+    ud = rest[:need]
+    udh = None
+    hdr = 0
+    if udhi:
+        if not ud:
+            raise PduError("TP-UDHI is set but the user data is empty")
+        hdr = ud[0] + 1
+        if hdr > len(ud):
+            raise PduError("TP-UDHL says %d octets but the user data holds only %d" % (hdr - 1, len(ud) - 1))
+        udh = bytes(ud[:hdr])
+    if enc == "gsm7":
+        fill = _fill_bits(hdr) if hdr else 0
+        hdr_septets = (hdr * 8 + fill) // 7
+        if hdr_septets > udl:
+            raise PduError("TP-UDHL (%d octets) does not fit in TP-UDL (%d septets)" % (hdr - 1, udl))
+        septets = gsm7.unpack(ud[hdr:], udl - hdr_septets, fill)
+        data = bytes(septets)
+        text = gsm7.decode(septets)
+    else:
+        data = bytes(ud[hdr:])
+        if enc == "ucs2":
+            text = utf16be_decode(data)
+        else:
+            text = "".join([chr(b) for b in data])
+    return enc, text, data, udh, (_parse_concat(udh) if udh else None)
+
+
+def split(text):
+    """-> (encoding, [chunk, ...]): GSM 7-bit when every character fits, else UCS2.
+
+    One chunk when the text fits a single message (160 septets / 70 UTF-16 units),
+    otherwise chunks of at most 153 septets / 67 units, cut only between characters so an
+    escape pair or a surrogate pair is never split.
+    """
+    if not isinstance(text, str):
+        raise PduError("text must be a str, got %s" % type(text).__name__)
+    if gsm7.fits(text):
+        enc, cost, single, part = "gsm7", gsm7.char_septets, GSM7_SINGLE, GSM7_PART
+    else:
+        enc, cost, single, part = "ucs2", _utf16_units, UCS2_SINGLE, UCS2_PART
+    total = 0
+    for ch in text:
+        total += cost(ch)
+    if total <= single:
+        return enc, [text]
+    chunks = []
+    cur = []
+    used = 0
+    for ch in text:
+        c = cost(ch)
+        if used + c > part:
+            chunks.append("".join(cur))
+            cur = []
+            used = 0
+        cur.append(ch)
+        used += c
+    chunks.append("".join(cur))
+    if len(chunks) > MAX_PARTS:
+        raise PduError("text needs %d parts, at most %d can be concatenated" % (len(chunks), MAX_PARTS))
+    return enc, chunks
+
+
+def _user_data(chunk, enc, udh):
+    """-> (TP-UDL, TP-UD octets) for one part; `udh` includes its UDHL octet (or is b'')."""
+    if enc == "gsm7":
+        septets = gsm7.encode(chunk)
+        fill = _fill_bits(len(udh)) if udh else 0
+        ud = bytes(udh) + bytes(gsm7.pack(septets, fill))
+        return (len(udh) * 8 + fill) // 7 + len(septets), ud
+    ud = bytes(udh) + bytes(utf16be_encode(chunk))
+    return len(ud), ud
+
+
+def _parts(text, concat_ref):
+    """Split + encode: -> list of (udhi, dcs, TP-UDL, TP-UD)."""
+    enc, chunks = split(text)
+    total = len(chunks)
+    out = []
+    seq = 0
+    for chunk in chunks:
+        seq += 1
+        udh = b"" if total == 1 else bytes([5, _IEI_CONCAT8, 3, concat_ref & 0xFF, total, seq])
+        udl, ud = _user_data(chunk, enc, udh)
+        out.append((bool(udh), _DCS_FOR[enc], udl, ud))
+    return out
+
+
+# --------------------------------------------------------------------------- messages
+
+
+class _Message:
+    def __repr__(self):
+        return "<%s %s>" % (type(self).__name__, " ".join("%s=%r" % (k, getattr(self, k)) for k in self._fields))
+
+
+class Deliver(_Message):
+    """A decoded SMS-DELIVER.
+
+    smsc: '+digits' / 'digits' / None; sender: '+digits', 'digits' or alphanumeric text;
+    sender_type: TON/NPI octet; pid, dcs: octets; msg_class: 0..3 or None;
+    scts: (year, month, day, hour, minute, second, tz_quarter_hours);
+    encoding: 'gsm7' | '8bit' | 'ucs2'; text: str (8-bit data as one char per octet);
+    data: the user data after the UDH (unpacked septets for gsm7, raw octets otherwise);
+    udh: the user data header with its UDHL octet, or None; concat: (ref, total, seq) or None;
+    status_report_indication, more_messages, reply_path: bools from the first octet.
+    """
+
+    _fields = ("smsc", "sender", "sender_type", "pid", "dcs", "scts", "encoding", "text", "udh", "concat")
+
+    def scts_iso(self):
+        return scts_iso(self.scts)
+
+
+class Submit(_Message):
+    """A decoded SMS-SUBMIT.
+
+    number: '+digits' / 'digits' (or alphanumeric text); number_type: TON/NPI octet;
+    ref: TP-MR; validity: minutes (relative VPF), a time stamp tuple (absolute VPF),
+    the 7 raw octets (enhanced VPF) or None; validity_format: 0..3 (TP-VPF);
+    status_report_requested, reject_duplicates, reply_path: bools; the rest as `Deliver`.
+    """
+
+    _fields = ("smsc", "number", "number_type", "ref", "validity", "encoding", "text", "udh", "concat")
+
+
+def _decode(hex_or_bytes, with_smsc, body):
+    try:
+        r = _Reader(_to_bytes(hex_or_bytes))
+        smsc = _read_smsc(r) if with_smsc else None
+        msg = body(r)
+        msg.smsc = smsc
+        return msg
+    except PduError:
+        raise
+    except Exception as e:  # a gap in the explicit checks must still surface as PduError
+        raise PduError("malformed PDU (%s: %s)" % (type(e).__name__, e))
+
+
+def _deliver_body(r):
+    fo = r.octet("first octet")
+    if fo & 0x03 != _MTI_DELIVER:
+        raise PduError("not an SMS-DELIVER: TP-MTI is %d" % (fo & 0x03))
+    m = Deliver()
+    m.more_messages = not (fo & _FO_MMS)
+    m.status_report_indication = bool(fo & _FO_SRI)
+    m.reply_path = bool(fo & _FO_RP)
+    m.sender, m.sender_type = _read_address(r, "TP-OA")
+    m.pid = r.octet("TP-PID")
+    m.dcs = r.octet("TP-DCS")
+    m.msg_class = dcs_class(m.dcs)
+    m.scts = _decode_scts(r.take(7, "TP-SCTS"))
+    m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs, fo & _FO_UDHI)
+    return m
+
+
+def _submit_body(r):
+    fo = r.octet("first octet")
+    if fo & 0x03 != _MTI_SUBMIT:
+        raise PduError("not an SMS-SUBMIT: TP-MTI is %d" % (fo & 0x03))
+    m = Submit()
+    m.reject_duplicates = bool(fo & _FO_RD)
+    m.status_report_requested = bool(fo & _FO_SRR)
+    m.reply_path = bool(fo & _FO_RP)
+    m.ref = r.octet("TP-MR")
+    m.number, m.number_type = _read_address(r, "TP-DA")
+    m.pid = r.octet("TP-PID")
+    m.dcs = r.octet("TP-DCS")
+    m.msg_class = dcs_class(m.dcs)
+    vpf = (fo >> 3) & 0x03
+    m.validity_format = vpf
+    if vpf == _VPF_RELATIVE:
+        m.validity = vp_minutes(r.octet("TP-VP"))
+    elif vpf == _VPF_ABSOLUTE:
+        m.validity = _decode_scts(r.take(7, "TP-VP (absolute)"))
+    elif vpf == _VPF_ENHANCED:
+        m.validity = bytes(r.take(7, "TP-VP (enhanced)"))
+    else:
+        m.validity = None
+    m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs, fo & _FO_UDHI)
+    return m
+
+
+def decode_deliver(hex_or_bytes, with_smsc=True):
+    """Decode an SMS-DELIVER (as AT+CMGR/+CMGL/+CMT give it). Raises only PduError."""
+    return _decode(hex_or_bytes, with_smsc, _deliver_body)
+
+
+def decode_submit(hex_or_bytes, with_smsc=True):
+    """Decode an SMS-SUBMIT (as written with AT+CMGS). Raises only PduError."""
+    return _decode(hex_or_bytes, with_smsc, _submit_body)
+
+
+def encode_submit(number, text, ref=0, validity_minutes=None, request_status_report=False, smsc=None,
+                  concat_ref=None):
+    """Text to `number` -> [(hex_pdu, tpdu_length), ...], one entry per part.
+
+    tpdu_length is the octet count AT+CMGS=<n> wants (the SMSC prefix excluded).
+    `ref` is TP-MR (part i of a long text gets (ref + i) & 0xFF so parts never look like
+    duplicates to the SMSC); `concat_ref` (default: ref) is the 8-bit concatenation
+    reference shared by all parts, so callers should vary it between long messages.
+    validity_minutes selects the relative validity format, rounded up to the next
+    representable period (5 min .. 63 weeks).
+    """
+    da = _address_field(number, "number")
+    sc = _smsc_field(smsc)
+    fo = _MTI_SUBMIT
+    vp = b""
+    if validity_minutes is not None:
+        fo |= _VPF_RELATIVE << 3
+        vp = bytes([vp_octet(validity_minutes)])
+    if request_status_report:
+        fo |= _FO_SRR
+    if not isinstance(ref, int) or not 0 <= ref <= 255:
+        raise PduError("ref (TP-MR) must be 0..255, got %r" % (ref,))
+    if concat_ref is None:
+        concat_ref = ref
+    out = []
+    i = 0
+    for udhi, dcs, udl, ud in _parts(text, concat_ref):
+        tpdu = (bytes([fo | (_FO_UDHI if udhi else 0), (ref + i) & 0xFF]) + da
+                + bytes([0x00, dcs]) + vp + bytes([udl]) + ud)
+        out.append((_hex(sc + tpdu), len(tpdu)))
+        i += 1
+    return out
+
+
+def encode_deliver(sender, text, scts_tuple, smsc=None, concat_ref=0):
+    """Inbound message as an SMSC would deliver it -> [hex_pdu, ...], one per part.
+
+    `sender` is '+digits' (international), 'digits' (unknown), or any other GSM 7-bit text
+    of up to 11 septets, which is sent as an alphanumeric address (TON 101).
+    """
+    oa = _address_field(sender, "sender", True)
+    sc = _smsc_field(smsc)
+    ts = bytes(_encode_scts(scts_tuple))
+    out = []
+    for udhi, dcs, udl, ud in _parts(text, concat_ref):
+        tpdu = (bytes([_MTI_DELIVER | _FO_MMS | (_FO_UDHI if udhi else 0)]) + oa
+                + bytes([0x00, dcs]) + ts + bytes([udl]) + ud)
+        out.append(_hex(sc + tpdu))
+    return out
+
+
+def reassemble(messages):
+    """Join decoded parts (Deliver/Submit objects of one concatenated message) in seq order."""
+    parts = []
+    for m in messages:
+        parts.append(((m.concat[2] if m.concat else 0), m.text))
+    parts.sort(key=lambda p: p[0])
+    return "".join([p[1] for p in parts])
