@@ -40,8 +40,13 @@ class Broker:
         conf = os.path.join(self.dir, "mosquitto.conf")
         with open(conf, "w") as f:
             f.write(
-                "listener %d %s\nallow_anonymous true\npersistence false\n"
-                "log_dest stderr\nlog_type error\nlog_type warning\n" % (self.port, self.host)
+                "listener %d %s\nallow_anonymous true\n"
+                # Persistent sessions survive a restart, as head office's subscriptions
+                # do on a production broker; tests restart the broker to cut links.
+                "persistence true\npersistence_location %s/\n"
+                "log_dest stderr\nlog_type error\nlog_type warning\n"
+                # As root, mosquitto would switch to its own user, who cannot write here.
+                "%s" % (self.port, self.host, self.dir, "user root\n" if os.geteuid() == 0 else "")
             )
         self.proc = subprocess.Popen(
             [find_mosquitto(), "-c", conf],

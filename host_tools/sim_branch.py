@@ -64,7 +64,7 @@ class SimulatedBranch:
         self.timeline = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
-        self.gateway_events = []  # parsed log lines of the gateway
+        self.gateway_events = []  # parsed log lines of the current gateway process
         self.mqtt_messages = []  # (topic, payload dict)
         self.broker = Broker()
         self.console_port = free_port()
@@ -116,6 +116,8 @@ class SimulatedBranch:
         path = os.path.join(self.workdir, "config.json")
         with open(path, "w") as f:
             json.dump(self.config, f, indent=2, ensure_ascii=False)
+        with self._cond:
+            self.gateway_events = []
         self.gateway = subprocess.Popen(
             [sys.executable, "-m", "branchline.ports.cpython.cli", "run", "--config", path],
             stdout=subprocess.PIPE,
@@ -135,7 +137,8 @@ class SimulatedBranch:
                 self.note("gateway", line)
                 continue
             with self._cond:
-                self.gateway_events.append(fields)
+                if proc is self.gateway:  # not a late line from a process we replaced
+                    self.gateway_events.append(fields)
                 self._cond.notify_all()
             shown = " ".join("%s=%s" % kv for kv in fields.items() if kv[0] not in ("ts", "level"))
             self.note("gateway", shown)
@@ -160,7 +163,11 @@ class SimulatedBranch:
         self.gateway = None
 
     def _start_hq(self):
-        self.hq = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="hq-observer")
+        # A persistent session, like head office's collector: nothing published while it
+        # is away (say, the broker restarted) is lost to it.
+        self.hq = paho.Client(
+            paho.CallbackAPIVersion.VERSION2, client_id="hq-observer", clean_session=False
+        )
         connected = threading.Event()
 
         def on_connect(client, userdata, flags, reason_code, properties):

@@ -1,0 +1,154 @@
+"""The demo's scenario against the simulators, a real mosquitto and the real gateway
+process, asserting every step; plus restarts, a broker outage and bad input."""
+
+import json
+import os
+
+import pytest
+
+from branchline.core import journal
+from branchline.proto import panel, pdu
+from host_tools import demo
+from host_tools.sim_branch import SimulatedBranch
+
+
+@pytest.fixture
+def branch(tmp_path):
+    b = SimulatedBranch(workdir=str(tmp_path))
+    b.start()
+    yield b
+    b.close()
+
+
+def journal_events(branch):
+    path = os.path.join(branch.config["state_dir"], "journal.bin")
+    with open(path, "rb") as f:
+        events, _, problem = journal.scan(f.read())
+    assert problem is None
+    return events
+
+
+def test_demo_story_end_to_end(branch):
+    convs = demo.run_story(branch)
+
+    # Stored durably, then deleted from the modem.
+    stored = [e for e in journal_events(branch) if e["k"] == "sms_in"]
+    assert [(e["from"], e["text"]) for e in stored] == list(demo.CUSTOMERS)
+    assert branch.modem.storage == {}
+    deletes = [c for c in branch.modem.commands if c.startswith("AT+CMGD=")]
+    assert sorted(deletes) == ["AT+CMGD=%d" % e["slot"] for e in sorted(stored, key=lambda e: e["slot"])]
+
+    # Assigned to desk 1, the only available agent, in arrival order.
+    assigned = branch.gateway_has("assigned")
+    assert [(a["conv"], a["desk"]) for a in assigned] == [(str(c), "1") for c in convs]
+
+    # The reply PDUs decode to exactly the texts the agent sent.
+    for sent, (number, _) in zip(branch.modem.sent, demo.CUSTOMERS):
+        decoded = pdu.decode_submit(sent.pdu)
+        assert decoded.number == number and decoded.text == demo.REPLIES[number]
+    assert pdu.decode_submit(branch.modem.sent[0].pdu).encoding == "ucs2"
+    assert pdu.decode_submit(branch.modem.sent[1].pdu).encoding == "gsm7"
+
+    # Session records at head office carry the conversation.
+    sessions = sorted(branch.mqtt("session"), key=lambda p: p["seq"])
+    assert len(sessions) == 2
+    for payload, conv, (number, text) in zip(sessions, convs, demo.CUSTOMERS):
+        assert payload["id"] == "%s-%d" % (branch.config["device"], payload["seq"])
+        assert payload["site"] == branch.config["site"]
+        s = payload["session"]
+        assert s["id"] == conv and s["customer"] == number and s["desk"] == 1
+        assert s["state"] == "closed" and s["outcome"] == "resolved"
+        assert s["created"] <= s["assigned"] <= s["first_reply"] <= s["closed"]
+        assert [(m["dir"], m["text"]) for m in s["messages"]] == [
+            ("in", text),
+            ("out", demo.REPLIES[number]),
+        ]
+    assert sessions[0]["session"]["queue"] == "accounts"  # "余额" is an accounts keyword
+    assert sessions[1]["session"]["queue"] == "general"
+
+    # Status is retained online with a birth message; the panel LED shows desk 1 free.
+    status = branch.mqtt("status")
+    assert status and status[-1]["state"] == "online"
+    assert branch.mqtt("birth")[0]["boot"] == 1
+    assert branch.panel.wait_led(1, "GREEN", 5)
+
+    assert branch.stop_gateway() == 0
+    assert branch.mqtt("status")[-1]["state"] == "offline"
+
+
+def test_state_survives_a_kill_and_owed_work_is_redone(branch):
+    branch.modem.deliver("+447700900123", "Is my card ready?")
+    branch.panel.press(1, "AVAIL")
+    branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    branch.kill_gateway()  # SIGKILL: no clean shutdown
+
+    branch.start_gateway()
+    replayed = branch.gateway_has("journal_replayed")[-1]
+    assert replayed["conversations"] == "1"
+    status, state = branch.console("GET", "/api/state")
+    assert state["desks"][0]["conversations"] == [1] and state["desks"][0]["presence"] == "available"
+    status, _ = branch.console("POST", "/api/conversations/1/reply", {"text": "Yes, it is."})
+    assert status == 200
+    branch.wait_for("reply sent", lambda: branch.modem.sent)
+    status, _ = branch.console("POST", "/api/conversations/1/close", {})
+    assert status == 200
+    branch.wait_for("session record", lambda: branch.mqtt("session"))
+    assert branch.mqtt("session")[0]["session"]["customer"] == "+447700900123"
+    assert branch.mqtt("birth")[-1]["boot"] == 2
+
+
+def test_uplinks_wait_out_a_broker_outage(branch):
+    branch.panel.press(1, "AVAIL")
+    branch.modem.deliver("+447700900123", "hello")
+    branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    branch.broker.stop()
+    branch.wait_for("gateway noticed", lambda: branch.gateway_has("mqtt_disconnected"))
+    status, _ = branch.console("POST", "/api/conversations/1/close", {})
+    assert status == 200
+    branch.wait_for("session queued", lambda: branch.gateway_has("uplink_queued", kind="session"))
+    assert branch.mqtt("session") == []
+    branch.broker.start()
+    branch.wait_for("session delivered after the outage", lambda: branch.mqtt("session"), timeout=40)
+    assert branch.mqtt("session")[0]["session"]["customer"] == "+447700900123"
+
+
+def test_bad_panel_frames_are_logged_and_the_panel_keeps_working(branch):
+    branch.panel.send_raw(b"$BTN,1,AVAIL,1*00\r\n\x00\xff\xfe garbage\r\n$NONSENSE*4E\r\n")
+    branch.wait_for("bad frames logged", lambda: len(branch.gateway_has("panel_bad_frame")) >= 3)
+    branch.panel.press(1, "AVAIL")
+    assert branch.panel.wait_led(1, "GREEN", 5)
+
+
+def test_console_refuses_bad_requests_with_reasons(branch):
+    status, body = branch.console("POST", "/api/conversations/99/reply", {"text": "x"})
+    assert status == 409 and "no open conversation" in body["error"]
+    status, body = branch.console("POST", "/api/conversations/abc/reply", {"text": "x"})
+    assert status == 400 and "integer" in body["error"]
+    status, body = branch.console("POST", "/api/desks/1/presence", {"state": "asleep"})
+    assert status == 409 and "unknown presence" in body["error"]
+    status, body = branch.console("POST", "/api/desks/1/presence", {"state": "available"})
+    assert status == 200
+    assert branch.panel.wait_led(1, "GREEN", 5)
+    status, _ = branch.console("GET", "/api/state")
+    assert status == 200
+
+
+def test_console_rejects_a_body_that_is_not_json(branch):
+    import urllib.request
+    import urllib.error
+
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d/api/desks/1/presence" % branch.console_port,
+        data=b"{not json", method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=5)
+    assert err.value.code == 400
+    assert "not JSON" in json.loads(err.value.read())["error"]
+
+
+def test_led_frames_sent_to_the_panel_are_valid(branch):
+    branch.panel.press(2, "AVAIL")
+    assert branch.panel.wait_led(2, "GREEN", 5)
+    assert branch.panel.bad_frames == 0
+    assert panel.encode_led(2, "GREEN")  # the same encoder the appliance uses

@@ -1,0 +1,51 @@
+"""Device configuration: defaults fill in, and every error names the key at fault."""
+
+from check import raises
+
+from branchline.core import config
+from branchline.core.redact import mask_number
+
+
+def good():
+    return {
+        "site": "s",
+        "device": "d",
+        "queues": [{"name": "general"}],
+        "desks": [{"desk": 1, "cap": 2, "queues": ["general"]}],
+    }
+
+
+def test_defaults_are_filled_in():
+    cfg = config.validate(good())
+    assert cfg["service_level_s"] == 40 and cfg["metrics_interval_s"] == 60
+
+
+def test_errors_name_the_key():
+    cases = (
+        (lambda d: d.pop("site"), "site: missing"),
+        (lambda d: d["desks"][0].update(cap=5), "desks[0].cap: must be 1..3, got 5"),
+        (lambda d: d["desks"][0].update(cap=True), "desks[0].cap: must be an integer"),
+        (lambda d: d["desks"][0].update(queues=["nope"]), "desks[0].queues[0]: no queue named 'nope'"),
+        (lambda d: d["desks"].append({"desk": 1, "cap": 1, "queues": []}), "desks[1].desk: desk 1 is listed twice"),
+        (lambda d: d["queues"].append({"name": "general"}), "queues[1].name: 'general' is used twice"),
+        (lambda d: d["queues"][0].update(keywords=[""]), "queues[0].keywords[0]"),
+        (lambda d: d.update(queues=[]), "queues: need 1..32 queues, got 0"),
+        (lambda d: d.update(service_level_s=0), "service_level_s: must be a positive integer"),
+    )
+    for mutate, expected in cases:
+        doc = good()
+        mutate(doc)
+        with raises(config.ConfigError, match=expected):
+            config.validate(doc)
+
+
+def test_not_an_object():
+    with raises(config.ConfigError, match="must be a JSON object"):
+        config.validate([])
+
+
+def test_numbers_are_masked_for_logs():
+    assert mask_number("+8613800138000") == "+86138****8000"
+    assert mask_number("07700900123") == "07700****0123"
+    assert mask_number("12345") == "***45"
+    assert mask_number(None) == "?"
