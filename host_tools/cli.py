@@ -22,6 +22,16 @@ def _print_log(prefix):
     return log
 
 
+def _serve(sim, name, link, handle, control_path):
+    """Run a started simulator until a signal, answering control requests meanwhile."""
+    if control_path:
+        control.serve(control_path, handle)
+    print("%s: listening on %s" % (name, link), flush=True)
+    _wait_for_signal()
+    sim.stop()
+    return 0
+
+
 def cmd_modem_sim(args):
     from host_tools.modem_sim import ModemSim
 
@@ -37,12 +47,7 @@ def cmd_modem_sim(args):
             return {"slots": sorted(sim.storage)}
         raise ValueError("unknown op %r (sms, sent, storage)" % op)
 
-    if args.control:
-        control.serve(args.control, handle)
-    print("modem-sim: listening on %s" % args.link, flush=True)
-    _wait_for_signal()
-    sim.stop()
-    return 0
+    return _serve(sim, "modem-sim", args.link, handle, args.control)
 
 
 def cmd_panel_sim(args):
@@ -59,12 +64,7 @@ def cmd_panel_sim(args):
             return {"leds": {str(k): v for k, v in sim.leds.items()}}
         raise ValueError("unknown op %r (press, leds)" % op)
 
-    if args.control:
-        control.serve(args.control, handle)
-    print("panel-sim: listening on %s" % args.link, flush=True)
-    _wait_for_signal()
-    sim.stop()
-    return 0
+    return _serve(sim, "panel-sim", args.link, handle, args.control)
 
 
 def cmd_demo(args):

@@ -37,15 +37,11 @@ class PanelSim(PtyDevice):
 
     def on_bytes(self, data):
         self._reader.receive_data(data)
-        while True:
-            try:
-                ev = self._reader.next_event()
-            except panel.PanelProtocolError as e:
-                self.bad_frames += 1
-                self.on_log("bad frame from appliance: %s" % e)
-                continue
-            if ev is panel.NEED_DATA:
-                return
+        events, errors = self._reader.read_all()
+        for reason in errors:
+            self.bad_frames += 1
+            self.on_log("bad frame from appliance: %s" % reason)
+        for ev in events:
             if isinstance(ev, panel.Led):
                 with self._changed:
                     if self.leds.get(ev.desk) != ev.state:

@@ -126,8 +126,14 @@ class SimulatedBranch:
             encoding="utf-8",
         )
         threading.Thread(target=self._follow_gateway, args=(self.gateway,), daemon=True).start()
-        self.wait_for("gateway started and modem ready",
-                      lambda: self.gateway_has("modem_ready") and self.gateway_has("console_listening"))
+        proc = self.gateway
+
+        def up():
+            if proc.poll() is not None:
+                raise StepFailed("gateway exited with code %s while starting" % proc.returncode)
+            return self.gateway_has("modem_ready") and self.gateway_has("console_listening")
+
+        self.wait_for("gateway started and modem ready", up)
 
     def _follow_gateway(self, proc):
         for raw in proc.stdout:

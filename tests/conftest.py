@@ -35,29 +35,29 @@ def broker():
     b.close()
 
 
+def _real_or_simulated(request, option, make_sim):
+    """(path, None) for the real port named by `option`, else (path, started simulator)."""
+    real = request.config.getoption(option)
+    if real:
+        return real, None
+    sim = make_sim().start()
+    request.addfinalizer(sim.stop)
+    return sim.link, sim
+
+
 @pytest.fixture
 def modem_port(request, tmp_path):
     """A modem serial port: the real one with --hil-modem, else the simulator's."""
-    real = request.config.getoption("--hil-modem")
-    if real:
-        yield real, None
-        return
     from host_tools.modem_sim import ModemSim
 
-    sim = ModemSim(str(tmp_path / "modem0")).start()
-    yield sim.link, sim
-    sim.stop()
+    return _real_or_simulated(request, "--hil-modem", lambda: ModemSim(str(tmp_path / "modem0")))
 
 
 @pytest.fixture
 def panel_port(request, tmp_path):
     """A panel serial port: the real one with --hil-panel, else the simulator's."""
-    real = request.config.getoption("--hil-panel")
-    if real:
-        yield real, None
-        return
     from host_tools.panel_sim import PanelSim
 
-    sim = PanelSim(str(tmp_path / "panel"), desks=4).start()
-    yield sim.link, sim
-    sim.stop()
+    return _real_or_simulated(
+        request, "--hil-panel", lambda: PanelSim(str(tmp_path / "panel"), desks=4)
+    )

@@ -14,15 +14,9 @@ def read_events(port, until, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not until(events):
         reader.receive_data(port.read(256))
-        while True:
-            try:
-                ev = reader.next_event()
-            except panel.PanelProtocolError as e:
-                errors.append(str(e))
-                continue
-            if ev is panel.NEED_DATA:
-                break
-            events.append(ev)
+        more, bad = reader.read_all()
+        events.extend(more)
+        errors.extend(bad)
     return events, errors
 
 

@@ -25,3 +25,13 @@ class raises:
             raise AssertionError("%r does not contain %r" % (str(exc), self.match))
         self.value = exc
         return True
+
+
+def drain(source):
+    """Every event `source.next_event()` has ready, until it says NEED_DATA."""
+    out = []
+    while True:
+        ev = source.next_event()
+        if ev == "NEED_DATA":
+            return out
+        out.append(ev)

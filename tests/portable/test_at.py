@@ -1,17 +1,8 @@
 """AT engine: command framing, echo, URCs in the middle of answers, errors, prompt, timeouts."""
 
-from check import raises
+from check import drain, raises
 
 from branchline.proto import at
-
-
-def events(engine):
-    out = []
-    while True:
-        ev = engine.next_event()
-        if ev is at.NEED_DATA:
-            return out
-        out.append(ev)
 
 
 def test_command_is_written_with_cr_and_answered_ok():
@@ -19,7 +10,7 @@ def test_command_is_written_with_cr_and_answered_ok():
     e.send(at.Command("AT+CSQ"), 0)
     assert e.data_to_send() == b"AT+CSQ\r"
     e.receive_data(b"\r\n+CSQ: 21,0\r\n\r\nOK\r\n", 10)
-    (resp,) = events(e)
+    (resp,) = drain(e)
     assert isinstance(resp, at.Response)
     assert resp.ok and resp.lines == ["+CSQ: 21,0"]
 
@@ -32,7 +23,7 @@ def test_commands_wait_their_turn():
     e.receive_data(b"\r\nOK\r\n", 1)
     assert e.data_to_send() == b"ATE0\r"
     e.receive_data(b"\r\nOK\r\n", 2)
-    assert [r.command.text for r in events(e)] == ["AT", "ATE0"]
+    assert [r.command.text for r in drain(e)] == ["AT", "ATE0"]
     assert not e.busy
 
 
@@ -40,7 +31,7 @@ def test_echo_is_dropped():
     e = at.ATEngine()
     e.send(at.Command("ATE0"), 0)
     e.receive_data(b"ATE0\r\r\nOK\r\n", 1)
-    (resp,) = events(e)
+    (resp,) = drain(e)
     assert resp.ok and resp.lines == []
 
 
@@ -48,7 +39,7 @@ def test_urc_inside_an_answer_is_dispatched_not_swallowed():
     e = at.ATEngine()
     e.send(at.Command("AT+CMGR=1"), 0)
     e.receive_data(b'\r\n+CMGR: 0,,23\r\n\r\n+CMTI: "SM",2\r\n0791ABCD\r\n\r\nOK\r\n', 1)
-    evs = events(e)
+    evs = drain(e)
     assert isinstance(evs[0], at.Urc) and evs[0].name == "+CMTI" and evs[0].args == '"SM",2'
     assert isinstance(evs[1], at.Response)
     assert evs[1].lines == ["+CMGR: 0,,23", "0791ABCD"]
@@ -58,7 +49,7 @@ def test_cms_error_carries_its_code():
     e = at.ATEngine()
     e.send(at.Command("AT+CMGS=20", payload="00"), 0)
     e.receive_data(b"\r\n+CMS ERROR: 500\r\n", 1)
-    (resp,) = events(e)
+    (resp,) = drain(e)
     assert not resp.ok and resp.code == 500 and resp.reason == "+CMS ERROR: 500"
 
 
@@ -69,7 +60,7 @@ def test_prompt_releases_the_payload_with_ctrl_z():
     e.receive_data(b"\r\n> ", 1)
     assert e.data_to_send() == b"0011AA\x1a"
     e.receive_data(b"\r\n+CMGS: 12\r\n\r\nOK\r\n", 2)
-    (resp,) = events(e)
+    (resp,) = drain(e)
     assert resp.ok and resp.lines == [">", "+CMGS: 12"]
 
 
@@ -79,9 +70,9 @@ def test_timeout_ends_the_command_and_the_next_one_starts():
     e.send(at.Command("ATI"), 0)
     e.data_to_send()
     e.tick(99)
-    assert events(e) == []
+    assert drain(e) == []
     e.tick(100)
-    (resp,) = events(e)
+    (resp,) = drain(e)
     assert not resp.ok and resp.reason == "timeout"
     assert e.data_to_send() == b"ATI\r"
 
@@ -97,26 +88,26 @@ def test_timeout_at_a_prompt_cancels_with_esc():
 def test_garbage_bytes_become_noise_and_the_reader_survives():
     e = at.ATEngine()
     e.receive_data(b"\xff\xfe\x00garbage\r\n", 0)
-    (noise,) = events(e)
+    (noise,) = drain(e)
     assert isinstance(noise, at.Noise)
     e.receive_data(b"RING\r\n", 1)
-    (ring,) = events(e)
+    (ring,) = drain(e)
     assert isinstance(ring, at.Urc) and ring.name == "RING"
 
 
 def test_overlong_line_is_dropped_not_buffered_forever():
     e = at.ATEngine()
     e.receive_data(b"A" * (at.MAX_LINE + 10), 0)
-    (noise,) = events(e)
+    (noise,) = drain(e)
     assert isinstance(noise, at.Noise) and "overlong" in noise.line
     e.receive_data(b"\r\nRING\r\n", 1)
-    assert [ev.name for ev in events(e)] == ["RING"]
+    assert [ev.name for ev in drain(e)] == ["RING"]
 
 
 def test_cmt_urc_takes_the_pdu_line_with_it():
     e = at.ATEngine()
     e.receive_data(b"\r\n+CMT: ,23\r\n07911326040000F0\r\n", 0)
-    (urc,) = events(e)
+    (urc,) = drain(e)
     assert urc.name == "+CMT" and urc.pdu == "07911326040000F0"
 
 
@@ -134,5 +125,5 @@ def test_bytes_split_anywhere_give_the_same_events():
         e.send(at.Command("AT+CMGR=1"), 0)
         e.receive_data(stream[:cut], 1)
         e.receive_data(stream[cut:], 2)
-        (resp,) = events(e)
+        (resp,) = drain(e)
         assert resp.lines == ["+CMGR: 0,,23", "0791ABCD"], cut

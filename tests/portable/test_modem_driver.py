@@ -1,6 +1,8 @@
 """Modem driver: init, sweep, +CMTI -> read -> (journal) -> delete, and sending in PDU mode."""
 
-from branchline.proto import at, modem, pdu
+from check import drain
+
+from branchline.proto import modem, pdu
 
 SCTS = (2026, 11, 26, 9, 30, 0, 32)
 
@@ -8,15 +10,6 @@ SCTS = (2026, 11, 26, 9, 30, 0, 32)
 def ok(driver, now=0, lines=()):
     body = b"".join(b"\r\n" + line.encode() + b"\r\n" for line in lines)
     driver.receive_data(body + b"\r\nOK\r\n", now)
-
-
-def drain(driver):
-    out = []
-    while True:
-        ev = driver.next_event()
-        if ev is at.NEED_DATA:
-            return out
-        out.append(ev)
 
 
 def started(stored=()):

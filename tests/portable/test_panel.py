@@ -5,19 +5,6 @@ from check import raises
 from branchline.proto import panel
 
 
-def read_all(reader):
-    events, errors = [], []
-    while True:
-        try:
-            ev = reader.next_event()
-        except panel.PanelProtocolError as e:
-            errors.append(str(e))
-            continue
-        if ev is panel.NEED_DATA:
-            return events, errors
-        events.append(ev)
-
-
 def test_led_frame_matches_the_documented_example():
     # docs/panel-protocol.md works this one out by hand: XOR of "LED,1,GREEN" is 0x27
     assert panel.encode_led(1, "GREEN") == b"$LED,1,GREEN*27\r\n"
@@ -26,7 +13,7 @@ def test_led_frame_matches_the_documented_example():
 def test_button_round_trip():
     r = panel.PanelReader()
     r.receive_data(panel.encode_button(12, "AVAIL", True) + panel.encode_button(12, "AVAIL", False))
-    events, errors = read_all(r)
+    events, errors = r.read_all()
     assert errors == []
     assert [(e.desk, e.button, e.pressed) for e in events] == [(12, "AVAIL", True), (12, "AVAIL", False)]
 
@@ -34,7 +21,7 @@ def test_button_round_trip():
 def test_hello_and_led_decode():
     r = panel.PanelReader()
     r.receive_data(panel.encode_hello(8, "fw-2.1") + panel.encode_led(3, "AMBER_BLINK"))
-    (hello, led), errors = read_all(r)
+    (hello, led), errors = r.read_all()
     assert (hello.desks, hello.version) == (8, "fw-2.1")
     assert (led.desk, led.state) == (3, "AMBER_BLINK")
 
@@ -45,7 +32,7 @@ def test_bad_checksum_is_reported_and_the_next_frame_still_reads():
     bad[5] = ord("3")  # desk 2 -> 3, checksum no longer matches
     r = panel.PanelReader()
     r.receive_data(bytes(bad) + good)
-    events, errors = read_all(r)
+    events, errors = r.read_all()
     assert len(errors) == 1 and "checksum" in errors[0]
     assert [(e.desk, e.button) for e in events] == [(2, "BREAK")]
 
@@ -53,7 +40,7 @@ def test_bad_checksum_is_reported_and_the_next_frame_still_reads():
 def test_noise_between_frames_is_reported_once_and_skipped():
     r = panel.PanelReader()
     r.receive_data(b"\x00\xffzz\r\n" + panel.encode_button(1, "READY", True))
-    events, errors = read_all(r)
+    events, errors = r.read_all()
     assert len(errors) == 1 and "outside a frame" in errors[0]
     assert events[0].button == "READY"
 
@@ -64,7 +51,7 @@ def test_frames_split_across_reads():
     got = []
     for i in range(len(data)):
         r.receive_data(data[i : i + 1])
-        events, errors = read_all(r)
+        events, errors = r.read_all()
         assert errors == []
         got.extend(events)
     assert [(e.desk, e.button) for e in got] == [(5, "NEXT")]
@@ -82,17 +69,17 @@ def test_semantic_errors_name_the_field():
     for body, expected in cases:
         r = panel.PanelReader()
         r.receive_data(b"$" + body + b"*" + (b"%02X" % panel.checksum(body)) + b"\r\n")
-        events, errors = read_all(r)
+        events, errors = r.read_all()
         assert events == [] and len(errors) == 1 and expected in errors[0], (body, errors)
 
 
 def test_overlong_frame_is_dropped():
     r = panel.PanelReader()
     r.receive_data(b"$" + b"A" * 200)
-    events, errors = read_all(r)
+    events, errors = r.read_all()
     assert events == [] and "longer than" in errors[0]
     r.receive_data(b"\r\n" + panel.encode_led(1, "OFF"))
-    events, errors = read_all(r)
+    events, errors = r.read_all()
     assert [(e.desk, e.state) for e in events] == [(1, "OFF")]
 
 

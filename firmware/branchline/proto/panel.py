@@ -147,6 +147,19 @@ class PanelReader:
         self._rx = self._rx[end + 1 :]
         return self._decode(line)
 
+    def read_all(self):
+        """Everything complete in the buffer: (events, errors), errors as messages."""
+        events, errors = [], []
+        while True:
+            try:
+                ev = self.next_event()
+            except PanelProtocolError as e:
+                errors.append(str(e))
+                continue
+            if ev is NEED_DATA:
+                return events, errors
+            events.append(ev)
+
     def _drop_garbage(self):
         """Discard bytes before the next '$' (or a whole line without one); report any that
         were not just line ends, so line noise is logged instead of silently eaten."""

@@ -160,14 +160,10 @@ class PanelPort:
 
     def _on_data(self, data):
         self.reader.receive_data(data)
-        while True:
-            try:
-                ev = self.reader.next_event()
-            except panel.PanelProtocolError as e:
-                self.app.log.warn("panel_bad_frame", reason=str(e))
-                continue
-            if ev is panel.NEED_DATA:
-                return
+        events, errors = self.reader.read_all()
+        for reason in errors:
+            self.app.log.warn("panel_bad_frame", reason=reason)
+        for ev in events:
             if isinstance(ev, panel.Hello):
                 self.app.log.info("panel_hello", desks=ev.desks, version=ev.version)
                 self._send_all_leds()
