@@ -52,6 +52,7 @@ test: bootstrap test-native test-python test-micropython
 
 test-native:
 	$(MAKE) -C native test
+	$(MAKE) -C native valgrind
 
 test-python:
 	$(VPY) -m pytest
@@ -66,6 +67,7 @@ bench: bootstrap
 	$(VPY) -m host_tools.cli bench
 
 clean:
-	rm -rf build native/build $(VENV) node_modules
+	$(MAKE) -C native clean
+	rm -rf build $(VENV) node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -f firmware/branchline/router/_bl_router*.so

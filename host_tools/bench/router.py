@@ -1,0 +1,184 @@
+"""Router throughput: the C core alone, through cffi (batch and per event), and the twin.
+
+The event stream is the one native/bench_router.c builds: same xorshift64, same draws in
+the same order, so the C and Python streams are identical, which main() checks through
+a hash of the events and the number of assignments they cause. See bench_router.c for
+the mix of events.
+"""
+
+import json
+import os
+import subprocess
+import time
+
+from branchline.router import (
+    AVAILABLE,
+    BREAK,
+    OFFLINE,
+    OP_COMPLETE,
+    OP_CONFIGURE,
+    OP_ENQUEUE,
+    OP_PRESENCE,
+)
+from branchline.router.native import NativeRouter
+from branchline.router.twin import TwinRouter
+
+from host_tools.bench import report
+
+N_QUEUES = 32
+N_AGENTS = 64
+QUEUE_CAPACITY = 64
+N_EVENTS = 1_000_000
+SEED = 0x9E3779B97F4A7C15
+_M64 = (1 << 64) - 1
+_PRESENCE_DRAW = (OFFLINE, AVAILABLE, BREAK, AVAILABLE)
+
+NATIVE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "native")
+
+
+class XorShift64:
+    """Marsaglia's xorshift64 (13, 7, 17), as in bench_router.c."""
+
+    def __init__(self, seed=SEED):
+        self.state = seed
+
+    def below(self, n):
+        s = self.state
+        s ^= (s << 13) & _M64
+        s ^= s >> 7
+        s ^= (s << 17) & _M64
+        self.state = s
+        return (s >> 32) % n
+
+
+def make_stream(n_events, router):
+    """The bench stream of n_events (op, a, b, c, now_ms) tuples and its assignment count.
+
+    `router` is a fresh Router(N_QUEUES, N_AGENTS, QUEUE_CAPACITY) that the stream is
+    stepped through while it is built, so completions name conversations that really
+    were assigned.
+    """
+    rng = XorShift64()
+    below = rng.below
+
+    def configure(agent):
+        cap = 1 + below(3)
+        skills = (1 << below(N_QUEUES)) | (1 << below(N_QUEUES)) | (1 << below(N_QUEUES))
+        return (OP_CONFIGURE, agent, cap, skills)
+
+    events = []
+    held = []
+    total = 0
+    next_conv = 1
+    t = 0
+    for i in range(n_events):
+        t += below(20)
+        if i < N_AGENTS:
+            ev = configure(i)
+        elif i < 2 * N_AGENTS:
+            ev = (OP_PRESENCE, i - N_AGENTS, AVAILABLE, 0)
+        else:
+            k = below(100)
+            if 44 <= k < 88 and held:
+                j = below(len(held))
+                conv, agent = held[j]
+                held[j] = held[-1]  # swap-remove, as the C builder does
+                held.pop()
+                ev = (OP_COMPLETE, agent, conv, 0)
+            elif k < 88:
+                ev = (OP_ENQUEUE, below(N_QUEUES), next_conv, 0)
+                next_conv += 1
+            elif k < 96:
+                ev = (OP_PRESENCE, below(N_AGENTS), _PRESENCE_DRAW[below(4)], 0)
+            else:
+                ev = configure(below(N_AGENTS))
+        ev = ev + (t,)
+        events.append(ev)
+        _, got = router.step(*ev)
+        held.extend(got)
+        total += len(got)
+    return events, total
+
+
+def stream_hash(events):
+    """FNV-1a over every field as a 64-bit word (bench_router.c's stream_hash)."""
+    h = 0xCBF29CE484222325
+    for ev in events:
+        for w in ev:
+            h = ((h ^ (w & _M64)) * 0x100000001B3) & _M64
+    return "%016x" % h
+
+
+def run_c_bench(n_events):
+    subprocess.run(["make", "-s", "-C", NATIVE_DIR, "build/bench_router"], check=True)
+    binary = os.path.join(NATIVE_DIR, "build", "bench_router")
+    line = subprocess.run(
+        [binary, str(n_events)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(line)
+
+
+def _best_rate(n_events, runs, body):
+    """(events per second of the fastest of `runs` calls, what the last call returned)."""
+    best = None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = body()
+        dt = time.perf_counter() - t0
+        best = dt if best is None or dt < best else best
+    return n_events / best, result
+
+
+def _fresh(cls):
+    return cls(N_QUEUES, N_AGENTS, QUEUE_CAPACITY)
+
+
+def _step_all(router, events):
+    step = router.step
+    count = 0
+    for ev in events:
+        count += len(step(*ev)[1])
+    return count
+
+
+def main(n_events=N_EVENTS):
+    c = run_c_bench(n_events)
+    events, expected = make_stream(n_events, _fresh(NativeRouter))
+    digest = stream_hash(events)
+    if (digest, expected) != (c["stream_hash"], c["assignments"]):
+        raise RuntimeError(
+            "C and Python streams differ: hash %s/%s, assignments %d/%d"
+            % (c["stream_hash"], digest, c["assignments"], expected)
+        )
+
+    batch, (_, batch_out) = _best_rate(n_events, 3, lambda: _fresh(NativeRouter).run(events))
+    per_event, stepped = _best_rate(n_events, 3, lambda: _step_all(_fresh(NativeRouter), events))
+    twin, twin_count = _best_rate(n_events, 1, lambda: _step_all(_fresh(TwinRouter), events))
+    if (len(batch_out), stepped, twin_count) != (expected, expected, expected):
+        raise RuntimeError(
+            "assignment counts differ: stream %d, cffi batch %d, cffi per event %d, twin %d"
+            % (expected, len(batch_out), stepped, twin_count)
+        )
+
+    figures = {
+        "c_core_events_per_s": c["c_core_events_per_s"],
+        "cffi_batch_events_per_s": round(batch),
+        "cffi_per_event_events_per_s": round(per_event),
+        "twin_events_per_s": round(twin),
+        "state_bytes": c["state_bytes"],
+    }
+    notes = [
+        "%d events (32 queues, 64 agents, ring capacity 64), %d assignments; C and Python "
+        "streams identical (xorshift64, hash %s)" % (n_events, expected, digest),
+        "c_core: bl_router_run, best of 5; cffi batch: NativeRouter.run incl. packing, best of 3; "
+        "cffi per event: NativeRouter.step, best of 3",
+        "twin: TwinRouter.step, 1 run; C core, cffi batch, cffi per event and twin all "
+        "made the same %d assignments" % expected,
+        "state_bytes = sizeof(bl_router) + bl_router_mem_size (C core)",
+    ]
+    report.write("router", figures, notes)
+    return 0
+
+
+if __name__ == "__main__":
+    main()

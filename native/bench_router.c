@@ -1,0 +1,200 @@
+/* Throughput of the router core on a deterministic event stream.
+ *
+ * Usage: bench_router [n_events]   (default 1000000)
+ * Prints one JSON line. The stream is built exactly as host_tools/bench/router.py
+ * builds it (same xorshift64, same draws in the same order), so "stream_hash"
+ * and "assignments" must match the Python side; keep the two in step.
+ *
+ * Stream: 32 queues x 64 agents, ring capacity 64. Events 0..63 configure every
+ * agent (cap 1..3, three random skill bits), 64..127 make them AVAILABLE; then
+ * each event is 44% enqueue of a new conversation, 44% completion of a
+ * conversation the router assigned earlier (enqueue when none is held),
+ * 8% presence change (OFFLINE/AVAILABLE/BREAK/AVAILABLE), 4% reconfiguration.
+ * Time advances 0..19 ms per event. Completions are drawn from what a scratch
+ * router assigned while the stream was built, so every completion is valid.
+ */
+#define _POSIX_C_SOURCE 199309L
+#include "router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define N_QUEUES 32
+#define N_AGENTS 64
+#define QUEUE_CAPACITY 64
+#define OUT_CAP 4096
+#define RUNS 5
+
+static uint64_t rng_state;
+
+static uint64_t xorshift64(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static uint32_t below(uint32_t n)
+{
+    return (uint32_t)((xorshift64() >> 32) % n);
+}
+
+static uint32_t skills(void)
+{
+    uint32_t s = (uint32_t)1 << below(N_QUEUES);
+    s |= (uint32_t)1 << below(N_QUEUES);
+    s |= (uint32_t)1 << below(N_QUEUES);
+    return s;
+}
+
+static const uint8_t presence_draw[4] = {BL_OFFLINE, BL_AVAILABLE, BL_BREAK, BL_AVAILABLE};
+
+static void configure_event(bl_event *ev, uint16_t agent)
+{
+    ev->op = BL_OP_CONFIGURE;
+    ev->a = agent;
+    ev->b = 1 + below(3);
+    ev->c = skills();
+}
+
+static int build_router(bl_router *r, void *mem)
+{
+    bl_router_cfg cfg = {N_QUEUES, N_AGENTS, QUEUE_CAPACITY};
+    return bl_router_init(r, mem, bl_router_mem_size(&cfg), &cfg);
+}
+
+/* Fills evs[0..n); returns the number of assignments the stream causes. */
+static size_t build_stream(bl_event *evs, size_t n, void *mem)
+{
+    bl_router r;
+    bl_assignment held[N_AGENTS * BL_MAX_CAP];
+    size_t n_held = 0;
+    size_t total = 0;
+    uint32_t next_conv = 1;
+    int64_t t = 0;
+    size_t i;
+
+    rng_state = 0x9E3779B97F4A7C15u;
+    if (build_router(&r, mem) != BL_OK) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        bl_event *ev = &evs[i];
+        size_t got;
+        uint32_t k;
+
+        t += below(20);
+        ev->c = 0;
+        ev->now_ms = t;
+        if (i < N_AGENTS) {
+            configure_event(ev, (uint16_t)i);
+        } else if (i < 2 * N_AGENTS) {
+            ev->op = BL_OP_PRESENCE;
+            ev->a = (uint16_t)(i - N_AGENTS);
+            ev->b = BL_AVAILABLE;
+        } else {
+            k = below(100);
+            if (k >= 44 && k < 88 && n_held > 0) {
+                uint32_t j = below((uint32_t)n_held);
+                ev->op = BL_OP_COMPLETE;
+                ev->a = held[j].agent;
+                ev->b = held[j].conv;
+                held[j] = held[--n_held];
+            } else if (k < 88) {
+                ev->op = BL_OP_ENQUEUE;
+                ev->a = (uint16_t)below(N_QUEUES);
+                ev->b = next_conv++;
+            } else if (k < 96) {
+                ev->op = BL_OP_PRESENCE;
+                ev->a = (uint16_t)below(N_AGENTS);
+                ev->b = presence_draw[below(4)];
+            } else {
+                configure_event(ev, (uint16_t)below(N_AGENTS));
+            }
+        }
+        /* held has room for every active slot, the most that can be assigned. */
+        bl_router_step(&r, ev, held + n_held, N_AGENTS * BL_MAX_CAP - n_held, &got);
+        n_held += got;
+        total += got;
+    }
+    return total;
+}
+
+/* FNV-1a over the events' fields taken as 64-bit words. */
+static uint64_t stream_hash(const bl_event *evs, size_t n)
+{
+    uint64_t h = 0xCBF29CE484222325u;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        uint64_t w[5];
+        int k;
+        w[0] = evs[i].op;
+        w[1] = evs[i].a;
+        w[2] = evs[i].b;
+        w[3] = evs[i].c;
+        w[4] = (uint64_t)evs[i].now_ms;
+        for (k = 0; k < 5; k++) {
+            h = (h ^ w[k]) * 0x100000001B3u;
+        }
+    }
+    return h;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+    static bl_assignment out[OUT_CAP];
+    bl_router_cfg cfg = {N_QUEUES, N_AGENTS, QUEUE_CAPACITY};
+    size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 1000000u;
+    size_t mem_size = bl_router_mem_size(&cfg);
+    void *mem = malloc(mem_size);
+    bl_event *evs = malloc(n * sizeof(*evs));
+    size_t expected;
+    double best = 1e30;
+    int run;
+
+    if (mem == NULL || evs == NULL || n == 0) {
+        fprintf(stderr, "bench_router: bad event count or out of memory\n");
+        return 1;
+    }
+    expected = build_stream(evs, n, mem);
+    for (run = 0; run < RUNS; run++) {
+        bl_router r;
+        size_t done = 0;
+        size_t total = 0;
+        double t0 = now_s();
+        double dt;
+
+        build_router(&r, mem);
+        while (done < n) {
+            size_t got;
+            done += bl_router_run(&r, evs + done, n - done, out, OUT_CAP, &got, NULL);
+            total += got;
+        }
+        dt = now_s() - t0;
+        if (total != expected) {
+            fprintf(stderr, "bench_router: replay gave %lu assignments, build gave %lu\n",
+                    (unsigned long)total, (unsigned long)expected);
+            return 1;
+        }
+        if (dt < best) {
+            best = dt;
+        }
+    }
+    printf("{\"c_core_events_per_s\": %.0f, \"state_bytes\": %lu, \"events\": %lu, "
+           "\"assignments\": %lu, \"stream_hash\": \"%016llx\"}\n",
+           (double)n / best, (unsigned long)(sizeof(bl_router) + mem_size), (unsigned long)n,
+           (unsigned long)expected, (unsigned long long)stream_hash(evs, n));
+    free(evs);
+    free(mem);
+    return 0;
+}

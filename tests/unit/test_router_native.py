@@ -1,0 +1,223 @@
+"""NativeRouter (cffi wrapper over native/router.c): every method, every error."""
+
+import pytest
+
+# `make test` always builds the extension (pip install -e .), so its absence is a
+# failure here, not a reason to skip.
+from branchline.router import native
+
+from branchline.router import (
+    AVAILABLE,
+    BREAK,
+    OFFLINE,
+    OP_COMPLETE,
+    OP_CONFIGURE,
+    OP_ENQUEUE,
+    OP_PRESENCE,
+    InvalidArgument,
+    NotHeld,
+    QueueFull,
+    Router,
+    RouterError,
+)
+from branchline.router.codes import EFULL, EINVAL, ENOENT, OK
+
+NativeRouter = native.NativeRouter
+lib = native.lib
+
+
+def make(n_queues=2, n_agents=3, capacity=4):
+    return NativeRouter(n_queues, n_agents, capacity)
+
+
+def test_codes_module_matches_router_h():
+    from branchline.router import codes
+
+    for name in dir(lib):
+        if name.startswith("BL_") and name != "BL_MAX_ASSIGN_PER_EVENT":
+            assert getattr(codes, name[3:]) == getattr(lib, name), name
+
+
+def test_router_is_the_native_one_when_built():
+    assert Router is NativeRouter
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (0, 1, 1),
+        (33, 1, 1),
+        (1, 0, 1),
+        (1, 65, 1),
+        (1, 1, 0),
+        (1, 1, 0x10000),
+        (1.0, 1, 1),
+        ("1", 1, 1),
+    ],
+)
+def test_constructor_rejects_bad_config(args):
+    with pytest.raises(InvalidArgument):
+        NativeRouter(*args)
+
+
+def test_state_bytes_is_struct_plus_ring():
+    small, big = NativeRouter(1, 1, 1), NativeRouter(32, 64, 100)
+    # The ring grows by one 16-byte slot per queued conversation of capacity.
+    assert big.state_bytes - small.state_bytes == (32 * 100 - 1) * 16
+    assert small.state_bytes > 0
+
+
+def test_initial_state():
+    r = make()
+    assert [r.queue_length(q) for q in range(2)] == [0, 0]
+    assert [r.agent_load(a) for a in range(3)] == [0, 0, 0]
+    assert [r.agent_presence(a) for a in range(3)] == [OFFLINE] * 3
+    assert r.next_assignment(0) is None
+
+
+def test_configure_agent_errors():
+    r = make()
+    for args in [
+        (3, 1, 1),
+        (-1, 1, 1),
+        (0, 0, 1),
+        (0, 4, 1),
+        (0, 1, 4),
+        (0, 1, -1),
+        (0, 1, 1 << 40),
+        (0, 1.5, 1),
+    ]:
+        with pytest.raises(InvalidArgument, match="configure_agent"):
+            r.configure_agent(*args)
+    r.configure_agent(2, 3, 0b11)
+
+
+def test_set_presence_errors_and_values():
+    r = make()
+    for args in [
+        (3, AVAILABLE, 0),
+        (0, 3, 0),
+        (0, -1, 0),
+        (0, AVAILABLE, 1 << 63),
+        (0, AVAILABLE, None),
+    ]:
+        with pytest.raises(InvalidArgument):
+            r.set_presence(*args)
+    for p in (AVAILABLE, BREAK, OFFLINE):
+        r.set_presence(1, p, -(1 << 63))
+        assert r.agent_presence(1) == p
+
+
+def test_enqueue_full_and_errors():
+    r = make(capacity=2)
+    r.enqueue(0, 1, 0)
+    r.enqueue(0, 0xFFFFFFFF, 0)
+    with pytest.raises(QueueFull) as info:
+        r.enqueue(0, 3, 0)
+    assert info.value.rc == EFULL
+    for args in [(2, 1, 0), (0, -1, 0), (0, 1 << 32, 0), (0, 1, "now")]:
+        with pytest.raises(InvalidArgument):
+            r.enqueue(*args)
+    assert r.queue_length(0) == 2
+
+
+def test_assignment_complete_and_not_held():
+    r = make()
+    r.configure_agent(1, 2, 0b10)
+    r.set_presence(1, AVAILABLE, 5)
+    r.enqueue(1, 77, 6)
+    r.enqueue(0, 78, 6)  # agent 1 does not serve queue 0
+    assert r.next_assignment(7) == (77, 1)
+    assert r.next_assignment(7) is None
+    assert r.agent_load(1) == 1
+    with pytest.raises(NotHeld) as info:
+        r.complete(1, 78, 8)
+    assert info.value.rc == ENOENT
+    with pytest.raises(NotHeld):
+        r.complete(0, 77, 8)
+    with pytest.raises(InvalidArgument):
+        r.complete(3, 77, 8)
+    r.complete(1, 77, 8)
+    assert r.agent_load(1) == 0
+
+
+def test_next_assignment_rejects_bad_time():
+    r = make()
+    for bad in (1 << 63, -(1 << 63) - 1, 1.0):
+        with pytest.raises(InvalidArgument):
+            r.next_assignment(bad)
+
+
+@pytest.mark.parametrize("query", ["queue_length", "agent_load", "agent_presence"])
+@pytest.mark.parametrize("index", [3, -1, 1 << 16, "0"])
+def test_queries_reject_bad_index(query, index):
+    with pytest.raises(InvalidArgument, match=query):
+        getattr(make(), query)(index)
+
+
+def test_errors_share_a_base():
+    for exc in (InvalidArgument, QueueFull, NotHeld):
+        assert issubclass(exc, RouterError)
+
+
+def test_step_returns_rc_and_drained_assignments():
+    r = make()
+    assert r.step(OP_CONFIGURE, 0, 3, 0b01, 0) == (OK, [])
+    for conv in (10, 11, 12, 13):
+        assert r.step(OP_ENQUEUE, 0, conv, 0, 1) == (OK, [])
+    assert r.step(OP_PRESENCE, 0, AVAILABLE, 0, 2) == (OK, [(10, 0), (11, 0), (12, 0)])
+    assert r.step(OP_COMPLETE, 0, 99, 0, 3) == (ENOENT, [])
+    assert r.step(OP_COMPLETE, 0, 11, 0, 3) == (OK, [(13, 0)])
+    assert r.step(0, 0, 0, 0, 0) == (EINVAL, [])
+    assert r.step(OP_ENQUEUE, 0, 1 << 32, 0, 0) == (EINVAL, [])
+    assert r.step(OP_ENQUEUE, 0, 1, 0, 0.5) == (EINVAL, [])
+
+
+def test_step_drains_what_direct_calls_left_pending():
+    r = make()
+    r.configure_agent(0, 3, 1)
+    r.set_presence(0, AVAILABLE, 0)
+    r.enqueue(0, 1, 0)
+    r.enqueue(0, 2, 0)
+    assert r.step(OP_COMPLETE, 0, 5, 0, 1) == (ENOENT, [(1, 0), (2, 0)])
+
+
+def _stream(n):
+    # Enough agents and enqueues that the run's output buffer fills several times.
+    evs = [(OP_CONFIGURE, a, 3, 0xFFFF, 0) for a in range(64)]
+    evs += [(OP_PRESENCE, a, AVAILABLE, 0, 1) for a in range(64)]
+    conv = 0
+    while len(evs) < n:
+        conv += 1
+        evs.append((OP_ENQUEUE, conv % 16, conv, 0, conv))
+        if conv > 150:
+            # Completes the conversation enqueued 150 events ago, which is held by now.
+            evs.append((OP_COMPLETE, 0, conv - 150, 0, conv))
+    return evs
+
+
+def test_run_matches_step_across_output_buffer_refills():
+    evs = _stream(20000)
+    batch, stepped = NativeRouter(16, 64, 64), NativeRouter(16, 64, 64)
+    rcs, out = batch.run(evs)
+    want_rcs, want_out = [], []
+    for ev in evs:
+        rc, got = stepped.step(*ev)
+        want_rcs.append(rc)
+        want_out.extend(got)
+    assert rcs == want_rcs
+    assert out == want_out
+    assert len(out) > 4096
+
+
+def test_run_with_unrepresentable_events_answers_einval_without_drain():
+    r = make()
+    evs = [
+        (OP_CONFIGURE, 0, 1, 1, 0),
+        (OP_ENQUEUE, 0, 5, 0, 0),
+        (OP_ENQUEUE, 70000, 5, 0, 0),
+        (OP_PRESENCE, 0, AVAILABLE, 0, 1),
+        (OP_ENQUEUE, 0, 6, 0, -1.0),
+    ]
+    assert r.run(evs) == ([OK, OK, EINVAL, OK, EINVAL], [(5, 0)])
+    assert r.run([]) == ([], [])
