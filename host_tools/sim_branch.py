@@ -188,7 +188,7 @@ class SimulatedBranch:
             with self._cond:
                 self.mqtt_messages.append((msg.topic, payload))
                 self._cond.notify_all()
-            self.note("hq", "%s %s" % (msg.topic, json.dumps(payload, ensure_ascii=False)[:160]))
+            self.note("hq", "%s %s" % (msg.topic, _summary(payload)))
 
         self.hq.on_connect = on_connect
         self.hq.on_message = on_message
@@ -232,3 +232,17 @@ class SimulatedBranch:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 
+
+
+def _summary(payload):
+    """What head office would look at first in a message, on one line."""
+    if "session" in payload:
+        s = payload["session"]
+        return "id=%s conversation=%s queue=%s desk=%s messages=%d outcome=%s" % (
+            payload["id"], s["id"], s["queue"], s["desk"], len(s["messages"]), s["outcome"])
+    if "metrics" in payload:
+        m = payload["metrics"]
+        return "id=%s offered=%s answered=%s closed=%s SL=%s%% ASA=%ss" % (
+            payload["id"], m["offered"], m["answered"], m["closed"],
+            m["service_level_pct"], m["asa_s"])
+    return json.dumps(payload, ensure_ascii=False)

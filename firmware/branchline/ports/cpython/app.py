@@ -241,6 +241,8 @@ class Gateway:
         if not durable:
             return
         self.journal.append(records)
+        self.log.info("journaled", records=len(records), kinds=",".join(
+            sorted(set(event["k"] for event, _, _ in durable))))
         for event, after, fut in durable:
             try:
                 effects = self.core.apply(event)

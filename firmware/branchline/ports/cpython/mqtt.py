@@ -26,6 +26,7 @@ class Uplink:
         self.boot_count = boot_count
         self.config_version = config_version
         self.connected = False
+        self._stopping = False
         self._pending = {}  # seq -> (topic, payload): all unacknowledged data messages
         self._mid_to_seq = {}
         # Held around publish() and in on_publish, so a PUBACK is never matched before
@@ -57,6 +58,7 @@ class Uplink:
         self.client.loop_start()
 
     def stop(self):
+        self._stopping = True
         if self.connected:
             info = self.client.publish(
                 self.topic("status"), uplink.status(False, self.clock()), qos=1, retain=True
@@ -108,7 +110,7 @@ class Uplink:
             self._send(seq, message)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
-        if self.connected:
+        if self.connected and not self._stopping:
             self.log.warn("mqtt_disconnected", reason=str(reason_code))
         self.connected = False
 
