@@ -7,7 +7,7 @@ import os
 import pytest
 
 from branchline.core import journal
-from branchline.proto import panel, pdu
+from branchline.proto import pdu
 from host_tools import demo
 from host_tools.sim_branch import SimulatedBranch
 
@@ -29,7 +29,23 @@ def journal_events(branch):
 
 
 def test_demo_story_end_to_end(branch):
+    # When the modem is asked to delete a slot, its message must already be in the journal.
+    journaled_at_delete = []
+    log = branch.modem.on_log
+    memory = ["SM"]  # deletes in "SR" clear status reports, not customers' messages
+
+    def watch(text):
+        if text.startswith('AT command: AT+CPMS="'):
+            memory[0] = text.split('"')[1]
+        if text.startswith("AT command: AT+CMGD=") and memory[0] == "SM":
+            slot = int(text.rsplit("=", 1)[1].split(",")[0])
+            stored = [e for e in journal_events(branch) if e["k"] == "sms_in"]
+            journaled_at_delete.append(any(e["slot"] == slot for e in stored))
+        log(text)
+
+    branch.modem.on_log = watch
     convs = demo.run_story(branch)
+    assert journaled_at_delete == [True, True]
 
     # Stored durably, then deleted from the modem.
     stored = [e for e in journal_events(branch) if e["k"] == "sms_in"]
@@ -126,6 +142,8 @@ def test_console_refuses_bad_requests_with_reasons(branch):
     assert status == 400 and "integer" in body["error"]
     status, body = branch.console("POST", "/api/desks/1/presence", {"state": "asleep"})
     assert status == 409 and "unknown presence" in body["error"]
+    status, body = branch.console("POST", "/api/desks/1/presence", {"state": []})
+    assert status == 400 and "string" in body["error"]
     status, body = branch.console("POST", "/api/desks/1/presence", {"state": "available"})
     assert status == 200
     assert branch.panel.wait_led(1, "GREEN", 5)
@@ -151,4 +169,3 @@ def test_led_frames_sent_to_the_panel_are_valid(branch):
     branch.panel.press(2, "AVAIL")
     assert branch.panel.wait_led(2, "GREEN", 5)
     assert branch.panel.bad_frames == 0
-    assert panel.encode_led(2, "GREEN")  # the same encoder the appliance uses

@@ -52,6 +52,13 @@ def test_keywords_pick_the_queue_else_the_first():
     assert b.queue_for("hello") == "general"
 
 
+def test_keyword_case_folding_is_the_same_on_every_runtime():
+    # Only A-Z fold: MicroPython cannot fold other scripts, so CPython must not either.
+    b = branch.Branch(CFG)
+    assert branch.ascii_lower("LOAN Épargne") == "loan Épargne"
+    assert b.queue_for("LoAn") == "loans"
+
+
 def test_waiting_conversations_go_to_the_agent_who_becomes_available():
     b, effects = run([sms(1000, "+1", "hi"), sms(2000, "+2", "loan please"), press(5000, 1)])
     assigned = kinds(effects, "assigned")
@@ -143,6 +150,11 @@ def test_invalid_events_are_rejected_without_changing_state():
         {"k": "sms_in", "t": 2, "modem": "m0", "from": None, "text": "x"},
         {"k": "launch", "t": 2},
         {"k": "tick"},
+        {"k": "presence", "t": 2, "desk": 1, "state": []},
+        {"k": "reply", "t": 2, "conv": [1], "text": "x"},
+        {"k": "button", "t": 2, "desk": [1], "button": "AVAIL"},
+        {"k": "button", "t": 2, "desk": True, "button": "AVAIL"},
+        {"k": "sms_sent", "t": 2, "out": {}},
     )
     for ev in bad:
         with raises(branch.Rejected):

@@ -31,6 +31,19 @@ def test_errors_name_the_key():
         (lambda d: d["queues"][0].update(keywords=[""]), "queues[0].keywords[0]"),
         (lambda d: d.update(queues=[]), "queues: need 1..32 queues, got 0"),
         (lambda d: d.update(service_level_s=0), "service_level_s: must be a positive integer"),
+        (lambda d: d["desks"][0].update(queues=[["general"]]), "desks[0].queues[0]: no queue named"),
+        (lambda d: d["queues"][0].update(keywords=5), "queues[0].keywords: must be a list"),
+        (lambda d: d["queues"][0].update(keywords="loan"), "queues[0].keywords: must be a list"),
+        (lambda d: d.update(site="a/b"), "site: use letters, digits"),
+        (lambda d: d.update(modems={"id": "m0"}), "modems: must be a list"),
+        (lambda d: d.update(modems=[{"port": "/dev/ttyUSB0"}]), "modems[0].id: missing"),
+        (lambda d: d.update(modems=[{"id": "m0"}]), "modems[0].port: missing"),
+        (lambda d: d.update(modems=[{"id": "m0", "port": "/dev/x", "baud": 0}]), "modems[0].baud: must be 300..4000000"),
+        (lambda d: d.update(modems=[{"id": "m0", "port": "a"}, {"id": "m0", "port": "b"}]), "modems[1].id: 'm0' is used twice"),
+        (lambda d: d.update(panel="/dev/ttyACM0"), "panel: must be an object"),
+        (lambda d: d.update(mqtt={"port": 70000}), "mqtt.port: must be 1..65535, got 70000"),
+        (lambda d: d.update(console={"port": "80"}), "console.port: must be an integer"),
+        (lambda d: d.update(state_dir=5), "state_dir: must be a string"),
     )
     for mutate, expected in cases:
         doc = good()

@@ -43,3 +43,21 @@ def test_impossible_length_stops_the_scan():
 def test_oversized_record_is_refused_at_write():
     with raises(journal.JournalError):
         journal.encode({"k": "x", "blob": "a" * (journal.MAX_RECORD + 1)})
+
+
+def test_salvage_keeps_what_follows_damage_in_the_middle():
+    third = {"k": "tick", "t": 3}
+    data = bytearray(blob() + journal.encode(third))
+    first = len(journal.encode(EVENTS[0]))
+    data[first + 10] ^= 0xFF  # rot inside the second record
+    events, good, problem = journal.scan(bytes(data))
+    assert events == EVENTS[:1] and good == first and problem
+    rest, skipped = journal.salvage(bytes(data), good)
+    assert rest == [third]
+    assert skipped == [(first, len(blob()))]
+
+
+def test_salvage_of_a_torn_tail_finds_nothing():
+    data = blob()[:-3]
+    events, good, problem = journal.scan(data)
+    assert journal.salvage(data, good) == ([], [(good, len(data))])

@@ -25,6 +25,19 @@ QUEUE_CAPACITY = 256
 RECENT_FINGERPRINTS = 512
 
 
+BUTTONS = ("AVAIL", "BREAK", "READY", "NEXT")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def ascii_lower(text):
+    """Lower-case A-Z only. MicroPython's str.lower() folds only ASCII while CPython's
+    folds every script; routing must not depend on the runtime, so both fold ASCII."""
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+
+
 class Rejected(ValueError):
     """An event that cannot apply to the current state (the message says why)."""
 
@@ -140,10 +153,10 @@ class Branch:
         return PRESENCE_NAMES[self.router.agent_presence(self._agent_of_desk[desk])]
 
     def queue_for(self, text):
-        low = text.lower()
+        low = ascii_lower(text)
         for q in self.config["queues"]:
             for kw in q.get("keywords", ()):
-                if kw.lower() in low:
+                if ascii_lower(kw) in low:
                     return q["name"]
         return self.queue_names[0]
 
@@ -180,21 +193,21 @@ class Branch:
         pass
 
     def _check_desk(self, ev):
-        if ev.get("desk") not in self._agent_of_desk:
+        if not _is_int(ev.get("desk")) or ev.get("desk") not in self._agent_of_desk:
             raise Rejected("no desk %r" % (ev.get("desk"),))
 
     def _check_button(self, ev):
         self._check_desk(ev)
-        if ev.get("button") not in ("AVAIL", "BREAK", "READY", "NEXT"):
+        if not isinstance(ev.get("button"), str) or ev["button"] not in BUTTONS:
             raise Rejected("unknown button %r" % (ev.get("button"),))
 
     def _check_presence(self, ev):
         self._check_desk(ev)
-        if ev.get("state") not in PRESENCE_BY_NAME:
+        if not isinstance(ev.get("state"), str) or ev["state"] not in PRESENCE_BY_NAME:
             raise Rejected("unknown presence %r" % (ev.get("state"),))
 
     def _assigned_conv(self, ev):
-        conv = self.conversations.get(ev.get("conv"))
+        conv = self.conversations.get(ev.get("conv")) if _is_int(ev.get("conv")) else None
         if conv is None:
             raise Rejected("no open conversation %r" % (ev.get("conv"),))
         if conv.state != "assigned":
@@ -211,11 +224,11 @@ class Branch:
         self._assigned_conv(ev)
 
     def _check_sms_sent(self, ev):
-        if ev.get("out") not in self.sms_outbox:
+        if not _is_int(ev.get("out")) or ev["out"] not in self.sms_outbox:
             raise Rejected("no outgoing SMS %r" % (ev.get("out"),))
 
     def _check_uplink_ack(self, ev):
-        if ev.get("seq") not in self.uplink_outbox:
+        if not _is_int(ev.get("seq")) or ev["seq"] not in self.uplink_outbox:
             raise Rejected("no pending uplink %r" % (ev.get("seq"),))
 
     # -- appliers ------------------------------------------------------------------

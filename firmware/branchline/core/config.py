@@ -7,7 +7,10 @@ MAX_DESKS = 64
 DEFAULTS = {
     "metrics_interval_s": 60,
     "service_level_s": 40,
+    "config_version": 0,
+    "state_dir": "state",
 }
+NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 
 class ConfigError(ValueError):
@@ -31,6 +34,65 @@ def _kind_name(kind):
     )
 
 
+def _name(doc, key, where):
+    """A name that also serves as an MQTT topic level and a file name."""
+    value = _need(doc, key, str, where)
+    if not value or any(c not in NAME_CHARS for c in value):
+        raise ConfigError("%s%s: use letters, digits, '-', '_' or '.', got %r" % (where, key, value))
+    return value
+
+
+def _int_in(doc, key, lo, hi, where, default=None):
+    if key not in doc and default is not None:
+        return default
+    value = _need(doc, key, int, where)
+    if not lo <= value <= hi:
+        raise ConfigError("%s%s: must be %d..%d, got %d" % (where, key, lo, hi, value))
+    return value
+
+
+def _check_port(doc, where):
+    """A serial port: its device path and baud rate."""
+    _need(doc, "port", str, where)
+    _int_in(doc, "baud", 300, 4000000, where, default=115200)
+
+
+def _check_modems(modems):
+    ids = {}
+    for i, m in enumerate(modems):
+        where = "modems[%d]." % i
+        if not isinstance(m, dict):
+            raise ConfigError("modems[%d]: must be an object" % i)
+        modem_id = _name(m, "id", where)
+        if modem_id in ids:
+            raise ConfigError("%sid: %r is used twice" % (where, modem_id))
+        ids[modem_id] = True
+        _check_port(m, where)
+        if not isinstance(m.get("direct", False), bool):
+            raise ConfigError("%sdirect: must be true or false" % where)
+
+
+def _check_sections(doc):
+    modems = doc.get("modems", [])
+    if not isinstance(modems, list):
+        raise ConfigError("modems: must be a list")
+    _check_modems(modems)
+    for key in ("panel", "mqtt", "console"):
+        if key in doc and not isinstance(doc[key], dict):
+            raise ConfigError("%s: must be an object" % key)
+    if "panel" in doc:
+        _check_port(doc["panel"], "panel.")
+    mqtt = doc.get("mqtt", {})
+    if "host" in mqtt:
+        _need(mqtt, "host", str, "mqtt.")
+    _int_in(mqtt, "port", 1, 65535, "mqtt.", default=1883)
+    _int_in(mqtt, "keepalive", 5, 3600, "mqtt.", default=30)
+    console = doc.get("console", {})
+    if "host" in console:
+        _need(console, "host", str, "console.")
+    _int_in(console, "port", 0, 65535, "console.", default=8080)
+
+
 def _check_queues(queues):
     names = {}
     if not 1 <= len(queues) <= MAX_QUEUES:
@@ -43,7 +105,10 @@ def _check_queues(queues):
         if name in names:
             raise ConfigError("%sname: %r is used twice" % (where, name))
         names[name] = i
-        for j, kw in enumerate(q.get("keywords", [])):
+        keywords = q.get("keywords", [])
+        if not isinstance(keywords, list):
+            raise ConfigError("%skeywords: must be a list of strings" % where)
+        for j, kw in enumerate(keywords):
             if not isinstance(kw, str) or not kw:
                 raise ConfigError("%skeywords[%d]: must be a non-empty string" % (where, j))
     return names
@@ -68,7 +133,7 @@ def _check_desks(desks, queue_names):
             raise ConfigError("%scap: must be 1..3, got %d" % (where, cap))
         served = _need(d, "queues", list, where)
         for j, name in enumerate(served):
-            if name not in queue_names:
+            if not isinstance(name, str) or name not in queue_names:
                 raise ConfigError("%squeues[%d]: no queue named %r" % (where, j, name))
 
 
@@ -76,13 +141,16 @@ def validate(doc):
     """Check `doc` and return it with defaults filled in; raise ConfigError otherwise."""
     if not isinstance(doc, dict):
         raise ConfigError("config: must be a JSON object")
-    _need(doc, "site", str, "")
-    _need(doc, "device", str, "")
+    _name(doc, "site", "")
+    _name(doc, "device", "")
     queue_names = _check_queues(_need(doc, "queues", list, ""))
     _check_desks(_need(doc, "desks", list, ""), queue_names)
+    _check_sections(doc)
     out = dict(DEFAULTS)
     out.update(doc)
-    for key in DEFAULTS:
+    _need(out, "state_dir", str, "")
+    _int_in(out, "config_version", 0, 0x7FFFFFFF, "")
+    for key in ("metrics_interval_s", "service_level_s"):
         value = out[key]
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError("%s: must be a positive integer" % key)

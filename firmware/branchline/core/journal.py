@@ -32,6 +32,26 @@ def encode(event):
     return struct.pack("<II", len(payload), crc32(payload) & 0xFFFFFFFF) + payload
 
 
+def _record_at(data, pos):
+    """(event, end) for the intact record at `pos`, else (None, why not)."""
+    size = len(data)
+    if size - pos < HEADER:
+        return None, "torn header at offset %d" % pos
+    length, crc = struct.unpack("<II", bytes(data[pos : pos + HEADER]))
+    if length > MAX_RECORD:
+        return None, "impossible length %d at offset %d" % (length, pos)
+    end = pos + HEADER + length
+    if end > size:
+        return None, "torn record at offset %d" % pos
+    payload = bytes(data[pos + HEADER : end])
+    if crc32(payload) & 0xFFFFFFFF != crc:
+        return None, "CRC mismatch at offset %d" % pos
+    try:
+        return json.loads(payload), end
+    except ValueError:
+        return None, "record at offset %d is not JSON" % pos
+
+
 def scan(data):
     """Decode the records in `data`: returns (events, good_length, problem).
 
@@ -40,23 +60,39 @@ def scan(data):
     """
     events = []
     pos = 0
-    size = len(data)
-    mv = memoryview(data)
-    while pos < size:
-        if size - pos < HEADER:
-            return events, pos, "torn header at offset %d" % pos
-        length, crc = struct.unpack("<II", mv[pos : pos + HEADER])
-        if length > MAX_RECORD:
-            return events, pos, "impossible length %d at offset %d" % (length, pos)
-        end = pos + HEADER + length
-        if end > size:
-            return events, pos, "torn record at offset %d" % pos
-        payload = bytes(mv[pos + HEADER : end])
-        if crc32(payload) & 0xFFFFFFFF != crc:
-            return events, pos, "CRC mismatch at offset %d" % pos
-        try:
-            events.append(json.loads(payload))
-        except ValueError:
-            return events, pos, "record at offset %d is not JSON" % pos
+    while pos < len(data):
+        event, end = _record_at(data, pos)
+        if event is None:
+            return events, pos, end
+        events.append(event)
         pos = end
     return events, pos, None
+
+
+def salvage(data, start):
+    """The intact records after damage that begins at `start`, resynchronising byte by
+    byte on the next offset where a whole record with a good CRC begins.
+
+    Returns (events, skipped) with skipped = [(from, to), ...] byte ranges. For damage
+    in the middle of a journal: what was written (and acknowledged) after it must not be
+    thrown away with it.
+    """
+    events = []
+    skipped = []
+    bad_from = None
+    pos = start
+    while pos < len(data):
+        event, end = _record_at(data, pos)
+        if event is None:
+            if bad_from is None:
+                bad_from = pos
+            pos += 1
+            continue
+        if bad_from is not None:
+            skipped.append((bad_from, pos))
+            bad_from = None
+        events.append(event)
+        pos = end
+    if bad_from is not None:
+        skipped.append((bad_from, len(data)))
+    return events, skipped

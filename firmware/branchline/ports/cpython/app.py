@@ -16,7 +16,7 @@ from branchline.core import branch as core_branch
 from branchline.core import journal
 from branchline.ports.cpython import console
 from branchline.ports.cpython.clock import now_ms
-from branchline.ports.cpython.journal_file import FileJournal
+from branchline.ports.cpython.journal_file import FileJournal, JournalWriteError, fsync_dir
 from branchline.ports.cpython.mqtt import Uplink
 from branchline.ports.cpython.serial_link import SerialLink
 from branchline.proto import at, modem, panel
@@ -189,6 +189,7 @@ class Gateway:
         self._pending = []  # (event, after, future) not yet durable
         self._flush_scheduled = False
         self._stopped = None
+        self.failure = None  # why the gateway stopped itself, if it did
 
     def _count_boot(self, state_dir):
         path = os.path.join(state_dir, "boot_count")
@@ -203,6 +204,7 @@ class Gateway:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        fsync_dir(path)
         return count
 
     # -- the event path ------------------------------------------------------------
@@ -240,7 +242,18 @@ class Gateway:
             durable.append((event, after, fut))
         if not durable:
             return
-        self.journal.append(records)
+        try:
+            self.journal.append(records)
+        except JournalWriteError as e:
+            # Nothing of this group is durable, so nothing may be acknowledged (no SMS
+            # deleted, no request answered OK). Without a journal the appliance cannot
+            # keep its promise: stop, and let the supervisor restart it.
+            self.log.error("journal_write_failed", reason=str(e), records=len(records))
+            for _, _, fut in durable:
+                fut.set_exception(core_branch.Rejected("journal unavailable"))
+                fut.exception()
+            self.fail("journal write failed")
+            return
         self.log.info("journaled", records=len(records), kinds=",".join(
             sorted(set(event["k"] for event, _, _ in durable))))
         for event, after, fut in durable:
@@ -277,6 +290,12 @@ class Gateway:
                 conv = self.core.conversations[effect[1]]
                 self.log.info("assigned", conv=effect[1], desk=effect[2], queue=conv.queue,
                               customer=conv.customer, waited_ms=conv.assigned - conv.created)
+
+    def fail(self, reason):
+        """Stop with an error: the CLI exits non-zero so a supervisor restarts us."""
+        if self.failure is None:
+            self.failure = reason
+        self._stopped.set()
 
     def _on_uplink_ack(self, seq):
         self.submit({"k": "uplink_ack", "t": now_ms(), "seq": seq})

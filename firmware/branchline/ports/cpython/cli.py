@@ -37,6 +37,9 @@ def main(argv=None):
         return 2
     gateway = Gateway(cfg, Log(debug=args.debug))
     asyncio.run(gateway.run())
+    if gateway.failure is not None:
+        print("branchline: stopped: %s" % gateway.failure, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -95,9 +95,11 @@ def make_app(gateway):
     async def presence(request):
         desk = _int_param(request, "desk")
         doc = await _body(request)
-        now = now_ms()
+        state = doc.get("state")
+        if not isinstance(state, str):
+            return _error(400, "state must be a string")
         return await _submit(
-            gateway, {"k": "presence", "t": now, "desk": desk, "state": doc.get("state")}
+            gateway, {"k": "presence", "t": now_ms(), "desk": desk, "state": state}
         )
 
     app = web.Application(client_max_size=64 * 1024)

@@ -6,8 +6,6 @@ message. Whatever is unacknowledged at a disconnect is published again at the ne
 connect (head office drops duplicates by the payload's `id`).
 """
 
-import threading
-
 import paho.mqtt.client as paho
 
 from branchline import __version__
@@ -29,9 +27,6 @@ class Uplink:
         self._stopping = False
         self._pending = {}  # seq -> (topic, payload): all unacknowledged data messages
         self._mid_to_seq = {}
-        # Held around publish() and in on_publish, so a PUBACK is never matched before
-        # its mid has been recorded.
-        self._lock = threading.Lock()
         self.client = paho.Client(
             paho.CallbackAPIVersion.VERSION2,
             client_id="bl-%s-%s" % (site, device),
@@ -73,49 +68,55 @@ class Uplink:
     def publish(self, seq, kind, payload):
         """Queue a data message; it goes out now if connected, else at the next connect."""
         message = (self.topic(kind), uplink.encode(payload))
-        with self._lock:
-            self._pending[seq] = message
+        self._pending[seq] = message
         if self.connected:
             self._send(seq, message)
 
+    # Everything below the paho callbacks runs on the event loop's thread: paho calls
+    # back from its network thread while holding its own locks, so the callbacks only
+    # hand over to the loop (holding a lock of ours there too could deadlock).
     def _send(self, seq, message):
-        with self._lock:
-            info = self.client.publish(message[0], message[1], qos=1)
-            if info.rc != paho.MQTT_ERR_SUCCESS:
-                return  # not connected after all; resent on connect
+        info = self.client.publish(message[0], message[1], qos=1)
+        if info.rc == paho.MQTT_ERR_SUCCESS:
             self._mid_to_seq[info.mid] = seq
+        # else: not connected after all; everything pending is resent at the next connect
 
-    def _acked(self, seq):
-        self._pending.pop(seq, None)
-        self.loop.call_soon_threadsafe(self.on_ack, seq)
-
-    # -- paho callbacks (paho's network thread) ------------------------------------
-    def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if reason_code.is_failure:
-            self.log.warn("mqtt_refused", reason=str(reason_code))
-            return
+    def _connected(self):
         self.connected = True
         self.log.info("mqtt_connected", host=self.cfg.get("host"), port=self.cfg.get("port"))
         now = self.clock()
-        client.publish(self.topic("status"), uplink.status(True, now), qos=1, retain=True)
-        client.publish(
+        self.client.publish(self.topic("status"), uplink.status(True, now), qos=1, retain=True)
+        self.client.publish(
             self.topic("birth"),
             uplink.birth(__version__, self.config_version, self.boot_count, now),
             qos=1,
         )
-        with self._lock:
-            backlog = sorted(self._pending.items())
-            self._mid_to_seq.clear()
-        for seq, message in backlog:
+        self._mid_to_seq.clear()
+        for seq, message in sorted(self._pending.items()):
             self._send(seq, message)
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+    def _disconnected(self, reason):
         if self.connected and not self._stopping:
-            self.log.warn("mqtt_disconnected", reason=str(reason_code))
+            self.log.warn("mqtt_disconnected", reason=reason)
         self.connected = False
 
+    def _puback(self, mid):
+        # publish() returned (and recorded the mid) before this callback could run: it
+        # was scheduled from paho's thread onto this loop, behind the publishing code.
+        seq = self._mid_to_seq.pop(mid, None)
+        if seq is not None and self._pending.pop(seq, None) is not None:
+            self.on_ack(seq)
+
+    # -- paho callbacks (paho's network thread) ------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            reason = str(reason_code)
+            self.loop.call_soon_threadsafe(lambda: self.log.warn("mqtt_refused", reason=reason))
+            return
+        self.loop.call_soon_threadsafe(self._connected)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self.loop.call_soon_threadsafe(self._disconnected, str(reason_code))
+
     def _on_publish(self, client, userdata, mid, reason_code, properties):
-        with self._lock:
-            seq = self._mid_to_seq.pop(mid, None)
-            if seq is not None:  # None: status or birth, which the core does not track
-                self._acked(seq)
+        self.loop.call_soon_threadsafe(self._puback, mid)
