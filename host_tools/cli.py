@@ -32,20 +32,59 @@ def _serve(sim, name, link, handle, control_path):
     return 0
 
 
+def _modem_ops(sim):
+    """Control-socket ops of the modem simulator: name -> fn(request) -> answer."""
+
+    def done(_):
+        return {"ok": True}
+
+    return {
+        "sms": lambda r: {"slots": sim.deliver(str(r["from"]), str(r["text"]))},
+        "sent": lambda r: {"sent": [{"to": n, "text": t} for n, t in sim.sent_texts()]},
+        "storage": lambda r: {"slots": sorted(sim.memories[r.get("memory", "SM")].slots)},
+        "call": lambda r: done(sim.call(str(r["from"]), r.get("rings"))),
+        "calls": lambda r: {"calls": [{"from": c.number, "rings": c.rings, "ended_by": c.ended_by}
+                                      for c in sim.calls]},
+        "noise": lambda r: done(sim.noise(str(r["line"]))),
+        "garbage": lambda r: done(sim.inject_garbage(bytes.fromhex(r["hex"]))),
+        "drop_responses": lambda r: done(sim.drop_responses(int(r["n"]))),
+        "fail_sends": lambda r: done(sim.fail_sends(int(r["n"]), int(r.get("code", 500)))),
+        "storage_full": lambda r: done(sim.set_storage_full(bool(r.get("full", True)))),
+        "report_outcome": lambda r: done(sim.set_report_outcome(str(r["to"]), r["outcome"])),
+        "hang": lambda r: done(sim.hang()),
+        "unhang": lambda r: done(sim.unhang()),
+        "vanish": lambda r: done(sim.vanish()),
+        "reappear": lambda r: done(sim.reappear()),
+        "leave_at_prompt": lambda r: done(sim.leave_at_prompt()),
+        "latency": lambda r: done(setattr(sim, "latency_ms", int(r["ms"]))),
+        "signal": lambda r: done(sim.set_signal(int(r["rssi"]), int(r.get("ber", 0)))),
+        "registration": lambda r: done(sim.set_registration(int(r["stat"]))),
+        "sim": lambda r: done(sim.set_sim_present(bool(r["present"]))),
+    }
+
+
 def cmd_modem_sim(args):
     from host_tools.modem_sim import ModemSim
 
-    sim = ModemSim(args.link, capacity=args.capacity, on_log=_print_log("modem-sim")).start()
+    sim = ModemSim(
+        args.link,
+        capacity=args.capacity,
+        on_log=_print_log("modem-sim"),
+        model=args.model,
+        baud=args.baud or None,
+        latency_ms=args.latency_ms,
+        ring_period=args.ring_period,
+        cnma_timeout=args.cnma_timeout,
+        cnma_fallback=args.cnma_fallback,
+        cdsi_wrong_memory=args.cdsi_wrong_memory,
+    ).start()
+    ops = _modem_ops(sim)
 
     def handle(req):
-        op = req["op"]
-        if op == "sms":
-            return {"slots": sim.deliver(str(req["from"]), str(req["text"]))}
-        if op == "sent":
-            return {"sent": [{"to": n, "text": t} for n, t in sim.sent_texts()]}
-        if op == "storage":
-            return {"slots": sorted(sim.storage)}
-        raise ValueError("unknown op %r (sms, sent, storage)" % op)
+        op = ops.get(req["op"])
+        if op is None:
+            raise ValueError("unknown op %r (%s)" % (req["op"], ", ".join(sorted(ops))))
+        return op(req)
 
     return _serve(sim, "modem-sim", args.link, handle, args.control)
 
@@ -87,6 +126,16 @@ def main(argv=None):
     p.add_argument("--link", required=True, help="path of the serial port to create")
     p.add_argument("--capacity", type=int, default=30, help="SIM storage slots")
     p.add_argument("--control", help="Unix socket for JSON control requests")
+    p.add_argument("--model", choices=("SIM800", "EC25"), default="SIM800")
+    p.add_argument("--baud", type=int, default=115200, help="line rate to pace at (0: unpaced)")
+    p.add_argument("--latency-ms", type=int, default=0, help="delay before each answer")
+    p.add_argument("--ring-period", type=float, default=1.0, help="seconds between RINGs")
+    p.add_argument("--cnma-timeout", type=float, default=5.0,
+                   help="seconds a +CMT waits for AT+CNMA under AT+CSMS=1")
+    p.add_argument("--cnma-fallback", choices=("store", "drop"), default="store",
+                   help="what happens to a +CMT nobody acknowledged")
+    p.add_argument("--cdsi-wrong-memory", action="store_true",
+                   help='announce status reports stored in "SR" as +CDSI: "SM",<i>')
     p.set_defaults(func=cmd_modem_sim)
 
     p = sub.add_parser("panel-sim", help="simulate a desk button panel on a pseudo-terminal")

@@ -74,7 +74,27 @@ def test_timeout_ends_the_command_and_the_next_one_starts():
     e.tick(100)
     (resp,) = drain(e)
     assert not resp.ok and resp.reason == "timeout"
+    assert e.data_to_send() == b""  # late answers to the first one drain away first
+    e.tick(100 + at.DRAIN_MS)
     assert e.data_to_send() == b"ATI\r"
+
+
+def test_a_late_answer_cannot_pass_for_the_next_commands():
+    e = at.ATEngine()
+    e.send(at.Command("AT+CMGS=7", payload="00", timeout_ms=50), 0)
+    e.send(at.Command("AT+CMGR=3"), 0)
+    e.data_to_send()
+    e.tick(60)
+    assert e.data_to_send() == b"\x1b"
+    e.receive_data(b"\r\nOK\r\n", 70)  # the modem answers the ESC
+    e.receive_data(b'\r\n+CMTI: "SM",4\r\n', 80)  # URCs still count while draining
+    evs = drain(e)
+    assert [type(ev).__name__ for ev in evs] == ["Response", "Noise", "Urc"]
+    e.tick(60 + at.DRAIN_MS)
+    assert e.data_to_send() == b"AT+CMGR=3\r"
+    e.receive_data(b"\r\n+CMGR: 0,,5\r\n0011\r\n\r\nOK\r\n", 400)
+    (resp,) = drain(e)
+    assert resp.command.text == "AT+CMGR=3" and resp.lines == ["+CMGR: 0,,5", "0011"]
 
 
 def test_timeout_at_a_prompt_cancels_with_esc():

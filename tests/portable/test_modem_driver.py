@@ -2,7 +2,7 @@
 
 from check import drain
 
-from branchline.proto import modem, pdu
+from branchline.proto import at, modem, pdu
 
 SCTS = (2026, 11, 26, 9, 30, 0, 32)
 
@@ -12,31 +12,36 @@ def ok(driver, now=0, lines=()):
     driver.receive_data(body + b"\r\nOK\r\n", now)
 
 
-def started(stored=()):
-    """A driver through init and the start-up sweep, which finds `stored` (slot, hex) PDUs."""
-    d = modem.ModemDriver()
+def started(stored=(), direct=False):
+    """A driver through init and the start-up sweeps; the first finds `stored` (slot, hex)."""
+    d = modem.ModemDriver(direct=direct)
     d.start(0)
-    assert d.data_to_send().startswith(b"\x1bAT\r")
-    for _ in modem.INIT_COMMANDS:
+    assert d.data_to_send() == b"\x1b"
+    d.tick(at.DRAIN_MS)
+    assert d.data_to_send() == b"AT\r"
+    for _ in modem.init_commands(direct):
         ok(d)
     sweep = []
     for slot, hex_pdu in stored:
         sweep.append("+CMGL: %d,0,,%d" % (slot, len(hex_pdu) // 2 - 1))
         sweep.append(hex_pdu)
     ok(d, lines=sweep)
+    for _ in ("select SR", "list SR", "back to SM"):  # the status-report sweep
+        ok(d)
     return d
 
 
 def test_init_sends_the_documented_commands_then_sweeps_storage():
     d = modem.ModemDriver()
     d.start(0)
+    d.tick(at.DRAIN_MS)
     written = []
-    for _ in modem.INIT_COMMANDS:
+    for _ in modem.init_commands(False):
         written.append(d.data_to_send())
         ok(d)
     written.append(d.data_to_send())
     text = b"".join(written).decode()
-    for command in modem.INIT_COMMANDS:
+    for command in modem.init_commands(False):
         assert command + "\r" in text
     assert text.endswith("AT+CMGL=4\r")
     ok(d)
@@ -128,3 +133,175 @@ def test_a_send_error_fails_the_message_with_the_reason():
     d.receive_data(b"\r\n+CMS ERROR: 500\r\n", 2)
     (ev,) = drain(d)
     assert isinstance(ev, modem.SmsFailed) and ev.ref == 3 and "500" in ev.reason
+
+
+def test_direct_delivery_is_acknowledged_only_when_asked():
+    assert "AT+CSMS=1" in modem.init_commands(True)
+    assert "AT+CNMI=2,2,0,1,0" in modem.init_commands(True)
+    d = started(direct=True)
+    drain(d)
+    d.data_to_send()
+    hex_pdu = pdu.encode_deliver("+447700900123", "direct", SCTS)[0]
+    d.receive_data(b"\r\n+CMT: ,%d\r\n%s\r\n" % (len(hex_pdu) // 2 - 1, hex_pdu.encode()), 5)
+    evs = [e for e in drain(d) if isinstance(e, modem.SmsReceived)]
+    assert len(evs) == 1 and evs[0].slot is None and evs[0].message.text == "direct"
+    assert b"CNMA" not in d.data_to_send()
+    d.ack_direct(6)
+    assert d.data_to_send() == b"AT+CNMA\r"
+    ok(d)
+    d.ack_direct(7)  # nothing more is owed: no stray acknowledgement
+    assert d.data_to_send() == b""
+
+
+def test_an_acknowledgement_does_not_wait_for_the_report_sweep():
+    d = started(direct=True)
+    drain(d)
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)  # sweep starts: read memory is SR
+    hex_pdu = pdu.encode_deliver("+447700900123", "x", SCTS)[0]
+    d.receive_data(b"\r\n+CMT: ,%d\r\n%s\r\n" % (len(hex_pdu) // 2 - 1, hex_pdu.encode()), 2)
+    d.ack_direct(3)
+    d.data_to_send()
+    ok(d)  # AT+CPMS="SR"
+    assert d.data_to_send() == b"AT+CMGL=4\r"
+    ok(d)
+    assert d.data_to_send() == b"AT+CNMA\r"  # before switching back, as soon as it can
+
+
+def test_status_report_announced_in_any_memory_is_swept_from_sr():
+    d = started()
+    drain(d)
+    d.data_to_send()
+    report = pdu.encode_status_report(42, "+447700900123", SCTS, SCTS, 0)
+    # The quirk: the report is kept in SR but announced as SM.
+    d.receive_data(b'\r\n+CDSI: "SM",1\r\n', 5)
+    assert d.data_to_send() == b'AT+CPMS="SR"\r'
+    d.receive_data(b'\r\n+CMTI: "SM",4\r\n', 5)  # must wait: the read memory is SR now
+    ok(d, lines=("+CPMS: 1,10,1,30,1,30",))
+    assert d.data_to_send() == b"AT+CMGL=4\r"
+    ok(d, lines=("+CMGL: 1,1,,%d" % (len(report) // 2 - 1), report))
+    (ev,) = drain(d)
+    assert isinstance(ev, modem.StatusReport) and ev.report.message_ref == 42
+    assert ev.report.status_kind == "delivered"
+    assert d.data_to_send() == b"AT+CMGD=1\r"
+    ok(d)
+    assert d.data_to_send() == b'AT+CPMS="SM","SM","SM"\r'
+    ok(d)
+    assert d.data_to_send() == b"AT+CMGR=4\r"  # the held read goes out after the switch back
+
+
+def test_direct_status_report():
+    d = started()
+    drain(d)
+    report = pdu.encode_status_report(7, "+8613800138000", SCTS, SCTS, 0x45)
+    d.receive_data(b"\r\n+CDS: %d\r\n%s\r\n" % (len(report) // 2 - 1, report.encode()), 1)
+    (ev,) = drain(d)
+    assert ev.report.message_ref == 7 and ev.report.status_kind == "failed"
+
+
+def test_incoming_call_reports_number_and_rings_then_hang_up():
+    d = started()
+    drain(d)
+    d.data_to_send()
+    d.receive_data(b'\r\n+CRING: VOICE\r\n\r\n+CLIP: "+447700900123",145,"",0,"",0\r\n', 1)
+    evs = drain(d)
+    assert [(e.number, e.rings) for e in evs] == [(None, 1), ("+447700900123", 1)]
+    d.receive_data(b'\r\nRING\r\n\r\n+CLIP: "+447700900123",145,"",0,"",0\r\n', 2)
+    assert [(e.number, e.rings) for e in drain(d)] == [("+447700900123", 2)]
+    d.hang_up(3)
+    assert d.data_to_send() == b"ATH\r"
+    ok(d)
+    (ended,) = drain(d)
+    assert isinstance(ended, modem.CallEnded) and ended.by_us and ended.rings == 2
+
+
+def test_data_calls_are_not_customers():
+    d = started()
+    drain(d)
+    d.receive_data(b"\r\n+CRING: REL ASYNC\r\n", 1)
+    assert drain(d) == []
+
+
+def test_health_poll_combines_gsm_and_lte_registration():
+    d = started()
+    drain(d)
+    d.data_to_send()
+    d.poll_health(0)
+    ok(d, lines=("+CSQ: 21,0",))
+    ok(d, lines=("+CPIN: READY",))
+    ok(d, lines=("+CREG: 0,0",))
+    ok(d, lines=("+CEREG: 0,5",))
+    (health,) = drain(d)
+    assert health.as_dict() == {
+        "rssi_dbm": -71, "registered": True, "roaming": True, "sim_ready": True,
+        "technology": "LTE",
+    }
+
+
+def test_sim_missing_and_no_network_show_in_health():
+    d = started()
+    drain(d)
+    d.poll_health(0)
+    d.receive_data(b"\r\n+CSQ: 99,99\r\n\r\nOK\r\n\r\n+CME ERROR: 10\r\n", 1)
+    d.receive_data(b"\r\n+CREG: 0,2\r\n\r\nOK\r\n\r\nERROR\r\n", 2)
+    (health,) = drain(d)
+    assert health.rssi_dbm is None and health.sim_ready is False and health.registered is False
+
+
+def test_consecutive_timeouts_declare_the_modem_unresponsive():
+    d = started()
+    drain(d)
+    d.poll_health(0)
+    for t in range(0, 30000, 500):
+        d.tick(t)
+    evs = drain(d)
+    assert any(isinstance(e, modem.ModemUnresponsive) for e in evs)
+
+
+def test_a_modem_reboot_is_noticed_and_initialisation_runs_again():
+    d = started()
+    drain(d)
+    d.data_to_send()
+    d.receive_data(b"\r\nRDY\r\n", 1)
+    (ev,) = drain(d)
+    assert isinstance(ev, modem.ModemRebooted)
+    d.tick(1 + at.DRAIN_MS)
+    assert d.data_to_send() == b"\x1bAT\r" and not d.ready
+    d.receive_data(b"\r\nSMS Ready\r\n", 2)  # part of the same reboot: no second init
+    assert drain(d) == []
+
+
+def test_temporary_and_permanent_send_failures_are_told_apart():
+    d = started()
+    drain(d)
+    d.send_sms(1, "+447700900123", "hi", 0)
+    d.receive_data(b"\r\n> ", 1)
+    d.receive_data(b"\r\n+CMS ERROR: 332\r\n", 2)
+    (temp,) = drain(d)
+    assert temp.temporary and "332" in temp.reason
+    d.send_sms(2, "+447700900123", "hi", 3)
+    d.receive_data(b"\r\n> ", 4)
+    d.receive_data(b"\r\n+CMS ERROR: 304\r\n", 5)
+    (perm,) = drain(d)
+    assert not perm.temporary and "304" in perm.reason
+
+
+def test_the_report_sweep_never_deletes_a_customers_message():
+    d = started()
+    drain(d)
+    d.data_to_send()
+    message = pdu.encode_deliver("+447700900123", "keep me", SCTS)[0]
+    # A modem without "SR" memory: the select fails and the list shows the SM messages.
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    d.receive_data(b"\r\nERROR\r\n", 2)
+    ok(d, lines=("+CMGL: 1,0,,%d" % (len(message) // 2 - 1), message))
+    assert d.data_to_send() == b'AT+CPMS="SR"\rAT+CMGL=4\rAT+CPMS="SM","SM","SM"\r'
+    # The select worked but the memory holds a message that is not a report.
+    d2 = started()
+    drain(d2)
+    d2.data_to_send()
+    d2.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    ok(d2)
+    ok(d2, lines=("+CMGL: 1,0,,%d" % (len(message) // 2 - 1), message))
+    (problem,) = drain(d2)
+    assert isinstance(problem, modem.ModemProblem) and "left" in problem.reason
+    assert b"CMGD" not in d2.data_to_send()

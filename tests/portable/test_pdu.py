@@ -60,6 +60,26 @@ ACCESSVBA_SUBMIT = "0891683108200805F01151048181160000FF16C8329BFD66B5F320B8BC4C
 # bits, then "Please reply"; wrapped here in an SMS-DELIVER header (FO 0x44 = UDHI).
 REPLY_UDH_UD = "190A22080B912143658709F180B2CBE17919242FC3D979"
 REPLY_UDH_DELIVER = "00440B919471532406F7000062116280841100" + REPLY_UDH_UD
+# nrfconnect/sdk-nrf, tests/lib/sms (test_send_concat_special_character): 152 digits and a
+# euro sign that does not fit the first part's 153 septets, so the whole escape pair opens
+# part 2. TP-MR 5 and 6, concatenation reference 3, status report requested.
+NRF_ESCAPE_PARTS = [
+    ("00610505912143F500009F05000303020162B219AD66BBE172B0986C46ABD96EB81C2C269BD16AB61B2E078BC9"
+     "66B49AED86CBC162B219AD66BBE172B0986C46ABD96EB81C2C269BD16AB61B2E078BC966B49AED86CBC162B219"
+     "AD66BBE172B0986C46ABD96EB81C2C269BD16AB61B2E078BC966B49AED86CBC162B219AD66BBE172B0986C46AB"
+     "D96EB81C2C269BD16AB61B2E078BC900", 150),
+    ("00610605912143F500001305000303020236E5986C46ABD96EB81C0C", 27),
+]
+# Same file (test_recv_concat_len291_msgs2): part 1 of 2 of a received 7-bit message, ref 0x7E.
+NRF_CONCAT_DELIVER = (
+    "0791534874894310440A912143658709000012201232054480A00500037E020162B219AD66BBE172B0986C46AB"
+    "D96EB81C2C269BD16AB61B2E078BC966B49AED86CBC162B219AD66BBE172B0986C46ABD96EB81C2C269BD16AB6"
+    "1B2E078BC966B49AED86CBC162B219AD66BBE172B0986C46ABD96EB81C2C269BD16AB61B2E078BC966B49AED86"
+    "CBC162B219AD66BBE172B0986C46ABD96EB81C2C269BD16AB61B2E078BC966"
+)
+# pmarti/python-messaging, messaging/test/test_sms.py (test_encoding_validity): absolute
+# validity period 2010-07-25 20:15:39.
+PM_ABSOLUTE_VP = "0019000B914316565811F900000170520251930004E8373B0C"
 
 
 def smsc_octets(hexpdu):
@@ -324,6 +344,26 @@ def test_long_gsm7_splits_into_153_septet_parts():
     # a full part: 7 header septets (6 octets + 1 fill bit) + 153 = UDL 160, 140 octets
     assert parts[0][0][28:30] == "A0"
     assert parts[0][1] == 13 + 1 + 140
+
+
+def test_escape_pair_moves_whole_to_the_next_part_like_nrf():
+    text = "1234567890" * 15 + "12" + "\u20ac" + "1234567890"
+    parts = pdu.encode_submit("+12345", text, ref=5, request_status_report=True, concat_ref=3)
+    assert parts == NRF_ESCAPE_PARTS
+    assert "".join([pdu.decode_submit(h).text for h, _ in parts]) == text
+
+
+def test_nrf_concatenated_deliver():
+    d = pdu.decode_deliver(NRF_CONCAT_DELIVER)
+    assert d.sender == "+1234567890" and d.concat == (0x7E, 2, 1)
+    assert d.text == ("1234567890" * 16)[:153]
+    assert d.scts_iso() == "2021-02-21T23:50:44+02:00"
+
+
+def test_absolute_validity_period():
+    s = pdu.decode_submit(PM_ABSOLUTE_VP)
+    assert s.validity_format == 3 and s.validity == (2010, 7, 25, 20, 15, 39, 0)
+    assert s.number == "+34616585119" and s.text == "hola"
 
 
 def test_exactly_160_septets_is_one_part():

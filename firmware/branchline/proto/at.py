@@ -15,6 +15,9 @@ from branchline.compat import const
 NEED_DATA = "NEED_DATA"
 
 MAX_LINE = const(1024)  # a PDU line is at most 2 * (12 + 164) hex digits
+# After ESC or a timeout the modem may still answer what we gave up on; for this long,
+# answers are discarded (URCs still count) so they cannot pass for the next command's.
+DRAIN_MS = const(300)
 CTRL_Z = b"\x1a"
 ESC = b"\x1b"
 
@@ -174,6 +177,7 @@ class ATEngine:
         self._urc_waiting_pdu = None
         self._events = []
         self._now_ms = 0
+        self._drain_until = None
 
     # -- commands in, bytes out ------------------------------------------------------
     def send(self, command, now_ms):
@@ -187,11 +191,21 @@ class ATEngine:
         self._tx = bytearray()
         return out
 
-    def recover_prompt(self):
+    def recover_prompt(self, now_ms):
         """Write ESC so that a modem left at a '>' prompt by a previous run gives it up."""
+        self._now_ms = now_ms
         # ESC alone: at a prompt it cancels; in command mode it only clears the line buffer,
         # whereas ESC+CR would earn an ERROR that the next command would take for its own.
         self._tx.extend(ESC)
+        self._drain()
+
+    def _drain(self):
+        self._drain_until = self._now_ms + DRAIN_MS
+
+    def _drain_over(self):
+        if self._drain_until is not None and self._now_ms >= self._drain_until:
+            self._drain_until = None
+            self._start_next()
 
     @property
     def now_ms(self):
@@ -206,7 +220,7 @@ class ATEngine:
         return self._current
 
     def _start_next(self):
-        if self._current is not None or not self._queue:
+        if self._current is not None or not self._queue or self._drain_until is not None:
             return
         cmd = self._queue.pop(0)
         cmd.started_ms = self._now_ms
@@ -226,6 +240,7 @@ class ATEngine:
         self._now_ms = now_ms
         self._rx.extend(data)
         self._parse()
+        self._drain_over()
 
     def tick(self, now_ms):
         """Let time pass: a command older than its timeout ends with reason 'timeout'."""
@@ -235,7 +250,9 @@ class ATEngine:
             if cmd.payload is not None:
                 # The modem may still sit at its prompt; ESC cancels the half-sent SMS.
                 self._tx.extend(ESC)
+            self._drain()
             self._finish(False, "timeout")
+        self._drain_over()
 
     def next_event(self):
         if self._events:

@@ -1,29 +1,55 @@
-"""Sans-I/O SMS modem driver: the AT conversation that receives and sends SMS in PDU mode.
+"""Sans-I/O SMS modem driver: the AT conversation that receives and sends SMS in PDU mode,
+reports status reports, calls and the modem's health.
 
 It sits on top of ATEngine. The adapter feeds it bytes and time, writes what
-`data_to_send` returns, and acts on its events. A received message is reported as
-`SmsReceived` and stays in the modem's storage until the adapter calls `delete(slot)`,
-which it does only once the message is durable in the journal: a crash in between means
-the message is read again, never lost.
+`data_to_send` returns, and acts on its events. A received message stays where the modem
+keeps it until the adapter says it is durable in the journal:
+
+- stored delivery (+CMTI, and the sweep with AT+CMGL=4 at every start): `SmsReceived`
+  has a `slot`; the adapter calls `delete(slot)` once the message is journaled;
+- direct delivery (+CMT, when the driver was built with direct=True): `SmsReceived`
+  has slot None; the adapter calls `ack_direct()` once journaled, and the modem keeps
+  the message until AT+CNMA (TS 27.005 3.4.4) arrives, retrying or storing it if not.
+
+A crash in between means the message is read again, never lost; the journal's
+fingerprints make sure it is delivered to the core once.
 """
 
-from branchline.proto import at, pdu
+from branchline.proto import at, at_errors, pdu
 
-INIT_COMMANDS = (
-    "AT",
-    "ATE0",
-    "AT+CMEE=1",
-    "AT+CMGF=0",
-    'AT+CPMS="SM","SM","SM"',
-    # +CMTI for stored messages (mode 2, mt 1): the message waits in storage until we
-    # delete it, so nothing is lost if we are down when it arrives.
-    "AT+CNMI=2,1,0,0,0",
-)
 SEND_TIMEOUT_MS = 60000
 READ_TIMEOUT_MS = 5000
+SWEEP_TIMEOUT_MS = 30000
+UNRESPONSIVE_AFTER = 3  # consecutive timeouts before the modem is declared hung
+REBOOT_URCS = ("RDY", "SMS Ready", "+CFUN")
+
+
+def init_commands(direct):
+    """The commands that put a modem in the state this driver relies on."""
+    if direct:
+        # Phase 2+ (AT+CSMS=1) makes the modem wait for our AT+CNMA after each +CMT/+CDS.
+        delivery = ("AT+CSMS=1", "AT+CNMI=2,2,0,1,0")
+    else:
+        # mt=1: the message waits in storage (announced with +CMTI) until we delete it,
+        # so nothing is lost if we are down when it arrives; ds=2: reports likewise.
+        delivery = ("AT+CNMI=2,1,0,2,0",)
+    return (
+        "AT",
+        "ATE0",
+        "AT+CMEE=1",
+        "AT+CMGF=0",
+        'AT+CPMS="SM","SM","SM"',
+        "AT+CLIP=1",
+        "AT+CRC=1",
+    ) + delivery
+
+
+# -- events --------------------------------------------------------------------------
 
 
 class ModemReady:
+    """Init and the start-up sweep are done: the modem is in service."""
+
     __slots__ = ()
 
 
@@ -36,8 +62,26 @@ class ModemProblem:
         self.reason = reason
 
 
+class ModemUnresponsive:
+    """Several commands in a row got no answer: the adapter should reset the modem."""
+
+    __slots__ = ("timeouts",)
+
+    def __init__(self, timeouts):
+        self.timeouts = timeouts
+
+
+class ModemRebooted:
+    """The modem announced a restart (RDY, SMS Ready...); the driver re-initialises it."""
+
+    __slots__ = ("urc",)
+
+    def __init__(self, urc):
+        self.urc = urc
+
+
 class SmsReceived:
-    """A message read from storage `slot`; `message` is a pdu.Deliver."""
+    """A message from `slot` (None for direct delivery); `message` is a pdu.Deliver."""
 
     __slots__ = ("slot", "pdu", "message")
 
@@ -48,7 +92,7 @@ class SmsReceived:
 
 
 class SmsUndecodable:
-    """A stored PDU that does not decode; the adapter keeps it for a technician, then deletes it."""
+    """A PDU that does not decode; the adapter keeps it for a technician, then deletes it."""
 
     __slots__ = ("slot", "pdu", "reason")
 
@@ -68,6 +112,8 @@ class SmsDeleted:
 
 
 class SmsSent:
+    """Every part of outgoing message `ref` was accepted; `message_refs` are the TP-MRs."""
+
     __slots__ = ("ref", "message_refs")
 
     def __init__(self, ref, message_refs):
@@ -76,39 +122,145 @@ class SmsSent:
 
 
 class SmsFailed:
-    __slots__ = ("ref", "reason")
+    """Outgoing message `ref` was refused: `temporary` says whether trying later may work."""
 
-    def __init__(self, ref, reason):
+    __slots__ = ("ref", "reason", "temporary", "parts_sent")
+
+    def __init__(self, ref, reason, temporary, parts_sent):
         self.ref = ref
         self.reason = reason
+        self.temporary = temporary
+        self.parts_sent = parts_sent
+
+
+class StatusReport:
+    """A delivery report; `report` is a pdu.StatusReport (message_ref, status_kind...)."""
+
+    __slots__ = ("report",)
+
+    def __init__(self, report):
+        self.report = report
+
+
+class IncomingCall:
+    """The phone rings: `number` from +CLIP (None until the network tells), `rings` so far."""
+
+    __slots__ = ("number", "rings")
+
+    def __init__(self, number, rings):
+        self.number = number
+        self.rings = rings
+
+
+class CallEnded:
+    """The caller hung up, or we did (`by_us`)."""
+
+    __slots__ = ("number", "rings", "by_us")
+
+    def __init__(self, number, rings, by_us):
+        self.number = number
+        self.rings = rings
+        self.by_us = by_us
+
+
+class Health:
+    """Signal and registration as last polled; None where the modem did not say."""
+
+    __slots__ = ("rssi_dbm", "registered", "roaming", "sim_ready", "technology")
+
+    def __init__(self):
+        self.rssi_dbm = None
+        self.registered = None
+        self.roaming = None
+        self.sim_ready = None
+        self.technology = None
+
+    def as_dict(self):
+        return {
+            "rssi_dbm": self.rssi_dbm,
+            "registered": self.registered,
+            "roaming": self.roaming,
+            "sim_ready": self.sim_ready,
+            "technology": self.technology,
+        }
+
+
+# -- parsing helpers -----------------------------------------------------------------
+
+
+def _fields(args):
+    return [f.strip() for f in args.split(",")]
 
 
 def _first_int(args):
     """3 from '"SM",3' or from '3,"REC UNREAD",,23'."""
-    for field in args.split(","):
-        field = field.strip()
+    for field in _fields(args):
         if field.isdigit():
             return int(field)
     return None
 
 
+def _unquote(text):
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return text[1:-1]
+    return text
+
+
+def csq_to_dbm(rssi):
+    """AT+CSQ's 0..31 to dBm (TS 27.007 8.5); 99 = unknown."""
+    if rssi is None or rssi == 99 or not 0 <= rssi <= 31:
+        return None
+    return -113 + 2 * rssi
+
+
+def registration(args):
+    """(registered, roaming) from +CREG/+CEREG/+CGREG answers or URCs (stat is the
+    second field in answers to '?', the first in URCs)."""
+    fields = _fields(args)
+    stat = None
+    if len(fields) >= 2 and fields[1].isdigit():
+        stat = int(fields[1])
+    elif fields and fields[0].isdigit():
+        stat = int(fields[0])
+    if stat is None:
+        return None, None
+    return stat in (1, 5), stat == 5
+
+
 class ModemDriver:
-    def __init__(self):
+    def __init__(self, direct=False):
+        self.direct = direct
         self.engine = at.ATEngine()
+        self.health = Health()
+        self._polled = Health()  # filled by the poll in progress
+        self.ready = False
+        self._initialising = False
         self._events = []
         self._reading = {}  # slot -> True while read or awaiting delete (no double reads)
         self._outgoing = {}  # ref -> [remaining (hex, length) parts, message refs so far]
-        self.ready = False
-
-    def start(self, now_ms):
-        """(Re)initialise the modem and sweep messages that arrived while we were away."""
-        self.ready = False
-        self.engine.recover_prompt()
-        for text in INIT_COMMANDS:
-            self.engine.send(at.Command(text, tag="init"), now_ms)
-        self.engine.send(at.Command("AT+CMGL=4", timeout_ms=30000, tag="sweep"), now_ms)
+        self._deferred = []  # commands held while the read memory is switched to "SR"
+        self._in_sr = False
+        self._sr_selected = False
+        self._sr_sweep_wanted = False
+        self._timeouts = 0
+        self._call_number = None
+        self._rings = 0
+        self._cnma_due = 0
 
     # -- adapter API ---------------------------------------------------------------
+    def start(self, now_ms):
+        """(Re)initialise the modem and sweep what arrived while we were away."""
+        self.ready = False
+        self._initialising = True
+        self._reading = {}
+        self._in_sr = False
+        self._deferred = []
+        self.engine.recover_prompt(now_ms)
+        for text in init_commands(self.direct):
+            self._send(at.Command(text, tag="init"), now_ms)
+        self._send(at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag="sweep"), now_ms)
+        self._sr_sweep(now_ms)
+
     def receive_data(self, data, now_ms):
         self.engine.receive_data(data, now_ms)
         self._pump()
@@ -127,21 +279,56 @@ class ModemDriver:
 
     def delete(self, slot, now_ms):
         """The message in `slot` is durable: remove it from the modem's storage."""
-        self.engine.send(at.Command("AT+CMGD=%d" % slot, tag=("delete", slot)), now_ms)
+        self._send(at.Command("AT+CMGD=%d" % slot, tag=("delete", slot)), now_ms)
 
-    def send_sms(self, ref, number, text, now_ms):
-        """Send `text` to `number` as one or more PDUs; ends with SmsSent or SmsFailed(ref)."""
+    def ack_direct(self, now_ms):
+        """The last directly delivered message or report is durable: acknowledge it."""
+        if self._cnma_due > 0:
+            self._cnma_due -= 1
+            self._send(at.Command("AT+CNMA", tag="cnma"), now_ms)
+
+    def send_sms(self, ref, number, text, now_ms, status_report=True):
+        """Send `text` to `number` as one or more PDUs; ends with SmsSent or SmsFailed(ref).
+
+        Raises ValueError (pdu.PduError) for a number or text that cannot be encoded."""
         # Long texts: parts of one message share a reference that differs from the last
         # message's, or the phone would glue two long messages together.
-        parts = pdu.encode_submit(number, text, concat_ref=ref & 0xFF)
+        parts = pdu.encode_submit(
+            number, text, concat_ref=ref & 0xFF, request_status_report=status_report
+        )
         self._outgoing[ref] = [list(parts), []]
         self._send_next_part(ref, now_ms)
 
+    def hang_up(self, now_ms):
+        self._send(at.Command("ATH", tag="hangup"), now_ms)
+
+    def poll_health(self, now_ms):
+        for text in ("AT+CSQ", "AT+CPIN?", "AT+CREG?", "AT+CEREG?"):
+            self._send(at.Command(text, tag="health"), now_ms)
+
+    def reset(self, now_ms):
+        """Reboot the modem (AT+CFUN=1,1); it announces itself again and is re-initialised."""
+        self.ready = False
+        self._send(at.Command("AT+CFUN=1,1", timeout_ms=15000, tag="reset"), now_ms)
+
+    @property
+    def sending(self):
+        return len(self._outgoing)
+
     # -- internals -----------------------------------------------------------------
+    def _send(self, command, now_ms):
+        # Only what reads or deletes messages depends on the read memory; an
+        # acknowledgement or a hang-up must not wait for the status-report sweep.
+        tag = command.tag
+        uses_memory = tag == "sweep" or (isinstance(tag, tuple) and tag[0] in ("read", "delete"))
+        if self._in_sr and uses_memory:
+            self._deferred.append(command)
+        else:
+            self.engine.send(command, now_ms)
+
     def _send_next_part(self, ref, now_ms):
-        remaining = self._outgoing[ref][0]
-        hex_pdu, length = remaining.pop(0)
-        self.engine.send(
+        hex_pdu, length = self._outgoing[ref][0].pop(0)
+        self._send(
             at.Command(
                 "AT+CMGS=%d" % length,
                 payload=hex_pdu,
@@ -155,10 +342,35 @@ class ModemDriver:
         if slot is None or slot in self._reading:
             return
         self._reading[slot] = True
-        self.engine.send(
+        self._send(
             at.Command("AT+CMGR=%d" % slot, timeout_ms=READ_TIMEOUT_MS, tag=("read", slot)),
             now_ms,
         )
+
+    def _sr_sweep(self, now_ms):
+        """Read and clear status reports stored in "SR": switch the read memory, list,
+        delete, switch back, holding every other command meanwhile (a +CMTI read in
+        between would otherwise look in the wrong memory)."""
+        if self._in_sr:
+            self._sr_sweep_wanted = True
+            return
+        self._in_sr = True
+        self.engine.send(at.Command('AT+CPMS="SR"', tag=("sr", "select")), now_ms)
+        self.engine.send(
+            at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag=("sr", "list")), now_ms
+        )
+
+    def _sr_done(self, now_ms):
+        self.engine.send(at.Command('AT+CPMS="SM","SM","SM"', tag=("sr", "back")), now_ms)
+
+    def _sr_released(self, now_ms):
+        self._in_sr = False
+        held, self._deferred = self._deferred, []
+        for command in held:
+            self.engine.send(command, now_ms)
+        if self._sr_sweep_wanted:
+            self._sr_sweep_wanted = False
+            self._sr_sweep(now_ms)
 
     def _pump(self):
         while True:
@@ -173,22 +385,71 @@ class ModemDriver:
                 self._events.append(ev)
 
     def _on_urc(self, urc):
-        if urc.name == "+CMTI":
-            self._read(_first_int(urc.args), self.engine.now_ms)
+        now_ms = self.engine.now_ms
+        name = urc.name
+        if name == "+CMTI":
+            self._read(_first_int(urc.args), now_ms)
+        elif name == "+CMT":
+            self._cnma_due += 1 if self.direct else 0
+            self._decoded(None, urc.pdu or "")
+        elif name == "+CDS":
+            self._cnma_due += 1 if self.direct else 0
+            self._status_report(urc.pdu or "")
+        elif name == "+CDSI":
+            # Whatever memory it names: some modems say "SM" for a report kept in "SR".
+            self._sr_sweep(now_ms)
+        elif name in ("RING", "+CRING"):
+            if name == "+CRING" and "VOICE" not in urc.args.upper():
+                return  # a data or fax call is not a customer
+            self._rings += 1
+            self._events.append(IncomingCall(self._call_number, self._rings))
+        elif name == "+CLIP":
+            number = _unquote(_fields(urc.args)[0]) if urc.args else ""
+            first = self._call_number is None
+            self._call_number = number or None
+            if first and self._rings:
+                self._events.append(IncomingCall(self._call_number, self._rings))
+        elif name in ("+CREG", "+CEREG"):
+            self.health.registered, self.health.roaming = registration(urc.args)
+        elif name in REBOOT_URCS:
+            # In service, any of them means the modem restarted behind our back. After
+            # our own AT+CFUN=1,1 we wait for "SMS Ready": earlier, SMS commands fail.
+            if self.ready or (name == "SMS Ready" and not self._initialising):
+                self._events.append(ModemRebooted(name))
+                self.start(now_ms)
         else:
             self._events.append(urc)
 
     def _on_response(self, resp):
         tag = resp.command.tag
         now_ms = self.engine.now_ms
+        if resp.reason == "timeout":
+            self._timeouts += 1
+            if self._timeouts >= UNRESPONSIVE_AFTER:
+                self._events.append(ModemUnresponsive(self._timeouts))
+                self._timeouts = 0
+        else:
+            self._timeouts = 0
         if tag == "init":
-            if not resp.ok and resp.command.text not in ("AT",):
+            if not resp.ok and resp.command.text != "AT":
                 self._events.append(
-                    ModemProblem("%s failed: %s" % (resp.command.text, resp.reason))
+                    ModemProblem("%s failed: %s" % (resp.command.text, _reason(resp)))
                 )
             return
         if tag == "sweep":
             self._on_sweep(resp)
+            return
+        if tag == "health":
+            self._on_health(resp)
+            return
+        if tag == "hangup":
+            self._call_ended(by_us=True)
+            return
+        if tag in ("cnma", "reset"):
+            if not resp.ok:
+                self._events.append(
+                    ModemProblem("%s failed: %s" % (resp.command.text, _reason(resp)))
+                )
             return
         kind = tag[0]
         if kind == "read":
@@ -199,26 +460,44 @@ class ModemDriver:
                 self._events.append(SmsDeleted(tag[1]))
             else:
                 self._events.append(
-                    ModemProblem("AT+CMGD=%d failed: %s" % (tag[1], resp.reason))
+                    ModemProblem("AT+CMGD=%d failed: %s" % (tag[1], _reason(resp)))
                 )
         elif kind == "send":
             self._on_sent_part(tag[1], resp, now_ms)
+        elif kind == "sr":
+            self._on_sr(tag[1], resp, now_ms)
+
+    def _on_sr(self, step, resp, now_ms):
+        if step == "select":
+            # No "SR" memory on this modem: the list that follows reads the message
+            # memory instead, and must not touch it.
+            self._sr_selected = resp.ok
+        elif step == "list":
+            for slot, hex_pdu in _listed(resp.lines) if self._sr_selected else ():
+                try:
+                    report = pdu.decode_status_report(hex_pdu)
+                except pdu.PduError as e:
+                    # Only ever delete what is certainly a report: anything else in
+                    # this memory could be a customer's message.
+                    self._events.append(
+                        ModemProblem("SR slot %d holds no status report (%s): left" % (slot, e))
+                    )
+                    continue
+                self._events.append(StatusReport(report))
+                self.engine.send(at.Command("AT+CMGD=%d" % slot, tag=("sr", "delete")), now_ms)
+            self._sr_done(now_ms)
+        elif step == "back":
+            self._sr_released(now_ms)
 
     def _on_sweep(self, resp):
         if not resp.ok:
-            self._events.append(ModemProblem("AT+CMGL=4 failed: %s" % resp.reason))
-        lines = resp.lines
-        i = 0
-        while i + 1 < len(lines):
-            if lines[i].startswith("+CMGL:"):
-                slot = _first_int(lines[i][6:])
-                if slot is not None and slot not in self._reading:
-                    self._reading[slot] = True
-                    self._decoded(slot, lines[i + 1])
-                i += 2
-            else:
-                i += 1
+            self._events.append(ModemProblem("AT+CMGL=4 failed: %s" % _reason(resp)))
+        for slot, hex_pdu in _listed(resp.lines):
+            if slot not in self._reading:
+                self._reading[slot] = True
+                self._decoded(slot, hex_pdu)
         self.ready = True
+        self._initialising = False
         self._events.append(ModemReady())
 
     def _on_read(self, slot, resp):
@@ -227,7 +506,7 @@ class ModemDriver:
             self._reading.pop(slot, None)
             if not resp.ok:
                 self._events.append(
-                    ModemProblem("AT+CMGR=%d failed: %s" % (slot, resp.reason))
+                    ModemProblem("AT+CMGR=%d failed: %s" % (slot, _reason(resp)))
                 )
             return
         self._decoded(slot, resp.lines[1])
@@ -240,13 +519,53 @@ class ModemDriver:
             return
         self._events.append(SmsReceived(slot, hex_pdu, message))
 
+    def _status_report(self, hex_pdu):
+        try:
+            report = pdu.decode_status_report(hex_pdu)
+        except pdu.PduError as e:
+            self._events.append(ModemProblem("undecodable status report: %s" % e))
+            return
+        self._events.append(StatusReport(report))
+
+    def _on_health(self, resp):
+        polled = self._polled
+        text = resp.command.text
+        if text == "AT+CSQ":
+            for line in resp.lines:
+                if line.startswith("+CSQ:"):
+                    polled.rssi_dbm = csq_to_dbm(_first_int(line[5:]))
+        elif text == "AT+CPIN?":
+            polled.sim_ready = resp.ok and any("READY" in line for line in resp.lines)
+        elif resp.ok:
+            # A modem registered on either GSM (CREG) or LTE (CEREG) is in service.
+            for line in resp.lines:
+                lte = line.startswith("+CEREG:")
+                if lte or line.startswith("+CREG:"):
+                    registered, roaming = registration(line[line.find(":") + 1 :])
+                    if registered:
+                        polled.registered, polled.roaming = True, roaming
+                        polled.technology = "LTE" if lte else "GSM"
+                    elif polled.registered is None:
+                        polled.registered, polled.roaming = registered, roaming
+        if text == "AT+CEREG?":
+            self.health = polled
+            self._polled = Health()
+            self._events.append(polled)
+
+    def _call_ended(self, by_us):
+        if self._rings or self._call_number is not None:
+            self._events.append(CallEnded(self._call_number, self._rings, by_us))
+        self._call_number = None
+        self._rings = 0
+
     def _on_sent_part(self, ref, resp, now_ms):
         state = self._outgoing.get(ref)
         if state is None:
             return
         if not resp.ok:
             del self._outgoing[ref]
-            self._events.append(SmsFailed(ref, resp.reason))
+            temporary = resp.reason == "timeout" or at_errors.cms_is_temporary(resp.code)
+            self._events.append(SmsFailed(ref, _reason(resp), temporary, len(state[1])))
             return
         for line in resp.lines:
             if line.startswith("+CMGS:"):
@@ -256,3 +575,26 @@ class ModemDriver:
         else:
             del self._outgoing[ref]
             self._events.append(SmsSent(ref, state[1]))
+
+
+def _reason(resp):
+    if resp.code is not None and resp.reason and resp.reason.startswith("+CMS"):
+        return at_errors.describe("CMS", resp.code)
+    if resp.code is not None and resp.reason and resp.reason.startswith("+CME"):
+        return at_errors.describe("CME", resp.code)
+    return resp.reason
+
+
+def _listed(lines):
+    """(slot, pdu) pairs from an AT+CMGL answer."""
+    out = []
+    i = 0
+    while i + 1 < len(lines):
+        if lines[i].startswith("+CMGL:"):
+            slot = _first_int(lines[i][6:])
+            if slot is not None:
+                out.append((slot, lines[i + 1]))
+            i += 2
+        else:
+            i += 1
+    return out

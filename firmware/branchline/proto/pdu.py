@@ -1,5 +1,5 @@
-"""SMS PDU codec: SMS-DELIVER and SMS-SUBMIT TPDUs (3GPP TS 23.040 9.2) with the SMSC
-address prefix used by AT+CMGR / AT+CMGS in PDU mode (3GPP TS 27.005).
+"""SMS PDU codec: SMS-DELIVER, SMS-SUBMIT and SMS-STATUS-REPORT TPDUs (3GPP TS 23.040 9.2)
+with the SMSC address prefix used by AT+CMGR / AT+CMGS / +CDS in PDU mode (3GPP TS 27.005).
 
 Portable (CPython 3.11+ and MicroPython 1.22+) and sans-I/O: hex strings or bytes in,
 plain objects out. Decoders never raise anything but `PduError` so a gateway can log the
@@ -35,13 +35,21 @@ _TON_ALPHANUMERIC = const(5)
 
 _MTI_DELIVER = const(0)
 _MTI_SUBMIT = const(1)
+_MTI_STATUS_REPORT = const(2)
 
 _FO_UDHI = const(0x40)
 _FO_SRR = const(0x20)  # SUBMIT: status report request
 _FO_SRI = const(0x20)  # DELIVER: status report indication
 _FO_RP = const(0x80)
 _FO_RD = const(0x04)  # SUBMIT: reject duplicates
-_FO_MMS = const(0x04)  # DELIVER: 1 = no more messages waiting
+_FO_MMS = const(0x04)  # DELIVER, STATUS-REPORT: 1 = no more messages waiting
+_FO_SRQ = const(0x20)  # STATUS-REPORT: 1 = the report answers an SMS-COMMAND, not a SUBMIT
+
+# TP-PI (23.040 9.2.3.27): which optional fields follow in a status report.
+_PI_PID = const(0x01)
+_PI_DCS = const(0x02)
+_PI_UDL = const(0x04)
+_PI_EXTENSION = const(0x80)
 
 _VPF_NONE = const(0)
 _VPF_ENHANCED = const(1)
@@ -594,10 +602,15 @@ def _decode(hex_or_bytes, with_smsc, body):
         raise PduError("malformed PDU (%s: %s)" % (type(e).__name__, e))
 
 
-def _deliver_body(r):
+def _first_octet(r, mti, name):
     fo = r.octet("first octet")
-    if fo & 0x03 != _MTI_DELIVER:
-        raise PduError("not an SMS-DELIVER: TP-MTI is %d" % (fo & 0x03))
+    if fo & 0x03 != mti:
+        raise PduError("not an %s: TP-MTI is %d" % (name, fo & 0x03))
+    return fo
+
+
+def _deliver_body(r):
+    fo = _first_octet(r, _MTI_DELIVER, "SMS-DELIVER")
     m = Deliver()
     m.more_messages = not (fo & _FO_MMS)
     m.status_report_indication = bool(fo & _FO_SRI)
@@ -612,9 +625,7 @@ def _deliver_body(r):
 
 
 def _submit_body(r):
-    fo = r.octet("first octet")
-    if fo & 0x03 != _MTI_SUBMIT:
-        raise PduError("not an SMS-SUBMIT: TP-MTI is %d" % (fo & 0x03))
+    fo = _first_octet(r, _MTI_SUBMIT, "SMS-SUBMIT")
     m = Submit()
     m.reject_duplicates = bool(fo & _FO_RD)
     m.status_report_requested = bool(fo & _FO_SRR)
@@ -706,3 +717,159 @@ def reassemble(messages):
         parts.append(((m.concat[2] if m.concat else 0), m.text))
     parts.sort(key=lambda p: p[0])
     return "".join([p[1] for p in parts])
+
+
+# --------------------------------------------------------------------------- status reports
+
+# TP-ST (23.040 9.2.3.15). Bits 6-5 give the group; within each group of 32 values, the
+# upper half (0x10-0x1F) is service-centre specific and the undefined lower values are
+# reserved.
+_ST_GROUP_KIND = ("delivered", "pending", "failed", "failed")
+_ST_GROUP_NOTE = ("", ", SC still trying", "", ", SC gave up")
+_ST_TEXT = {
+    0x00: "received by the recipient",
+    0x01: "forwarded to the recipient, delivery not confirmed",
+    0x02: "replaced by the service centre",
+    0x20: "congestion",
+    0x21: "recipient busy",
+    0x22: "no response from the recipient",
+    0x23: "service rejected",
+    0x24: "quality of service not available",
+    0x25: "error in the recipient",
+    0x40: "remote procedure error",
+    0x41: "incompatible destination",
+    0x42: "connection rejected by the recipient",
+    0x43: "not obtainable",
+    0x44: "quality of service not available",
+    0x45: "no interworking available",
+    0x46: "validity period expired",
+    0x47: "deleted by the sender",
+    0x48: "deleted by service centre administration",
+    0x49: "message does not exist in the service centre",
+}
+_ST_SERVICE_REJECTED_FINAL = const(0x63)
+
+
+def _st_defined(st):
+    # Group 3 (temporary, SC gave up) reuses group 1's reasons.
+    return _ST_TEXT.get(st - 0x40 if st >= 0x60 else st)
+
+
+def _st_reserved(st):
+    return st > 0x7F or ((st & 0x1F) < 0x10 and _st_defined(st) is None)
+
+
+def status_kind(st):
+    """TP-ST octet -> 'delivered' | 'pending' (SC still trying) | 'failed'.
+
+    Reserved values count as 'service rejected, SC gave up' (0x63), as 23.040 9.2.3.15
+    asks of a receiving entity; SC-specific values take their group's meaning.
+    """
+    if _st_reserved(st):
+        st = _ST_SERVICE_REJECTED_FINAL
+    return _ST_GROUP_KIND[(st >> 5) & 0x03]
+
+
+def status_text(st):
+    """TP-ST octet -> a short English reason, e.g. 'recipient busy, SC still trying'."""
+    if _st_reserved(st):
+        return "reserved status 0x%02X, read as service rejected" % st
+    note = _ST_GROUP_NOTE[(st >> 5) & 0x03]
+    text = _st_defined(st)
+    if text is None:
+        return "service-centre specific status 0x%02X (%s%s)" % (st, status_kind(st), note)
+    return text + note
+
+
+class StatusReport(_Message):
+    """A decoded SMS-STATUS-REPORT (23.040 9.2.2.3), as +CDS or AT+CMGR on "SR" give it.
+
+    message_ref: TP-MR of the SMS-SUBMIT this reports on; recipient, recipient_type: TP-RA;
+    scts: when the SC received the SUBMIT; discharge_time: when it was delivered or, for a
+    pending/failed status, when the SC last tried or gave up (both time stamp tuples);
+    status: the TP-ST octet; status_kind: 'delivered' | 'pending' | 'failed';
+    status_text: the reason in words; more_messages, answers_command: first-octet bits.
+    Optional fields after TP-PI: pid, dcs (None when absent), encoding, text, data, udh,
+    concat (None when there is no user data). A trailer that contradicts its TP-PI does
+    not lose the status: its fields stay None and `trailer_error` says what was wrong.
+    """
+
+    _fields = ("smsc", "message_ref", "recipient", "scts", "discharge_time", "status", "status_kind",
+               "status_text")
+
+    def scts_iso(self):
+        return scts_iso(self.scts)
+
+    def discharge_iso(self):
+        return scts_iso(self.discharge_time)
+
+
+def _status_trailer(r, fo, m):
+    """TP-PI and the optional TP-PID, TP-DCS, TP-UDL/TP-UD it announces."""
+    if not r.left():
+        return
+    pi = r.octet("TP-PI")
+    ext = pi
+    while ext & _PI_EXTENSION:
+        ext = r.octet("TP-PI extension")
+    if pi & _PI_PID:
+        m.pid = r.octet("TP-PID")
+    if pi & _PI_DCS:
+        m.dcs = r.octet("TP-DCS")
+    if pi & _PI_UDL:
+        # An absent TP-DCS means the default alphabet (23.040 9.2.3.27).
+        m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs or 0, fo & _FO_UDHI)
+
+
+def _status_report_body(r):
+    fo = _first_octet(r, _MTI_STATUS_REPORT, "SMS-STATUS-REPORT")
+    m = StatusReport()
+    m.more_messages = not (fo & _FO_MMS)
+    m.answers_command = bool(fo & _FO_SRQ)
+    m.message_ref = r.octet("TP-MR")
+    m.recipient, m.recipient_type = _read_address(r, "TP-RA")
+    m.scts = _decode_scts(r.take(7, "TP-SCTS"))
+    m.discharge_time = _decode_scts(r.take(7, "TP-DT"))
+    m.status = r.octet("TP-ST")
+    m.status_kind = status_kind(m.status)
+    m.status_text = status_text(m.status)
+    m.pid = m.dcs = m.encoding = m.text = m.data = m.udh = m.concat = m.trailer_error = None
+    try:
+        _status_trailer(r, fo, m)
+    except PduError as e:
+        m.trailer_error = str(e)
+    return m
+
+
+def decode_status_report(hex_or_bytes, with_smsc=True):
+    """Decode an SMS-STATUS-REPORT (+CDS, or AT+CMGR from "SR"). Raises only PduError."""
+    return _decode(hex_or_bytes, with_smsc, _status_report_body)
+
+
+def encode_status_report(message_ref, recipient, scts, discharge, status, smsc=None):
+    """A status report as an SMSC sends it -> hex PDU, like `encode_deliver`'s.
+
+    '+CDS: <length>' is the PDU's octet count less the SMSC prefix (1 + its first octet).
+    Carries no TP-PI (no optional fields), as the published reports do.
+    """
+    for name, v in (("message_ref", message_ref), ("status", status)):
+        if not isinstance(v, int) or not 0 <= v <= 255:
+            raise PduError("%s must be 0..255, got %r" % (name, v))
+    tpdu = (bytes([_MTI_STATUS_REPORT | _FO_MMS, message_ref]) + _address_field(recipient, "recipient")
+            + bytes(_encode_scts(scts)) + bytes(_encode_scts(discharge)) + bytes([status]))
+    return _hex(_smsc_field(smsc) + tpdu)
+
+
+def has_smsc(hex_or_bytes, tpdu_length):
+    """Whether a PDU starts with the SMSC prefix, judged from the <length> the modem gave.
+
+    27.005 <length> counts TPDU octets only, so a PDU one prefix longer has one. Some
+    modems (and some vendors' notes) leave the prefix out of +CMT / +CDS; asking this
+    first keeps the decoders from misreading such a PDU.
+    """
+    data = _to_bytes(hex_or_bytes)
+    if len(data) == tpdu_length:
+        return False
+    if data and len(data) == tpdu_length + 1 + data[0]:
+        return True
+    raise PduError("PDU of %d octets fits neither <length> %d nor an SMSC prefix plus it" % (len(data), tpdu_length))

@@ -30,7 +30,8 @@ class ModemPort:
     def __init__(self, app, cfg):
         self.app = app
         self.id = cfg["id"]
-        self.driver = modem.ModemDriver()
+        self.direct = cfg.get("direct", False)
+        self.driver = modem.ModemDriver(direct=self.direct)
         self.link = SerialLink(
             app.loop,
             cfg["port"],
@@ -43,16 +44,18 @@ class ModemPort:
         )
 
     def _on_open(self):
-        self.driver = modem.ModemDriver()
+        self.driver = modem.ModemDriver(direct=self.direct)
         self.driver.start(now_ms())
         self.flush()
+        # Init begins once the ESC that opens it has drained: tick then, not a period later.
+        self.app.loop.call_later(at.DRAIN_MS / 1000.0 + 0.01, self.tick)
         # SMS the core still owes go out again through the fresh driver.
         for effect in self.app.core.pending_effects():
             if effect[0] == "send_sms" and effect[2] == self.id:
                 self.send_sms(effect[1], effect[3], effect[4])
 
     def _on_lost(self):
-        self.driver = modem.ModemDriver()
+        self.driver = modem.ModemDriver(direct=self.direct)
 
     def _on_data(self, data):
         self.driver.receive_data(data, now_ms())
@@ -103,12 +106,12 @@ class ModemPort:
             }
             log.info("sms_received", modem=self.id, slot=ev.slot, **{"from": msg.sender},
                      chars=len(msg.text), encoding=msg.encoding)
-            self.app.submit(event, after=lambda slot=ev.slot: self._delete(slot))
+            self.app.submit(event, after=lambda slot=ev.slot: self._release(slot))
         elif isinstance(ev, modem.SmsUndecodable):
             log.warn("sms_undecodable", modem=self.id, slot=ev.slot, reason=ev.reason)
             event = {"k": "sms_bad", "t": t, "modem": self.id, "pdu": ev.pdu,
                      "reason": ev.reason}
-            self.app.submit(event, after=lambda slot=ev.slot: self._delete(slot))
+            self.app.submit(event, after=lambda slot=ev.slot: self._release(slot))
         elif isinstance(ev, modem.SmsSent):
             log.info("sms_sent", modem=self.id, out=ev.ref, mr=ev.message_refs)
             self.app.submit({"k": "sms_sent", "t": t, "out": ev.ref, "ok": True})
@@ -127,8 +130,12 @@ class ModemPort:
         else:
             log.debug("modem_noise", modem=self.id, line=getattr(ev, "line", repr(ev)))
 
-    def _delete(self, slot):
-        self.driver.delete(slot, now_ms())
+    def _release(self, slot):
+        """The message is durable: free its storage slot, or acknowledge a direct one."""
+        if slot is None:
+            self.driver.ack_direct(now_ms())
+        else:
+            self.driver.delete(slot, now_ms())
         self.flush()
 
 

@@ -1,7 +1,9 @@
 """A serial port in the asyncio loop: bytes in through a callback, bytes out by write().
 
-When the port vanishes (USB modem unplugged, simulator gone) the link closes it, tells
-its owner, and tries to reopen it every `retry_s` seconds.
+Writes never block the loop: what the port cannot take now waits in a buffer that the
+loop drains when the port is writable. When the port vanishes (USB modem unplugged,
+simulator gone) the link closes it, tells its owner, and tries to reopen it every
+RETRY_S seconds.
 """
 
 import os
@@ -22,6 +24,8 @@ class SerialLink:
         self.log = log
         self.name = name
         self.port = None
+        self._out = bytearray()
+        self._writing = False
         self._closing = False
         self._retry = None
 
@@ -30,24 +34,43 @@ class SerialLink:
         if self._closing:
             return
         try:
-            self.port = serial.Serial(self.path, self.baud, timeout=0, write_timeout=2)
+            self.port = serial.Serial(self.path, self.baud, timeout=0)
         except (OSError, serial.SerialException) as e:
             self.log.warn("serial_open_failed", port=self.name, path=self.path, reason=str(e))
             self._retry = self.loop.call_later(RETRY_S, self.open)
             return
+        os.set_blocking(self.port.fileno(), False)
+        self._out = bytearray()
         self.loop.add_reader(self.port.fileno(), self._readable)
         self.log.info("serial_open", port=self.name, path=self.path, baud=self.baud)
         self.on_open()
 
     def write(self, data):
-        if not data or self.port is None:
+        """Queue `data` for the port; False when there is no port to write to."""
+        if self.port is None:
             return False
+        if data:
+            self._out.extend(data)
+            self._drain_out()
+        return True
+
+    def _drain_out(self):
+        if self.port is None:
+            return
         try:
-            self.port.write(data)
-            return True
-        except (OSError, serial.SerialException) as e:
+            written = os.write(self.port.fileno(), self._out) if self._out else 0
+        except BlockingIOError:
+            written = 0
+        except OSError as e:
             self._lost(str(e))
-            return False
+            return
+        del self._out[:written]
+        if self._out and not self._writing:
+            self._writing = True
+            self.loop.add_writer(self.port.fileno(), self._drain_out)
+        elif not self._out and self._writing:
+            self._writing = False
+            self.loop.remove_writer(self.port.fileno())
 
     def _readable(self):
         try:
@@ -72,8 +95,12 @@ class SerialLink:
     def _drop(self):
         try:
             self.loop.remove_reader(self.port.fileno())
+            if self._writing:
+                self.loop.remove_writer(self.port.fileno())
         except (OSError, ValueError):
             pass
+        self._writing = False
+        self._out = bytearray()
         try:
             self.port.close()
         except (OSError, serial.SerialException):
