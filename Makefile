@@ -14,14 +14,26 @@ all: test
 bootstrap: system-deps $(VENV)/.installed $(MP_PKG)
 
 # Commands the build needs from the system, each with the Debian package that has it.
-SYSTEM_DEPS := mosquitto:mosquitto node:nodejs npm:npm cc:gcc
+# An entry starting with / is a file instead of a command (libraries, specs). The cross
+# toolchains build the router's C tests for Cortex-M4 and aarch64 (run under qemu-user).
+SYSTEM_DEPS := mosquitto:mosquitto node:nodejs npm:npm cc:gcc valgrind:valgrind \
+	arm-none-eabi-gcc:gcc-arm-none-eabi \
+	/usr/lib/arm-none-eabi/newlib/nosys.specs:libnewlib-arm-none-eabi \
+	aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+	/usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross \
+	qemu-aarch64:qemu-user \
+	gammu:gammu
 system-deps:
 	@missing=""; \
 	for pair in $(SYSTEM_DEPS); do \
 		cmd=$${pair%%:*}; pkg=$${pair##*:}; \
-		command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg"; \
+		case $$cmd in \
+		/*) [ -e $$cmd ] || missing="$$missing $$pkg" ;; \
+		*) command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg" ;; \
+		esac; \
 	done; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	$(PYTHON) -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' 2>/dev/null || missing="$$missing python3-dev"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing system packages:$$missing"; \
@@ -48,11 +60,18 @@ $(MP_PKG): package.json package-lock.json
 demo: bootstrap
 	$(VPY) -m host_tools.cli demo
 
-test: bootstrap test-native test-python test-micropython
+# One after the other, even under make -j: each part needs the bootstrap done.
+test: bootstrap
+	$(MAKE) test-native
+	$(MAKE) test-python
+	$(MAKE) test-micropython
 
+# The router's C tests: ASan/UBSan, valgrind, the Cortex-M4 build (size printed) and
+# the aarch64 build run under qemu-user.
 test-native:
 	$(MAKE) -C native test
 	$(MAKE) -C native valgrind
+	$(MAKE) -C native cross
 
 test-python:
 	$(VPY) -m pytest

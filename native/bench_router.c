@@ -6,25 +6,28 @@
  * and "assignments" must match the Python side; keep the two in step.
  *
  * Stream: 32 queues x 64 agents, ring capacity 64. Events 0..63 configure every
- * agent (cap 1..3, three random skill bits), 64..127 make them AVAILABLE; then
- * each event is 44% enqueue of a new conversation, 44% completion of a
- * conversation the router assigned earlier (enqueue when none is held),
- * 8% presence change (OFFLINE/AVAILABLE/BREAK/AVAILABLE), 4% reconfiguration.
- * Time advances 0..19 ms per event. Completions are drawn from what a scratch
- * router assigned while the stream was built, so every completion is valid.
+ * agent (cap 1..3, three random primary skill bits), 64..127 make them AVAILABLE;
+ * then each event is 40% enqueue of a new conversation (one in 16 a VIP with 30 s
+ * of priority), 40% completion of a conversation the router offered earlier, 8%
+ * accept of one (enqueue when none is held for either), 8% presence change
+ * (OFFLINE/AVAILABLE/BREAK/AVAILABLE), 4% reconfiguration. Time advances 0..19 ms
+ * per event. Completions and accepts are drawn from what a scratch router assigned
+ * while the stream was built (offers an agent lost by leaving are dropped from that
+ * list), so nearly every completion is valid.
  */
 #define _POSIX_C_SOURCE 199309L
 #include "router.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define N_QUEUES 32
 #define N_AGENTS 64
 #define QUEUE_CAPACITY 64
 #define OUT_CAP 4096
-#define RUNS 5
+#define RUNS 9
 
 static uint64_t rng_state;
 
@@ -57,11 +60,16 @@ static void configure_event(bl_event *ev, uint16_t agent)
     ev->a = agent;
     ev->b = 1 + below(3);
     ev->c = skills();
+    ev->d = 0;
 }
 
 static int build_router(bl_router *r, void *mem)
 {
-    bl_router_cfg cfg = {N_QUEUES, N_AGENTS, QUEUE_CAPACITY};
+    bl_router_cfg cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.n_queues = N_QUEUES;
+    cfg.n_agents = N_AGENTS;
+    cfg.queue_capacity = QUEUE_CAPACITY;
     return bl_router_init(r, mem, bl_router_mem_size(&cfg), &cfg);
 }
 
@@ -87,6 +95,7 @@ static size_t build_stream(bl_event *evs, size_t n, void *mem)
 
         t += below(20);
         ev->c = 0;
+        ev->d = 0;
         ev->now_ms = t;
         if (i < N_AGENTS) {
             configure_event(ev, (uint16_t)i);
@@ -96,16 +105,21 @@ static size_t build_stream(bl_event *evs, size_t n, void *mem)
             ev->b = BL_AVAILABLE;
         } else {
             k = below(100);
-            if (k >= 44 && k < 88 && n_held > 0) {
+            if (k >= 40 && k < 88 && n_held > 0) {
                 uint32_t j = below((uint32_t)n_held);
-                ev->op = BL_OP_COMPLETE;
                 ev->a = held[j].agent;
                 ev->b = held[j].conv;
-                held[j] = held[--n_held];
+                if (k < 80) {
+                    ev->op = BL_OP_COMPLETE;
+                    held[j] = held[--n_held];
+                } else {
+                    ev->op = BL_OP_ACCEPT;
+                }
             } else if (k < 88) {
                 ev->op = BL_OP_ENQUEUE;
                 ev->a = (uint16_t)below(N_QUEUES);
                 ev->b = next_conv++;
+                ev->c = below(16) == 0 ? 30000u : 0u;
             } else if (k < 96) {
                 ev->op = BL_OP_PRESENCE;
                 ev->a = (uint16_t)below(N_AGENTS);
@@ -114,10 +128,21 @@ static size_t build_stream(bl_event *evs, size_t n, void *mem)
                 configure_event(ev, (uint16_t)below(N_AGENTS));
             }
         }
-        /* held has room for every active slot, the most that can be assigned. */
+        /* held has room for every agent slot, the most that can be assigned. */
         bl_router_step(&r, ev, held + n_held, N_AGENTS * BL_MAX_CAP - n_held, &got);
         n_held += got;
         total += got;
+        if (ev->op == BL_OP_PRESENCE && ev->b != BL_AVAILABLE) {
+            /* Leaving returned the agent's offers to the queues: forget them. */
+            size_t j;
+            size_t keep = 0;
+            for (j = 0; j < n_held; j++) {
+                if (bl_router_conv_agent(&r, held[j].conv) == held[j].agent) {
+                    held[keep++] = held[j];
+                }
+            }
+            n_held = keep;
+        }
     }
     return total;
 }
@@ -153,15 +178,22 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     static bl_assignment out[OUT_CAP];
-    bl_router_cfg cfg = {N_QUEUES, N_AGENTS, QUEUE_CAPACITY};
+    bl_router_cfg cfg;
     size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 1000000u;
-    size_t mem_size = bl_router_mem_size(&cfg);
-    void *mem = malloc(mem_size);
-    bl_event *evs = malloc(n * sizeof(*evs));
+    size_t mem_size;
+    void *mem;
+    bl_event *evs;
     size_t expected;
     double best = 1e30;
     int run;
 
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.n_queues = N_QUEUES;
+    cfg.n_agents = N_AGENTS;
+    cfg.queue_capacity = QUEUE_CAPACITY;
+    mem_size = bl_router_mem_size(&cfg);
+    mem = malloc(mem_size);
+    evs = malloc(n * sizeof(*evs));
     if (mem == NULL || evs == NULL || n == 0) {
         fprintf(stderr, "bench_router: bad event count or out of memory\n");
         return 1;

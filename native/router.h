@@ -1,35 +1,44 @@
 /*
- * branchline router: queue state and deterministic assignment.
+ * branchline router: the queue and routing semantics of the branch's contact center.
  *
- * Pure logic: no I/O, no malloc, no globals, no clock. Time is passed in as
- * now_ms by the caller; the router never compares times for validity (a clock
- * that steps backwards only changes who counts as "longest idle").
+ * Pure logic: no I/O, no malloc, no globals, no clock. Time is passed in as now_ms
+ * by the caller; nothing checks that it is monotonic (a clock that steps backwards
+ * only delays timers and changes who counts as "longest idle"). docs/router.md is
+ * the full model with worked examples; this header is the contract.
  *
- * Memory: bl_router is a caller-owned struct of fixed size; the ring storage
- * of the queues lives in a caller-owned buffer of bl_router_mem_size(cfg)
- * bytes handed to bl_router_init. The buffer needs no particular alignment
- * (the router aligns inside it; the size accounts for that) and must outlive
- * the router. Nothing else is allocated.
+ * Memory: bl_router is a caller-owned struct of fixed size; the conversation pool
+ * and its id index live in a caller-owned buffer of bl_router_mem_size(cfg) bytes
+ * handed to bl_router_init / bl_router_restore. The buffer needs no alignment (the
+ * router aligns inside it; the size accounts for that) and must outlive the router.
  *
- * Errors: every function returns a BL_* code (or a non-negative count). An
- * invalid argument, NULL pointers included, returns BL_EINVAL and leaves the
- * state untouched.
+ * Errors: every function returns a BL_* code (or a non-negative count / value). An
+ * invalid argument (NULL, out of range) returns BL_EINVAL and changes nothing. Other
+ * errors are checked after due timers ran (see "Time"), so they may follow state
+ * changes that time alone caused, never ones the failed call would have made.
  *
- * Assignment rule (bl_router_next_assignment):
- *   1. Candidate conversations are the heads of the queues. A head is
- *      assignable when at least one agent is eligible for its queue:
- *      presence AVAILABLE, active < cap, and the queue's bit set in skills.
- *   2. Among assignable heads, the one enqueued first wins (smallest global
- *      enqueue sequence number), so the oldest waiting conversation that can
- *      be served is served, whatever its queue.
- *   3. Among that queue's eligible agents: fewest active conversations, then
- *      longest idle (smallest last_change_ms: time of the last assignment,
- *      completion, or becoming AVAILABLE), then lowest index.
- *   The conversation is popped and added to the agent's active slots, and the
- *   agent's last_change_ms becomes now_ms.
+ * Model (docs/router.md):
+ *   - Conversations live in a pool of max_convs records, found by id through a hash
+ *     index. A live id is unique: enqueueing it again is BL_EEXIST.
+ *   - Each conversation is WAITING (in a queue, or in an agent's private queue),
+ *     OFFERED (given to an agent that has not taken it up), ACTIVE (taken up),
+ *     REMOTE (escalated upstream; holds no agent), or ABANDONED (a tombstone that
+ *     keeps the old place for rejoin_ms).
+ *   - Order: key = enqueue time - priority (ms, saturating); lower key first, then
+ *     lower seq (a global enqueue counter). "priority + waiting time" scoring reduces
+ *     to this static key, so every list stays sorted and a VIP's priority puts it
+ *     ahead of everyone who has waited less than that priority.
+ *   - An agent holding n (OFFERED + ACTIVE) conversations is *ready* when AVAILABLE
+ *     and n < cap. A queue's head is eligible for ready primary agents, and also for
+ *     ready backup agents once its score (now - key) reaches backup_after_ms.
+ *   - Assignment: among the heads of the non-MANUAL queues with an eligible agent
+ *     and the private-queue heads of ready agents, the lowest (key, seq) wins; the
+ *     queue's strategy picks the agent. The conversation becomes OFFERED.
  *
- * Conversation ids are opaque: the router does not check that an id is
- * unique across queues and agents (issue 3 will decide who enforces that).
+ * Time: every event (and bl_router_next_assignment) first runs the timers that are
+ * due at its now_ms, in this order: agents in ascending index (timed wrap-up ends,
+ * offer timeouts with missed-offer counting), private-queue overflows (agents in
+ * ascending index), queue overflow tiers (queues in ascending index, following the
+ * chain), expired abandonment tombstones (oldest first). BL_OP_TICK does only that.
  */
 #ifndef BL_ROUTER_H
 #define BL_ROUTER_H
@@ -40,78 +49,153 @@
 #define BL_MAX_QUEUES 32
 #define BL_MAX_AGENTS 64
 #define BL_MAX_CAP 3
+#define BL_MAX_HELD 4       /* cap + one forced supervisor assignment */
+#define BL_MAX_CONVS 65534  /* pool records; 0xFFFF is the null index */
+#define BL_NONE 0xFFFF      /* "no agent" / "no record" */
+#define BL_NO_QUEUE 0xFF    /* "no overflow queue" */
+#define BL_NEVER 0xFFFFFFFFu /* a queue threshold that never fires */
+#define BL_REASON_MISSED 0xFFFF /* break reason set after max_misses missed offers */
+#define BL_SNAPSHOT_VERSION 1
 
 /* Return codes. */
 #define BL_OK 0
-#define BL_EINVAL (-1) /* bad argument: NULL, out-of-range queue/agent/cap/presence/skills, unknown op */
-#define BL_EFULL (-2)  /* queue full: nothing is ever overwritten */
-#define BL_ENOENT (-3) /* conversation not held by that agent */
-#define BL_EEXIST (-4) /* reserved for conflicts (not returned by this version) */
-#define BL_EEMPTY (-5) /* no assignment possible */
+#define BL_EINVAL (-1)   /* bad argument: NULL, out of range, unknown op */
+#define BL_EFULL (-2)    /* queue, pool or agent full: nothing is ever overwritten */
+#define BL_ENOENT (-3)   /* no such conversation (or not held by that agent) */
+#define BL_EEXIST (-4)   /* the conversation id is already live */
+#define BL_EEMPTY (-5)   /* no assignment possible / nothing to take */
+#define BL_ESTATE (-6)   /* the conversation or agent is not in a state that allows it */
+#define BL_ECORRUPT (-7) /* snapshot blob: bad magic, version, checksum or contents */
 
 /* Presence. */
 #define BL_OFFLINE 0
 #define BL_AVAILABLE 1
 #define BL_BREAK 2
+#define BL_WRAPUP 3
 
-/* Event ops for bl_router_apply/step/run. 0 is deliberately not an op. */
-#define BL_OP_CONFIGURE 1 /* a=agent, b=cap, c=skills */
-#define BL_OP_PRESENCE 2  /* a=agent, b=presence */
-#define BL_OP_ENQUEUE 3   /* a=queue, b=conv */
-#define BL_OP_COMPLETE 4  /* a=agent, b=conv */
+/* Conversation states (bl_router_conv_state). */
+#define BL_WAITING 1
+#define BL_OFFERED 2
+#define BL_ACTIVE 3
+#define BL_REMOTE 4
+#define BL_ABANDONED 5
+
+/* Queue strategies. */
+#define BL_LONGEST_IDLE 0  /* earliest last_change_ms, then lowest index (default) */
+#define BL_FEWEST_ACTIVE 1 /* fewest held, then earliest last_change_ms, then lowest index */
+#define BL_ROUND_ROBIN 2   /* first eligible index after the queue's last pick, cyclic */
+#define BL_ORDERED 3       /* lowest eligible index (top-down) */
+#define BL_MANUAL 4        /* never assigned automatically: agents press NEXT */
+
+/* Event ops for bl_router_apply/step/run (fields a, b, c, d). 0 is not an op. */
+#define BL_OP_CONFIGURE 1      /* agent, cap, primary skills, backup skills */
+#define BL_OP_PRESENCE 2       /* agent, presence, break reason (<= 0xFFFF) */
+#define BL_OP_ENQUEUE 3        /* queue, conv, priority ms */
+#define BL_OP_COMPLETE 4       /* agent, conv */
+#define BL_OP_SET_QUEUE 5      /* queue, strategy | overflow queue << 8, backup_after, overflow_after */
+#define BL_OP_SET_WRAPUP 6     /* agent, wrap_ms, manual (0/1) */
+#define BL_OP_ENQUEUE_PRIVATE 7 /* agent, conv, priority ms, home queue */
+#define BL_OP_ACCEPT 8         /* agent, conv */
+#define BL_OP_ABANDON 9        /* -, conv */
+#define BL_OP_REJOIN 10        /* -, conv */
+#define BL_OP_ASSIGN 11        /* agent, conv, force (0/1) */
+#define BL_OP_NEXT 12          /* agent */
+#define BL_OP_TRANSFER_AGENT 13 /* agent, conv */
+#define BL_OP_TRANSFER_QUEUE 14 /* queue, conv, keep enqueue time (0/1) */
+#define BL_OP_UPSTREAM 15      /* -, conv */
+#define BL_OP_RELEASE 16       /* -, conv */
+#define BL_OP_TICK 17          /* - */
+#define BL_OP_LAST 17
 
 typedef struct {
-    uint16_t n_queues;       /* 1..BL_MAX_QUEUES */
-    uint16_t n_agents;       /* 1..BL_MAX_AGENTS */
-    uint16_t queue_capacity; /* per queue, >= 1 */
+    uint16_t n_queues;         /* 1..BL_MAX_QUEUES */
+    uint16_t n_agents;         /* 1..BL_MAX_AGENTS */
+    uint16_t queue_capacity;   /* per queue, >= 1: admissions by enqueue/transfer/rejoin */
+    uint16_t max_convs;        /* pool records; 0 = n_queues*queue_capacity +
+                                  n_agents*BL_MAX_HELD, at most BL_MAX_CONVS */
+    uint32_t offer_timeout_ms; /* 0 = offers never time out */
+    uint32_t rejoin_ms;        /* 0 = abandoned conversations are forgotten at once */
+    uint32_t private_ms;       /* 0 = private conversations never overflow */
+    uint8_t max_misses;        /* 0 = missed offers never send an agent to break */
 } bl_router_cfg;
 
-/* One queued conversation. */
+/* One conversation record of the pool (index 0..max_convs). */
 typedef struct {
-    uint32_t conv;
-    uint32_t seq;   /* global enqueue sequence; compared modulo 2^32 (serial
-                       number arithmetic), which orders correctly because at
-                       most 32 * 65535 < 2^31 conversations are queued at once */
-    int64_t enq_ms; /* now_ms at enqueue */
-} bl_slot;
+    int64_t key;      /* order key: enqueue time - prio, saturated to int64 */
+    uint64_t seq;     /* global enqueue counter: ties of key */
+    int64_t t_ms;     /* OFFERED: offer time; ABANDONED: abandon time; WAITING in a
+                         private queue: when it entered it; otherwise 0 */
+    uint32_t id;
+    uint32_t prio;    /* priority credit (ms) given at enqueue */
+    uint16_t prev;    /* list links (queue, private queue, remote, tombstone, free) */
+    uint16_t next;
+    uint16_t agent;   /* OFFERED/ACTIVE: holder; private WAITING (and its tombstone):
+                         the named agent; else BL_NONE */
+    uint8_t queue;    /* home queue: the queue it waits in, or returns to */
+    uint8_t state;    /* 0 = free, else BL_WAITING .. BL_ABANDONED */
+    uint8_t priv;     /* 1: addressed to `agent` (private queue) */
+} bl_conv;
 
-/* A ring of queue_capacity slots inside the caller's buffer. */
 typedef struct {
-    uint16_t head;  /* index of the oldest slot; < queue_capacity */
-    uint16_t count; /* live slots; <= queue_capacity; slot i (0-based from the
-                       head) is at (head + i) % queue_capacity */
+    int64_t head_key;           /* copies of the head record's key and seq when count > 0 */
+    uint64_t head_seq;          /* (assignment compares heads without touching the pool) */
+    uint32_t backup_after_ms;   /* BL_NEVER, or score at which backups may serve */
+    uint32_t overflow_after_ms; /* BL_NEVER, or score at which a conversation moves on */
+    uint16_t head, tail;        /* list of WAITING records, ascending (key, seq) */
+    uint16_t count;             /* may exceed queue_capacity only through returns
+                                   (offer timeout, agent leaving) and overflow moves */
+    uint16_t rr_last;           /* last agent ROUND_ROBIN picked; BL_NONE at first */
+    uint8_t strategy;           /* BL_LONGEST_IDLE .. BL_MANUAL */
+    uint8_t overflow_q;         /* BL_NO_QUEUE or another queue; the chain never cycles */
 } bl_queue;
 
 typedef struct {
-    uint32_t active[BL_MAX_CAP]; /* active[0..n_active) are held conversations,
-                                    oldest assignment first; the rest is junk */
-    int64_t last_change_ms;      /* last assignment, completion, or becoming
-                                    AVAILABLE; 0 after init */
-    uint32_t skills;   /* bit q set => serves queue q; no bit >= n_queues */
-    uint8_t presence;  /* BL_OFFLINE / BL_AVAILABLE / BL_BREAK */
-    uint8_t cap;       /* 1..BL_MAX_CAP */
-    uint8_t n_active;  /* 0..BL_MAX_CAP; may exceed cap after cap is lowered
-                          (held conversations are never dropped) */
+    int64_t last_change_ms;   /* last offer, completion, or becoming AVAILABLE */
+    int64_t wrap_until_ms;    /* WRAPUP: when it ends (INT64_MAX: waits for "ready") */
+    uint32_t primary;         /* queues served at primary level */
+    uint32_t backup;          /* queues served at backup level; disjoint from primary */
+    uint32_t wrap_ms;         /* wrap-up after each completion; 0 with !wrap_manual = none */
+    uint16_t held[BL_MAX_HELD]; /* held[0..n_held): OFFERED/ACTIVE records, oldest first */
+    uint16_t priv_head, priv_tail, priv_count; /* private queue, ascending (key, seq) */
+    uint16_t reason;          /* BREAK reason code */
+    uint8_t presence;         /* BL_OFFLINE .. BL_WRAPUP */
+    uint8_t cap;              /* 1..BL_MAX_CAP */
+    uint8_t n_held;           /* 0..BL_MAX_HELD; > cap only after a forced assignment
+                                 or a lowered cap (held ones are never dropped) */
+    uint8_t misses;           /* consecutive offers that timed out */
+    uint8_t wrap_manual;      /* 1: wrap-up lasts until the agent is set AVAILABLE */
 } bl_agent;
 
 typedef struct {
     bl_router_cfg cfg;
-    bl_slot *slots;   /* n_queues * queue_capacity slots, aligned, inside the
-                         caller's buffer; queue q owns
-                         slots[q*queue_capacity .. (q+1)*queue_capacity) */
-    uint32_t next_seq; /* seq of the next enqueue; wraps */
-    uint64_t ready;   /* bit a set <=> agents[a] is AVAILABLE and
-                         n_active < cap; kept in step with the agent table */
-    uint64_t served_by[BL_MAX_QUEUES]; /* bit a set <=> agents[a].skills has bit q */
-    bl_queue queues[BL_MAX_QUEUES];    /* [0..n_queues) used */
-    bl_agent agents[BL_MAX_AGENTS];    /* [0..n_agents) used */
+    bl_conv *convs;      /* cfg.max_convs records in the caller's buffer */
+    uint16_t *index;     /* open-addressing id -> record index, BL_NONE = empty */
+    uint32_t index_mask; /* index size - 1 (a power of two >= 2 * max_convs) */
+    uint16_t free_head;  /* free records, linked through next */
+    uint16_t remote_head, remote_tail;
+    uint16_t tomb_head, tomb_tail; /* ABANDONED records, oldest first */
+    uint64_t next_seq;
+    int64_t next_due;    /* no timer is due before this (may be early, never late) */
+    uint64_t ready;      /* bit a <=> AVAILABLE and n_held < cap */
+    uint64_t priv_waiting; /* bit a <=> agent a's private queue is non-empty */
+    uint32_t nonempty;   /* bit q <=> queue q's count > 0 */
+    uint32_t manual;     /* bit q <=> queue q's strategy is BL_MANUAL */
+    uint32_t prim_servable; /* bit q <=> prim_ready[q] > 0 */
+    uint32_t back_servable; /* bit q <=> back_ready[q] > 0 */
+    uint8_t prim_ready[BL_MAX_QUEUES]; /* ready agents serving q as primary */
+    uint8_t back_ready[BL_MAX_QUEUES]; /* ready agents serving q as backup */
+    uint64_t primary_by[BL_MAX_QUEUES]; /* bit a <=> agents[a].primary has bit q */
+    uint64_t backup_by[BL_MAX_QUEUES];
+    bl_queue queues[BL_MAX_QUEUES];
+    bl_agent agents[BL_MAX_AGENTS];
 } bl_router;
 
 typedef struct {
-    uint8_t op;     /* BL_OP_* */
+    uint8_t op; /* BL_OP_* */
     uint16_t a;
     uint32_t b;
     uint32_t c;
+    uint32_t d;
     int64_t now_ms;
 } bl_event;
 
@@ -120,61 +204,95 @@ typedef struct {
     uint16_t agent;
 } bl_assignment;
 
-/* Bytes of ring storage needed for cfg; 0 if cfg is NULL or invalid. */
+/* Bytes of caller memory for cfg (pool + index + alignment slack); 0 if invalid. */
 size_t bl_router_mem_size(const bl_router_cfg *cfg);
 
-/* Set up r over mem (at least bl_router_mem_size(cfg) bytes). All queues
- * empty; agents OFFLINE, cap 1, skills 0, last_change_ms 0. On error r is
- * not touched. */
+/* Set up r over mem. Queues empty, LONGEST_IDLE, no tiers; agents OFFLINE, cap 1,
+ * no skills, no wrap-up, last_change_ms 0. On error r is not touched. */
 int bl_router_init(bl_router *r, void *mem, size_t mem_size, const bl_router_cfg *cfg);
 
-/* cap 1..BL_MAX_CAP; skills only bits < n_queues. Lowering cap below the
- * current load keeps held conversations; the agent just gets no new ones. */
-int bl_router_configure_agent(bl_router *r, uint16_t agent, uint8_t cap, uint32_t skills);
+/* cap 1..BL_MAX_CAP; primary and backup: disjoint masks of queues < n_queues. */
+int bl_router_configure_agent(bl_router *r, uint16_t agent, uint8_t cap, uint32_t primary,
+                              uint32_t backup, int64_t now_ms);
+/* Leaving for OFFLINE or BREAK returns the agent's OFFERED conversations to where
+ * they were offered from, at their old place; ACTIVE ones stay. Becoming AVAILABLE
+ * sets last_change_ms and clears misses. WRAPUP is timed (wrap_ms > 0 and not
+ * manual) or lasts until AVAILABLE. The same presence again only updates a reason. */
+int bl_router_set_presence(bl_router *r, uint16_t agent, uint8_t presence, uint16_t reason,
+                           int64_t now_ms);
+int bl_router_set_queue(bl_router *r, uint16_t queue, uint8_t strategy, uint8_t overflow_q,
+                        uint32_t backup_after_ms, uint32_t overflow_after_ms, int64_t now_ms);
+int bl_router_set_wrapup(bl_router *r, uint16_t agent, uint32_t wrap_ms, uint8_t manual,
+                         int64_t now_ms);
+int bl_router_enqueue(bl_router *r, uint16_t queue, uint32_t conv, uint32_t prio,
+                      int64_t now_ms);
+int bl_router_enqueue_private(bl_router *r, uint16_t agent, uint32_t conv, uint32_t prio,
+                              uint16_t home_queue, int64_t now_ms);
+int bl_router_accept(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_ms);
+int bl_router_complete(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_ms);
+int bl_router_abandon(bl_router *r, uint32_t conv, int64_t now_ms);
+int bl_router_rejoin(bl_router *r, uint32_t conv, int64_t now_ms);
+int bl_router_assign(bl_router *r, uint16_t agent, uint32_t conv, uint8_t force,
+                     int64_t now_ms);
+/* Manual pick: the agent (AVAILABLE, below cap) takes the best waiting conversation
+ * it may serve, MANUAL queues included; *conv gets it. BL_EEMPTY if none. */
+int bl_router_take_next(bl_router *r, uint16_t agent, int64_t now_ms, uint32_t *conv);
+int bl_router_transfer_agent(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_ms);
+int bl_router_transfer_queue(bl_router *r, uint16_t queue, uint32_t conv, uint8_t keep,
+                             int64_t now_ms);
+int bl_router_upstream(bl_router *r, uint32_t conv, int64_t now_ms);
+int bl_router_release(bl_router *r, uint32_t conv, int64_t now_ms);
+int bl_router_tick(bl_router *r, int64_t now_ms);
 
-/* Becoming AVAILABLE (from another presence) sets last_change_ms = now_ms;
- * setting the current presence again changes nothing. Leaving AVAILABLE
- * keeps held conversations: the agent can still complete them. */
-int bl_router_set_presence(bl_router *r, uint16_t agent, uint8_t presence, int64_t now_ms);
-
-/* Appends conv to queue; BL_EFULL if the queue holds queue_capacity already. */
-int bl_router_enqueue(bl_router *r, uint16_t queue, uint32_t conv, int64_t now_ms);
-
-/* Applies the assignment rule above; BL_EEMPTY when nothing is assignable
+/* Runs due timers, then the assignment rule; BL_EEMPTY when nothing is assignable
  * (outputs untouched then). */
 int bl_router_next_assignment(bl_router *r, int64_t now_ms, uint32_t *conv, uint16_t *agent);
 
-/* Removes conv from agent's active slots (BL_ENOENT if the agent does not
- * hold it); last_change_ms = now_ms. Works in any presence. */
-int bl_router_complete(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_ms);
-
-/* Queries: the count, or BL_EINVAL. */
+/* Queries: the value, or BL_EINVAL / BL_ENOENT. They run no timers. */
 int bl_router_queue_length(const bl_router *r, uint16_t queue);
 int bl_router_agent_load(const bl_router *r, uint16_t agent);
 int bl_router_agent_presence(const bl_router *r, uint16_t agent);
+int bl_router_agent_reason(const bl_router *r, uint16_t agent);
+int bl_router_conv_state(const bl_router *r, uint32_t conv);
+int bl_router_conv_queue(const bl_router *r, uint32_t conv);
+int bl_router_conv_agent(const bl_router *r, uint32_t conv); /* BL_NONE if none */
+/* 0-based place of a WAITING conversation in its (private) queue: how many are
+ * ahead. O(place). BL_ESTATE when not WAITING. */
+int bl_router_position(const bl_router *r, uint32_t conv);
 
-/* Applies one event (no assignment); returns the call's rc, BL_EINVAL for an
- * unknown op or a value that does not fit the call's parameter. */
+/* Applies one event; BL_EINVAL for an unknown op or a field that does not fit the
+ * call's parameter. NEXT and ASSIGN decisions are reported only by step/run. */
 int bl_router_apply(bl_router *r, const bl_event *ev);
 
-/* Applies one event, then writes assignments to out until BL_EEMPTY or
- * out_cap of them; *n_out = how many. Returns the event's rc: the drain
- * happens even when the event failed (it then finds only what an earlier
- * full `out` left behind). out may be NULL only with out_cap 0. */
+/* Most assignments one event can cause from a drained router: its own (NEXT,
+ * ASSIGN) plus every free slot of every agent. */
+#define BL_MAX_ASSIGN_PER_EVENT (1 + BL_MAX_AGENTS * BL_MAX_CAP)
+
+/* Applies one event, writes the event's own assignment (NEXT, ASSIGN) then the
+ * drained ones to out until BL_EEMPTY or out_cap; *n_out = how many. Returns the
+ * event's rc; the drain happens even when the event failed. out may be NULL only
+ * with out_cap 0. */
 int bl_router_step(bl_router *r, const bl_event *ev, bl_assignment *out, size_t out_cap,
                    size_t *n_out);
 
-/* Most assignments one event can cause when the router was fully drained
- * before it: only one agent's eligibility or one queue head changes. */
-#define BL_MAX_ASSIGN_PER_EVENT BL_MAX_CAP
-
-/* bl_router_step over evs[0..n), appending to out; rcs[i] (if rcs is not
- * NULL) gets event i's rc. Stops before an event when fewer than
- * BL_MAX_ASSIGN_PER_EVENT slots of out remain, so a drained router is left
- * drained: call again with the rest and an emptied out. Returns the number
- * of events consumed (0 on a bad argument, with *n_out = 0 if n_out is not
- * NULL). */
+/* bl_router_step over evs[0..n), appending to out; rcs[i] (if not NULL) gets event
+ * i's rc. Stops before an event when fewer than BL_MAX_ASSIGN_PER_EVENT slots remain.
+ * Returns the number of events consumed (0 on a bad argument, *n_out = 0). */
 size_t bl_router_run(bl_router *r, const bl_event *evs, size_t n, bl_assignment *out,
                      size_t out_cap, size_t *n_out, int32_t *rcs);
+
+/* Snapshot: a versioned, CRC-32-checked, little-endian blob of the whole logical
+ * state (docs/router.md has the layout). Two routers in the same logical state give
+ * the same bytes; restoring gives a router that behaves exactly as the original. */
+size_t bl_router_snapshot_size(const bl_router *r);
+/* Writes the blob; returns its length, or 0 when r/buf is NULL or cap is too small. */
+size_t bl_router_snapshot(const bl_router *r, uint8_t *buf, size_t cap);
+/* Reads the config out of a blob (checks magic, version, length and checksum). */
+int bl_router_snapshot_cfg(const uint8_t *blob, size_t len, bl_router_cfg *cfg);
+/* Rebuilds r over mem from a blob. BL_EINVAL for NULLs or too little mem (r not
+ * touched); BL_ECORRUPT for a bad blob (r not touched when the header is bad, else
+ * left as a freshly initialised router). */
+int bl_router_restore(bl_router *r, void *mem, size_t mem_size, const uint8_t *blob,
+                      size_t len);
 
 #endif /* BL_ROUTER_H */

@@ -3,7 +3,7 @@ and deterministic replay (same journal, same state, same owed effects)."""
 
 from check import raises
 
-from branchline.core import branch, config
+from branchline.core import branch, concat, config
 
 CFG = config.validate(
     {
@@ -93,7 +93,7 @@ def test_reply_goes_to_the_sms_outbox_until_sent():
     (send,) = kinds(effects, "send_sms")
     assert send[2:] == ("m0", "+1", "Hello!")
     assert b.sms_outbox and b.metrics.snapshot()["first_response_s"] == 2.0
-    b.apply({"k": "sms_sent", "t": 3500, "out": send[1], "ok": True})
+    b.apply({"k": "sms_sent", "t": 3500, "out": send[1], "ok": True, "modem": "m0", "mr": [5]})
     assert not b.sms_outbox
 
 
@@ -110,7 +110,7 @@ def test_close_uplinks_a_session_record_and_metrics_follow():
     assert session["closed"] == 91000 and session["outcome"] == "resolved"
     assert [m["dir"] for m in session["messages"]] == ["in", "out"]
     assert not kinds(effects, "led")  # 1 of 2 slots before and 0 after: GREEN throughout
-    (tick,) = kinds(b.apply({"k": "tick", "t": 92000}), "uplink")
+    (tick,) = kinds(b.apply({"k": "metrics", "t": 92000}), "uplink")
     m = tick[3]["metrics"]
     assert (m["offered"], m["answered"], m["closed"]) == (1, 1, 1)
     assert m["asa_s"] == 30.0 and m["handle_s"] == 60.0 and m["service_level_pct"] == 100.0
@@ -169,9 +169,9 @@ def test_replay_rebuilds_the_same_state_and_owed_effects():
         press(2000, 1),
         {"k": "reply", "t": 3000, "conv": 1, "text": "Hello 1"},
         {"k": "reply", "t": 3100, "conv": 2, "text": "Hello 2"},
-        {"k": "sms_sent", "t": 3200, "out": 1, "ok": True},
+        {"k": "sms_sent", "t": 3200, "out": 1, "ok": True, "modem": "m0", "mr": [0]},
         {"k": "close", "t": 4000, "conv": 1},
-        {"k": "tick", "t": 5000},
+        {"k": "metrics", "t": 5000},
     ]
     first, _ = run(events)
     second, _ = run(events)
@@ -180,3 +180,91 @@ def test_replay_rebuilds_the_same_state_and_owed_effects():
     owed = first.pending_effects()
     assert [e[1] for e in kinds(owed, "send_sms")] == [2]  # reply 2 was never confirmed sent
     assert [e[2] for e in kinds(owed, "uplink")] == ["session", "metrics"]
+
+
+def reply_sent(t=3000):
+    """A branch with conversation 1 (from +1) at desk 1, and its reply in the outbox."""
+    b, _ = run([sms(1000, "+1", "hi"), press(2000, 1)])
+    (send,) = kinds(b.apply({"k": "reply", "t": t, "conv": 1, "text": "Hello!"}), "send_sms")
+    return b, send[1]
+
+
+def test_temporary_failures_retry_with_backoff_then_give_up():
+    b, out = reply_sent()
+    b.apply({"k": "sms_sent", "t": 4000, "out": out, "ok": False, "kind": "temporary",
+             "reason": "network timeout (CMS 332)"})
+    assert b.conversations[1].deliveries[out] == "retrying"
+    assert b.next_due() == 4000 + 30000
+    assert b.pending_effects()[0][0] != "send_sms"  # not owed until the retry is due
+    assert kinds(b.apply({"k": "tick", "t": 33999}), "send_sms") == []
+    (again,) = kinds(b.apply({"k": "tick", "t": 34000}), "send_sms")
+    assert again[1:] == (out, "m0", "+1", "Hello!")
+    t = 34000
+    for backoff in (120, 600, 1800):
+        b.apply({"k": "sms_sent", "t": t, "out": out, "ok": False, "kind": "temporary"})
+        t += backoff * 1000
+        assert len(kinds(b.apply({"k": "tick", "t": t}), "send_sms")) == 1
+    b.apply({"k": "sms_sent", "t": t, "out": out, "ok": False, "kind": "temporary",
+             "reason": "still busy"})
+    assert out not in b.sms_outbox and b.conversations[1].deliveries[out] == "failed"
+    assert b.conversations[1].messages[-1] == ("failed", t, "still busy")
+
+
+def test_permanent_failure_is_final_and_modem_failure_frees_the_modem_choice():
+    b, out = reply_sent()
+    b.apply({"k": "sms_sent", "t": 4000, "out": out, "ok": False, "kind": "permanent"})
+    assert out not in b.sms_outbox
+    b2, out2 = reply_sent()
+    b2.apply({"k": "sms_sent", "t": 4000, "out": out2, "ok": False, "kind": "modem"})
+    (again,) = kinds(b2.apply({"k": "tick", "t": 34000}), "send_sms")
+    assert again[2] is None  # any modem that can send
+
+
+def test_status_reports_settle_delivery_of_every_part():
+    b, out = reply_sent()
+    b.apply({"k": "sms_sent", "t": 4000, "out": out, "ok": True, "modem": "m0", "mr": [8, 9]})
+    assert b.conversations[1].deliveries[out] == "sent"
+    b.apply({"k": "sms_status", "t": 5000, "modem": "m0", "mr": 8, "status": "delivered"})
+    assert b.conversations[1].deliveries[out] == "sent"  # part 2 still outstanding
+    b.apply({"k": "sms_status", "t": 5000, "modem": "m0", "mr": 9, "status": "pending"})
+    b.apply({"k": "sms_status", "t": 6000, "modem": "m0", "mr": 9, "status": "delivered"})
+    assert b.conversations[1].deliveries[out] == "delivered"
+    b.apply({"k": "sms_status", "t": 7000, "modem": "m1", "mr": 8, "status": "failed"})
+    assert b.conversations[1].deliveries[out] == "delivered"  # another modem's reference
+
+
+def test_long_message_parts_in_any_order_make_one_message():
+    b = branch.Branch(CFG)
+    parts = [(3, "three"), (1, "one "), (2, "two ")]
+    for i, (seq, text) in enumerate(parts):
+        ev = sms(1000 + i, "+1", text, fp="m0:%d" % seq)
+        ev["concat"] = [7, 3, seq]
+        b.apply(ev)
+    b.apply(dict(ev))  # the same part read twice: the fingerprint drops it
+    assert [m[2] for m in b.conversations[1].messages] == ["one two three"]
+
+
+def test_a_long_message_missing_a_part_arrives_marked_after_the_timeout():
+    b = branch.Branch(CFG)
+    ev = sms(1000, "+1", "first half ")
+    ev["concat"] = [9, 2, 1]
+    b.apply(ev)
+    assert not b.conversations and b.next_due() == 1000 + 600000
+    b.apply({"k": "tick", "t": 601000})
+    (conv,) = b.conversations.values()
+    assert conv.messages[0][2] == "first half " + concat.GAP_MARKER
+
+
+def test_missed_call_becomes_one_callback_request_in_the_callers_last_queue():
+    b, _ = run([sms(0, "+1", "about my loan"), press(1, 1)])
+    b.apply({"k": "close", "t": 2, "conv": 1})
+    effects = b.apply({"k": "call", "t": 10, "modem": "m0", "from": "+1", "rings": 2})
+    conv = b.conversations[2]
+    assert conv.kind == "callback" and conv.queue == "loans"
+    (ack,) = kinds(effects, "send_sms")
+    assert ack[3] == "+1" and ack[4] == CFG["callback_ack"]
+    effects = b.apply({"k": "call", "t": 20, "modem": "m0", "from": "+1", "rings": 1})
+    assert kinds(effects, "send_sms") == [] and len(b.conversations) == 1
+    assert [m[0] for m in conv.messages] == ["call", "call"]
+    b.apply({"k": "call", "t": 30, "modem": "m0", "from": "+2", "rings": 0})
+    assert b.conversations[3].queue == "general"  # a stranger: the first queue

@@ -277,12 +277,17 @@ def test_temporary_and_permanent_send_failures_are_told_apart():
     d.receive_data(b"\r\n> ", 1)
     d.receive_data(b"\r\n+CMS ERROR: 332\r\n", 2)
     (temp,) = drain(d)
-    assert temp.temporary and "332" in temp.reason
+    assert temp.kind == "temporary" and "332" in temp.reason
     d.send_sms(2, "+447700900123", "hi", 3)
     d.receive_data(b"\r\n> ", 4)
     d.receive_data(b"\r\n+CMS ERROR: 304\r\n", 5)
     (perm,) = drain(d)
-    assert not perm.temporary and "304" in perm.reason
+    assert perm.kind == "permanent" and "304" in perm.reason
+    d.send_sms(3, "+447700900123", "hi", 6)
+    d.receive_data(b"\r\n> ", 7)
+    d.receive_data(b"\r\n+CMS ERROR: 310\r\n", 8)  # SIM not inserted
+    (other,) = drain(d)
+    assert other.kind == "modem"
 
 
 def test_the_report_sweep_never_deletes_a_customers_message():

@@ -60,11 +60,13 @@ def test_constructor_rejects_bad_config(args):
         NativeRouter(*args)
 
 
-def test_state_bytes_is_struct_plus_ring():
+def test_state_bytes_is_struct_plus_pool():
     small, big = NativeRouter(1, 1, 1), NativeRouter(32, 64, 100)
-    # The ring grows by one 16-byte slot per queued conversation of capacity.
-    assert big.state_bytes - small.state_bytes == (32 * 100 - 1) * 16
-    assert small.state_bytes > 0
+    cfg = native.ffi.new("bl_router_cfg *")
+    cfg.n_queues, cfg.n_agents, cfg.queue_capacity = 32, 64, 100
+    assert big.state_bytes == native.ffi.sizeof("bl_router") + lib.bl_router_mem_size(cfg)
+    assert big.cfg.max_convs == 32 * 100 + 64 * 4
+    assert 0 < small.state_bytes < big.state_bytes
 
 
 def test_initial_state():
@@ -96,7 +98,7 @@ def test_set_presence_errors_and_values():
     r = make()
     for args in [
         (3, AVAILABLE, 0),
-        (0, 3, 0),
+        (0, 4, 0),
         (0, -1, 0),
         (0, AVAILABLE, 1 << 63),
         (0, AVAILABLE, None),

@@ -13,16 +13,23 @@ Work the outside world must still do (SMS not yet sent, uplinks not yet acknowle
 lives in outboxes that are part of the state, so replaying the journal after a power cut
 rebuilds them and `pending_effects()` hands them out again: nothing is lost.
 
-Event kinds: sms_in, sms_bad, button, presence, reply, close, sms_sent, uplink_ack, tick.
+Event kinds: sms_in (one SMS or one part of a long one), sms_bad, sms_sent, sms_status,
+call (a missed call: a callback request), button, presence, reply, close, uplink_ack,
+tick (time passed: retries and reassembly timeouts fall due; `next_due()` says when the
+next one does) and metrics (a snapshot for head office).
 """
 
+from branchline.core import concat
 from branchline.core.metrics import Metrics
+from branchline.core.sms_outbox import SmsOutbox
 from branchline.router import AVAILABLE, BREAK, OFFLINE, QueueFull, Router
 
 PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break"}
 PRESENCE_BY_NAME = {"offline": OFFLINE, "available": AVAILABLE, "break": BREAK}
 QUEUE_CAPACITY = 256
 RECENT_FINGERPRINTS = 512
+REMEMBERED_CUSTOMERS = 4096  # for "the queue of that number's last topic"
+DELIVERY_STATES = ("delivered", "pending", "failed")
 
 
 BUTTONS = ("AVAIL", "BREAK", "READY", "NEXT")
@@ -54,10 +61,14 @@ class Conversation:
         "assigned",
         "first_reply",
         "messages",
+        "kind",
+        "deliveries",
     )
 
-    def __init__(self, conv_id, customer, modem, queue, now):
+    def __init__(self, conv_id, customer, modem, queue, now, kind="sms"):
         self.id = conv_id
+        self.kind = kind  # "sms", or "callback" for a missed call
+        self.deliveries = {}  # out_id -> "sending" | "retrying" | "sent" | "delivered" | "failed"
         self.customer = customer
         self.modem = modem
         self.queue = queue
@@ -71,6 +82,7 @@ class Conversation:
     def as_dict(self):
         return {
             "id": self.id,
+            "kind": self.kind,
             "customer": self.customer,
             "queue": self.queue,
             "state": self.state,
@@ -79,6 +91,9 @@ class Conversation:
             "assigned": self.assigned,
             "first_reply": self.first_reply,
             "messages": [{"dir": d, "t": t, "text": x} for d, t, x in self.messages],
+            "deliveries": [
+                {"out": o, "state": self.deliveries[o]} for o in sorted(self.deliveries)
+            ],
         }
 
 
@@ -104,7 +119,12 @@ class Branch:
         self._next_conv = 1
         self._next_out = 1
         self._next_seq = 1
-        self.sms_outbox = {}
+        self.outbox = SmsOutbox(config["retry_backoff_s"])
+        self.sms_outbox = self.outbox.items
+        self.reassembler = concat.Reassembler(config["concat_timeout_s"] * 1000)
+        self._modem_of_sender = {}  # for long messages completed by a timeout
+        self._last_queue = {}  # customer -> queue of their latest conversation
+        self._customers = []  # keys of _last_queue, oldest first (bounded)
         self.uplink_outbox = {}
         self.quarantine = []
         self._fingerprints = []
@@ -134,10 +154,7 @@ class Branch:
 
     def pending_effects(self):
         """Effects still owed to the outside world (after a restart or a reconnect)."""
-        effects = []
-        for out_id in sorted(self.sms_outbox):
-            o = self.sms_outbox[out_id]
-            effects.append(("send_sms", out_id, o["modem"], o["to"], o["text"]))
+        effects = self.outbox.owed()
         for seq in sorted(self.uplink_outbox):
             kind, payload = self.uplink_outbox[seq]
             effects.append(("uplink", seq, kind, payload))
@@ -145,9 +162,22 @@ class Branch:
             effects.append(("led", desk, self._led_for(desk)))
         return effects
 
+    def next_due(self):
+        """When a `tick` event next has something to do (ms), or None."""
+        times = [self.outbox.next_due()]
+        for p in self.reassembler.pending():
+            times.append(p["first_ms"] + self.reassembler.timeout_ms)
+        times = [t for t in times if t is not None]
+        return min(times) if times else None
+
     def desk_of(self, conv_id):
         conv = self.conversations.get(conv_id)
         return conv.desk if conv else None
+
+    def anyone_available(self):
+        return any(
+            self.router.agent_presence(self._agent_of_desk[d]) == AVAILABLE for d in self.desks
+        )
 
     def presence(self, desk):
         return PRESENCE_NAMES[self.router.agent_presence(self._agent_of_desk[desk])]
@@ -167,9 +197,9 @@ class Branch:
                     "desk": desk,
                     "presence": self.presence(desk),
                     "load": self.router.agent_load(self._agent_of_desk[desk]),
-                    "conversations": [
+                    "conversations": sorted(
                         c.id for c in self.conversations.values() if c.desk == desk
-                    ],
+                    ),
                 }
                 for desk in self.desks
             ],
@@ -179,6 +209,7 @@ class Branch:
             ],
             "held": len(self._held),
             "sms_outbox": len(self.sms_outbox),
+            "partial_messages": len(self.reassembler.pending()),
             "uplink_outbox": len(self.uplink_outbox),
             "metrics": self.metrics.snapshot(),
         }
@@ -188,6 +219,16 @@ class Branch:
         for key in ("from", "text", "modem"):
             if not isinstance(ev.get(key), str):
                 raise Rejected("sms_in needs a string %r" % key)
+        part = ev.get("concat")
+        if part is not None and not (
+            isinstance(part, list) and len(part) == 3 and all(_is_int(x) for x in part)
+        ):
+            raise Rejected("sms_in concat must be [ref, total, seq]")
+
+    def _check_call(self, ev):
+        for key in ("from", "modem"):
+            if not isinstance(ev.get(key), str) or not ev[key]:
+                raise Rejected("call needs a string %r" % key)
 
     def _check_nothing(self, ev):
         pass
@@ -226,6 +267,20 @@ class Branch:
     def _check_sms_sent(self, ev):
         if not _is_int(ev.get("out")) or ev["out"] not in self.sms_outbox:
             raise Rejected("no outgoing SMS %r" % (ev.get("out"),))
+        if ev.get("ok", True):
+            refs = ev.get("mr", [])
+            if not isinstance(refs, list) or not all(_is_int(r) for r in refs):
+                raise Rejected("sms_sent mr must be a list of message references")
+            if not isinstance(ev.get("modem"), str):
+                raise Rejected("sms_sent needs the modem that sent it")
+        elif ev.get("kind") not in ("temporary", "modem", "permanent"):
+            raise Rejected("sms_sent failure needs kind temporary, modem or permanent")
+
+    def _check_sms_status(self, ev):
+        if not isinstance(ev.get("modem"), str) or not _is_int(ev.get("mr")):
+            raise Rejected("sms_status needs a modem and a message reference")
+        if ev.get("status") not in DELIVERY_STATES:
+            raise Rejected("sms_status status must be one of %s" % ", ".join(DELIVERY_STATES))
 
     def _check_uplink_ack(self, ev):
         if not _is_int(ev.get("seq")) or ev["seq"] not in self.uplink_outbox:
@@ -241,18 +296,66 @@ class Branch:
             if len(self._fingerprints) > RECENT_FINGERPRINTS:
                 self._fingerprints.pop(0)
         now = ev["t"]
-        customer = ev["from"]
+        part = ev.get("concat")
+        if part is None:
+            self._message_in(ev["from"], ev["modem"], ev["text"], now, effects)
+            return
+        self._modem_of_sender[ev["from"]] = ev["modem"]
+        try:
+            done = self.reassembler.add(ev["from"], part[0], part[1], part[2], ev["text"], now)
+        except concat.ConcatError:
+            # Numbering no message can have: keep the text as it came rather than lose it.
+            done = []
+            self._message_in(ev["from"], ev["modem"], ev["text"], now, effects)
+        self._completed(done, now, effects)
+
+    def _completed(self, done, now, effects):
+        for message in done:
+            modem = self._modem_of_sender.get(message.sender, "")
+            if message.sender not in [p["sender"] for p in self.reassembler.pending()]:
+                self._modem_of_sender.pop(message.sender, None)
+            self._message_in(message.sender, modem, message.text, now, effects)
+
+    def _message_in(self, customer, modem, text, now, effects):
         conv_id = self._open_by_customer.get(customer)
         if conv_id is not None:
-            self.conversations[conv_id].messages.append(("in", now, ev["text"]))
+            self.conversations[conv_id].messages.append(("in", now, text))
             return
-        conv = Conversation(self._next_conv, customer, ev["modem"], self.queue_for(ev["text"]), now)
+        conv = self._open(customer, modem, self.queue_for(text), now, "sms")
+        conv.messages.append(("in", now, text))
+
+    def _open(self, customer, modem, queue, now, kind):
+        conv = Conversation(self._next_conv, customer, modem, queue, now, kind)
         self._next_conv += 1
-        conv.messages.append(("in", now, ev["text"]))
         self.conversations[conv.id] = conv
         self._open_by_customer[customer] = conv.id
+        self._remember_queue(customer, queue)
         self.metrics.on_offered()
         self._enqueue(conv, now)
+        return conv
+
+    def _remember_queue(self, customer, queue):
+        if customer in self._last_queue:
+            self._customers.remove(customer)
+        self._last_queue[customer] = queue
+        self._customers.append(customer)
+        if len(self._customers) > REMEMBERED_CUSTOMERS:
+            del self._last_queue[self._customers.pop(0)]
+
+    def _apply_call(self, ev, effects):
+        """A missed call becomes a callback request, in the queue the caller last wrote
+        to; calling again while one is open adds to it instead of queueing twice."""
+        customer = ev["from"]
+        now = ev["t"]
+        note = "missed call (%d rings)" % ev.get("rings", 0)
+        conv_id = self._open_by_customer.get(customer)
+        if conv_id is not None:
+            self.conversations[conv_id].messages.append(("call", now, note))
+            return
+        queue = self._last_queue.get(customer, self.queue_names[0])
+        conv = self._open(customer, ev["modem"], queue, now, "callback")
+        conv.messages.append(("call", now, note))
+        self._send(conv, self.config["callback_ack"], now, effects)
 
     def _apply_sms_bad(self, ev, effects):
         self.quarantine.append(ev)
@@ -282,15 +385,13 @@ class Branch:
         if conv.first_reply is None:
             conv.first_reply = now
             self.metrics.on_first_response(now - conv.created)
+        self._send(conv, ev["text"], now, effects)
+
+    def _send(self, conv, text, now, effects):
         out_id = self._next_out
         self._next_out += 1
-        self.sms_outbox[out_id] = {
-            "modem": conv.modem,
-            "to": conv.customer,
-            "text": ev["text"],
-            "conv": conv.id,
-        }
-        effects.append(("send_sms", out_id, conv.modem, conv.customer, ev["text"]))
+        conv.deliveries[out_id] = "sending"
+        effects.append(self.outbox.add(out_id, conv.modem, conv.customer, text, conv.id))
 
     def _apply_close(self, ev, effects):
         conv = self.conversations.pop(ev["conv"])
@@ -305,16 +406,42 @@ class Branch:
         self._uplink("session", record, now, effects)
 
     def _apply_sms_sent(self, ev, effects):
-        out = self.sms_outbox.pop(ev["out"])
-        if not ev.get("ok", True):
-            conv = self.conversations.get(out["conv"])
+        out_id = ev["out"]
+        now = ev["t"]
+        if ev.get("ok", True):
+            item = self.outbox.sent(out_id, ev["modem"], ev.get("mr", []))
+            self._delivery(item["conv"], out_id, "sent")
+            return
+        item, retry_at = self.outbox.failed(out_id, ev["kind"], now)
+        conv = self.conversations.get(item["conv"])
+        if retry_at is None:
+            self._delivery(item["conv"], out_id, "failed")
             if conv is not None:
-                conv.messages.append(("failed", ev["t"], ev.get("reason", "")))
+                conv.messages.append(("failed", now, ev.get("reason", "")))
+        else:
+            self._delivery(item["conv"], out_id, "retrying")
+
+    def _apply_sms_status(self, ev, effects):
+        settled = self.outbox.report(ev["modem"], ev["mr"], ev["status"])
+        if settled is not None:
+            self._delivery(settled[1], settled[0], settled[2])
+
+    def _delivery(self, conv_id, out_id, state):
+        conv = self.conversations.get(conv_id)
+        if conv is not None:  # a report after wrap-up: the session record has gone
+            conv.deliveries[out_id] = state
 
     def _apply_uplink_ack(self, ev, effects):
         del self.uplink_outbox[ev["seq"]]
 
     def _apply_tick(self, ev, effects):
+        now = ev["t"]
+        for effect in self.outbox.due(now):
+            self._delivery(self.outbox.items[effect[1]]["conv"], effect[1], "sending")
+            effects.append(effect)
+        self._completed(self.reassembler.expire(now), now, effects)
+
+    def _apply_metrics(self, ev, effects):
         snap = self.metrics.snapshot()
         summary = self.state_summary()
         snap["waiting"] = sum(q["waiting"] for q in summary["queues"]) + summary["held"]
@@ -393,8 +520,11 @@ _CHECKS = {
     "reply": Branch._check_reply,
     "close": Branch._check_close,
     "sms_sent": Branch._check_sms_sent,
+    "sms_status": Branch._check_sms_status,
+    "call": Branch._check_call,
     "uplink_ack": Branch._check_uplink_ack,
     "tick": Branch._check_nothing,
+    "metrics": Branch._check_nothing,
 }
 _APPLY = {
     "sms_in": Branch._apply_sms_in,
@@ -404,6 +534,9 @@ _APPLY = {
     "reply": Branch._apply_reply,
     "close": Branch._apply_close,
     "sms_sent": Branch._apply_sms_sent,
+    "sms_status": Branch._apply_sms_status,
+    "call": Branch._apply_call,
     "uplink_ack": Branch._apply_uplink_ack,
     "tick": Branch._apply_tick,
+    "metrics": Branch._apply_metrics,
 }

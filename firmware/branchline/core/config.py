@@ -9,6 +9,9 @@ DEFAULTS = {
     "service_level_s": 40,
     "config_version": 0,
     "state_dir": "state",
+    "concat_timeout_s": 600,
+    "retry_backoff_s": [30, 120, 600, 1800],
+    "callback_ack": "We missed your call. An agent will call you back as soon as possible.",
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -32,6 +35,10 @@ def _kind_name(kind):
     return {str: "a string", int: "an integer", list: "a list", dict: "an object"}.get(
         kind, "of another type"
     )
+
+
+def _is_positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _name(doc, key, where):
@@ -150,8 +157,12 @@ def validate(doc):
     out.update(doc)
     _need(out, "state_dir", str, "")
     _int_in(out, "config_version", 0, 0x7FFFFFFF, "")
-    for key in ("metrics_interval_s", "service_level_s"):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    backoff = out["retry_backoff_s"]
+    if not isinstance(backoff, list) or not all(_is_positive_int(v) for v in backoff):
+        raise ConfigError("retry_backoff_s: must be a list of positive integers (seconds)")
+    if not isinstance(out["callback_ack"], str) or not out["callback_ack"].strip():
+        raise ConfigError("callback_ack: must be a non-empty text")
+    for key in ("metrics_interval_s", "service_level_s", "concat_timeout_s"):
+        if not _is_positive_int(out[key]):
             raise ConfigError("%s: must be a positive integer" % key)
     return out

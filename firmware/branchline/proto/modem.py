@@ -122,14 +122,15 @@ class SmsSent:
 
 
 class SmsFailed:
-    """Outgoing message `ref` was refused: `temporary` says whether trying later may work."""
+    """Outgoing message `ref` was refused. `kind` (at_errors.TEMPORARY / MODEM / PERMANENT)
+    says what may work: the same again later, another modem, or nothing."""
 
-    __slots__ = ("ref", "reason", "temporary", "parts_sent")
+    __slots__ = ("ref", "reason", "kind", "parts_sent")
 
-    def __init__(self, ref, reason, temporary, parts_sent):
+    def __init__(self, ref, reason, kind, parts_sent):
         self.ref = ref
         self.reason = reason
-        self.temporary = temporary
+        self.kind = kind
         self.parts_sent = parts_sent
 
 
@@ -245,6 +246,7 @@ class ModemDriver:
         self._timeouts = 0
         self._call_number = None
         self._rings = 0
+        self._hanging_up = False
         self._cnma_due = 0
 
     # -- adapter API ---------------------------------------------------------------
@@ -300,7 +302,14 @@ class ModemDriver:
         self._send_next_part(ref, now_ms)
 
     def hang_up(self, now_ms):
-        self._send(at.Command("ATH", tag="hangup"), now_ms)
+        """End the ringing call (once, however many rings ask for it)."""
+        if not self._hanging_up:
+            self._hanging_up = True
+            self._send(at.Command("ATH", tag="hangup"), now_ms)
+
+    def sweep(self, now_ms):
+        """List stored messages again: one whose +CMTI got lost is found this way."""
+        self._send(at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag="resweep"), now_ms)
 
     def poll_health(self, now_ms):
         for text in ("AT+CSQ", "AT+CPIN?", "AT+CREG?", "AT+CEREG?"):
@@ -320,7 +329,9 @@ class ModemDriver:
         # Only what reads or deletes messages depends on the read memory; an
         # acknowledgement or a hang-up must not wait for the status-report sweep.
         tag = command.tag
-        uses_memory = tag == "sweep" or (isinstance(tag, tuple) and tag[0] in ("read", "delete"))
+        uses_memory = tag in ("sweep", "resweep") or (
+            isinstance(tag, tuple) and tag[0] in ("read", "delete")
+        )
         if self._in_sr and uses_memory:
             self._deferred.append(command)
         else:
@@ -436,8 +447,8 @@ class ModemDriver:
                     ModemProblem("%s failed: %s" % (resp.command.text, _reason(resp)))
                 )
             return
-        if tag == "sweep":
-            self._on_sweep(resp)
+        if tag in ("sweep", "resweep"):
+            self._on_sweep(resp, tag == "sweep")
             return
         if tag == "health":
             self._on_health(resp)
@@ -489,16 +500,17 @@ class ModemDriver:
         elif step == "back":
             self._sr_released(now_ms)
 
-    def _on_sweep(self, resp):
+    def _on_sweep(self, resp, starting):
         if not resp.ok:
             self._events.append(ModemProblem("AT+CMGL=4 failed: %s" % _reason(resp)))
         for slot, hex_pdu in _listed(resp.lines):
             if slot not in self._reading:
                 self._reading[slot] = True
                 self._decoded(slot, hex_pdu)
-        self.ready = True
-        self._initialising = False
-        self._events.append(ModemReady())
+        if starting:
+            self.ready = True
+            self._initialising = False
+            self._events.append(ModemReady())
 
     def _on_read(self, slot, resp):
         if not resp.ok or len(resp.lines) < 2:
@@ -557,6 +569,7 @@ class ModemDriver:
             self._events.append(CallEnded(self._call_number, self._rings, by_us))
         self._call_number = None
         self._rings = 0
+        self._hanging_up = False
 
     def _on_sent_part(self, ref, resp, now_ms):
         state = self._outgoing.get(ref)
@@ -564,8 +577,11 @@ class ModemDriver:
             return
         if not resp.ok:
             del self._outgoing[ref]
-            temporary = resp.reason == "timeout" or at_errors.cms_is_temporary(resp.code)
-            self._events.append(SmsFailed(ref, _reason(resp), temporary, len(state[1])))
+            if resp.reason == "timeout" or not (resp.reason or "").startswith("+CMS"):
+                kind = at_errors.TEMPORARY  # no verdict on the message itself
+            else:
+                kind = at_errors.cms_kind(resp.code)
+            self._events.append(SmsFailed(ref, _reason(resp), kind, len(state[1])))
             return
         for line in resp.lines:
             if line.startswith("+CMGS:"):

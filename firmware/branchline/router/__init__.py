@@ -1,20 +1,55 @@
-"""The router: queue rings, agent table, deterministic assignment (see native/router.h).
+"""The router: queues, agents, skills, strategies, timers, snapshots (see docs/router.md).
 
 `Router` is the C core through cffi when the extension is built (CPython), else the
 pure-Python twin (MicroPython, or a CPython without the extension). Both present the
-same interface and raise the same exceptions.
+same interface, raise the same exceptions and write the same snapshot bytes.
 """
 
 from branchline.router.codes import (  # noqa: F401
+    ABANDONED,
+    ACTIVE,
     AVAILABLE,
     BREAK,
+    FEWEST_ACTIVE,
+    LONGEST_IDLE,
+    MANUAL,
+    NEVER,
+    NO_QUEUE,
+    OFFERED,
     OFFLINE,
+    OP_ABANDON,
+    OP_ACCEPT,
+    OP_ASSIGN,
     OP_COMPLETE,
     OP_CONFIGURE,
     OP_ENQUEUE,
+    OP_ENQUEUE_PRIVATE,
+    OP_NEXT,
     OP_PRESENCE,
+    OP_REJOIN,
+    OP_RELEASE,
+    OP_SET_QUEUE,
+    OP_SET_WRAPUP,
+    OP_TICK,
+    OP_TRANSFER_AGENT,
+    OP_TRANSFER_QUEUE,
+    OP_UPSTREAM,
+    ORDERED,
+    REASON_MISSED,
+    REMOTE,
+    ROUND_ROBIN,
+    WAITING,
+    WRAPUP,
 )
-from branchline.router.errors import InvalidArgument, NotHeld, QueueFull, RouterError  # noqa: F401
+from branchline.router.errors import (  # noqa: F401
+    AlreadyExists,
+    CorruptSnapshot,
+    InvalidArgument,
+    NotHeld,
+    QueueFull,
+    RouterError,
+    WrongState,
+)
 from branchline.router.twin import TwinRouter
 
 try:

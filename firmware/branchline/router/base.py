@@ -1,22 +1,44 @@
-"""What NativeRouter and TwinRouter share: the public methods, argument checks, step/run.
+"""What NativeRouter and TwinRouter share: the public methods, argument mapping, step/run.
 
-Portable. A subclass provides the primitives below and calls them only with ints that
-fit the C parameter types, so the cffi router never truncates and both routers see the
-same arguments:
-    _apply(op, a, b, c, now_ms) -> rc          one event, no assignment
-    _next(now_ms) -> (conv, agent) or None     bl_router_next_assignment
-    _queue_length(q), _agent_load(a), _agent_presence(a) -> count or EINVAL
+Portable. Every public method is one router event (op, a, b, c, d, now_ms), exactly the
+bl_event the C core takes, so both routers see the same arguments and give the same
+answers. A subclass provides:
+    _event(op, a, b, c, d, now_ms) -> rc     one event, no drain; EINVAL when a field
+                                             does not fit bl_event (u8, u16, u32 x3, i64)
+    _take(agent, now_ms) -> (rc, conv)       bl_router_take_next
+    _next(now_ms) -> (conv, agent) or None   bl_router_next_assignment (raises on bad now)
+    _query(which, x) -> value or rc          one of QUERIES
+    step(op, a, b, c, now_ms, d=0) -> (rc, [(conv, agent), ...])
+    snapshot() -> bytes ; restore(blob) (classmethod) -> router
 """
 
 from branchline.router.codes import (
+    EEMPTY,
     EINVAL,
+    ENOENT,
+    LONGEST_IDLE,
     MAX_AGENTS,
+    MAX_CONVS,
     MAX_QUEUE_CAPACITY,
     MAX_QUEUES,
+    NEVER,
+    NO_QUEUE,
+    OP_ABANDON,
+    OP_ACCEPT,
+    OP_ASSIGN,
     OP_COMPLETE,
     OP_CONFIGURE,
     OP_ENQUEUE,
+    OP_ENQUEUE_PRIVATE,
     OP_PRESENCE,
+    OP_REJOIN,
+    OP_RELEASE,
+    OP_SET_QUEUE,
+    OP_SET_WRAPUP,
+    OP_TICK,
+    OP_TRANSFER_AGENT,
+    OP_TRANSFER_QUEUE,
+    OP_UPSTREAM,
 )
 from branchline.router.errors import InvalidArgument, check
 
@@ -27,6 +49,19 @@ _U32 = 0xFFFFFFFF
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1
 
+# Query names, in the order of the `which` numbers both routers use.
+QUERIES = (
+    "queue_length",
+    "agent_load",
+    "agent_presence",
+    "agent_reason",
+    "conv_state",
+    "conv_queue",
+    "conv_agent",
+    "position",
+)
+_U16_QUERIES = 4  # the first four take a queue/agent index (u16), the rest a conv (u32)
+
 
 def _fits(v, hi):
     return isinstance(v, int) and 0 <= v <= hi
@@ -36,96 +71,230 @@ def _fits_i64(v):
     return isinstance(v, int) and _I64_MIN <= v <= _I64_MAX
 
 
-def event_fits(op, a, b, c, now_ms):
-    """True when the event's fields fit bl_event (uint8, uint16, uint32, uint32, int64)."""
+def event_fits(op, a, b, c, now_ms, d=0):
+    """True when the fields fit bl_event (uint8, uint16, uint32 x3, int64)."""
     return (
         _fits(op, _U8)
         and _fits(a, _U16)
         and _fits(b, _U32)
         and _fits(c, _U32)
+        and _fits(d, _U32)
         and _fits_i64(now_ms)
     )
 
 
-def check_config(n_queues, n_agents, queue_capacity):
-    if not (
-        isinstance(n_queues, int)
-        and isinstance(n_agents, int)
-        and isinstance(queue_capacity, int)
-        and 1 <= n_queues <= MAX_QUEUES
-        and 1 <= n_agents <= MAX_AGENTS
-        and 1 <= queue_capacity <= MAX_QUEUE_CAPACITY
+def query_fits(which, x):
+    return _fits(x, _U16 if which < _U16_QUERIES else _U32)
+
+
+def _flag(v):
+    return 1 if v else 0
+
+
+class Config:
+    """The router's configuration (bl_router_cfg); max_convs 0 means the default size."""
+
+    def __init__(
+        self,
+        n_queues,
+        n_agents,
+        queue_capacity,
+        max_convs=0,
+        offer_timeout_ms=0,
+        rejoin_ms=0,
+        private_ms=0,
+        max_misses=0,
     ):
-        raise InvalidArgument(
-            "Router(n_queues=%r, n_agents=%r, queue_capacity=%r): want 1..%d, 1..%d, 1..%d"
-            % (n_queues, n_agents, queue_capacity, MAX_QUEUES, MAX_AGENTS, MAX_QUEUE_CAPACITY)
+        self.fields = (
+            n_queues,
+            n_agents,
+            queue_capacity,
+            max_convs,
+            offer_timeout_ms,
+            rejoin_ms,
+            private_ms,
+            max_misses,
         )
+        ok = (
+            _fits(n_queues, MAX_QUEUES)
+            and n_queues >= 1
+            and _fits(n_agents, MAX_AGENTS)
+            and n_agents >= 1
+            and _fits(queue_capacity, MAX_QUEUE_CAPACITY)
+            and queue_capacity >= 1
+            and _fits(max_convs, MAX_CONVS)
+            and _fits(offer_timeout_ms, _U32)
+            and _fits(rejoin_ms, _U32)
+            and _fits(private_ms, _U32)
+            and _fits(max_misses, _U8)
+        )
+        if not ok:
+            raise InvalidArgument(
+                "Router(n_queues=%r, n_agents=%r, queue_capacity=%r, max_convs=%r, "
+                "offer_timeout_ms=%r, rejoin_ms=%r, private_ms=%r, max_misses=%r): want "
+                "1..%d queues, 1..%d agents, capacity 1..%d, max_convs 0..%d, "
+                "32-bit times, max_misses 0..255" % (self.fields + (
+                    MAX_QUEUES, MAX_AGENTS, MAX_QUEUE_CAPACITY, MAX_CONVS))
+            )
+        if max_convs == 0:
+            max_convs = min(n_queues * queue_capacity + n_agents * 4, MAX_CONVS)
+        self.n_queues = n_queues
+        self.n_agents = n_agents
+        self.queue_capacity = queue_capacity
+        self.max_convs = max_convs
+        self.offer_timeout_ms = offer_timeout_ms
+        self.rejoin_ms = rejoin_ms
+        self.private_ms = private_ms
+        self.max_misses = max_misses
 
 
 class RouterBase:
-    """Router(n_queues, n_agents, queue_capacity); see native/router.h for the rules."""
+    """Router(n_queues, n_agents, queue_capacity, **options); see docs/router.md."""
 
-    def _event(self, op, a, b, c, now_ms):
-        if not event_fits(op, a, b, c, now_ms):
-            return EINVAL
-        return self._apply(op, a, b, c, now_ms)
+    def _call(self, name, op, a, b, c, d, now_ms, args):
+        check(self._event(op, a, b, c, d, now_ms), name, args)
 
-    def configure_agent(self, agent, cap, skills):
-        check(
-            self._event(OP_CONFIGURE, agent, cap, skills, 0),
-            "configure_agent",
-            (agent, cap, skills),
+    # -- configuration -----------------------------------------------------------------
+    def configure_agent(self, agent, cap, skills, backup=0, now_ms=0):
+        """Cap 1..3; skills (primary) and backup: disjoint bit masks of queues."""
+        self._call(
+            "configure_agent", OP_CONFIGURE, agent, cap, skills, backup, now_ms,
+            (agent, cap, skills, backup, now_ms),
         )
 
-    def set_presence(self, agent, presence, now_ms):
-        check(
-            self._event(OP_PRESENCE, agent, presence, 0, now_ms),
-            "set_presence",
-            (agent, presence, now_ms),
+    def set_queue(
+        self,
+        queue,
+        strategy=LONGEST_IDLE,
+        overflow_queue=NO_QUEUE,
+        backup_after_ms=NEVER,
+        overflow_after_ms=NEVER,
+        now_ms=0,
+    ):
+        args = (queue, strategy, overflow_queue, backup_after_ms, overflow_after_ms, now_ms)
+        if not (_fits(strategy, _U8) and _fits(overflow_queue, _U8)):
+            check(EINVAL, "set_queue", args)
+        self._call(
+            "set_queue", OP_SET_QUEUE, queue, strategy | overflow_queue << 8,
+            backup_after_ms, overflow_after_ms, now_ms, args,
         )
 
-    def enqueue(self, queue, conv, now_ms):
-        check(self._event(OP_ENQUEUE, queue, conv, 0, now_ms), "enqueue", (queue, conv, now_ms))
+    def set_wrapup(self, agent, wrap_ms, manual=False, now_ms=0):
+        """After each completion: wrap_ms of wrap-up, or (manual) until AVAILABLE."""
+        self._call(
+            "set_wrapup", OP_SET_WRAPUP, agent, wrap_ms, _flag(manual), 0, now_ms,
+            (agent, wrap_ms, manual, now_ms),
+        )
+
+    # -- agents --------------------------------------------------------------------------
+    def set_presence(self, agent, presence, now_ms, reason=0):
+        self._call(
+            "set_presence", OP_PRESENCE, agent, presence, reason, 0, now_ms,
+            (agent, presence, now_ms, reason),
+        )
+
+    def accept(self, agent, conv, now_ms):
+        """The agent took up an offered conversation (accept, or its first reply)."""
+        self._call("accept", OP_ACCEPT, agent, conv, 0, 0, now_ms, (agent, conv, now_ms))
 
     def complete(self, agent, conv, now_ms):
-        check(self._event(OP_COMPLETE, agent, conv, 0, now_ms), "complete", (agent, conv, now_ms))
+        self._call("complete", OP_COMPLETE, agent, conv, 0, 0, now_ms, (agent, conv, now_ms))
+
+    def take_next(self, agent, now_ms):
+        """Manual pick ("next"): the conversation the agent now holds, or None."""
+        rc, conv = self._take(agent, now_ms)
+        if rc == EEMPTY:
+            return None
+        check(rc, "take_next", (agent, now_ms))
+        return conv
+
+    # -- conversations ---------------------------------------------------------------------
+    def enqueue(self, queue, conv, now_ms, priority=0):
+        self._call(
+            "enqueue", OP_ENQUEUE, queue, conv, priority, 0, now_ms,
+            (queue, conv, now_ms, priority),
+        )
+
+    def enqueue_private(self, agent, conv, home_queue, now_ms, priority=0):
+        self._call(
+            "enqueue_private", OP_ENQUEUE_PRIVATE, agent, conv, priority, home_queue, now_ms,
+            (agent, conv, home_queue, now_ms, priority),
+        )
+
+    def abandon(self, conv, now_ms):
+        self._call("abandon", OP_ABANDON, 0, conv, 0, 0, now_ms, (conv, now_ms))
+
+    def rejoin(self, conv, now_ms):
+        self._call("rejoin", OP_REJOIN, 0, conv, 0, 0, now_ms, (conv, now_ms))
+
+    def assign(self, agent, conv, now_ms, force=False):
+        self._call(
+            "assign", OP_ASSIGN, agent, conv, _flag(force), 0, now_ms,
+            (agent, conv, now_ms, force),
+        )
+
+    def transfer_to_agent(self, agent, conv, now_ms):
+        self._call(
+            "transfer_to_agent", OP_TRANSFER_AGENT, agent, conv, 0, 0, now_ms,
+            (agent, conv, now_ms),
+        )
+
+    def transfer_to_queue(self, queue, conv, now_ms, keep_time=True):
+        self._call(
+            "transfer_to_queue", OP_TRANSFER_QUEUE, queue, conv, _flag(keep_time), 0, now_ms,
+            (queue, conv, now_ms, keep_time),
+        )
+
+    def upstream(self, conv, now_ms):
+        self._call("upstream", OP_UPSTREAM, 0, conv, 0, 0, now_ms, (conv, now_ms))
+
+    def release(self, conv, now_ms):
+        self._call("release", OP_RELEASE, 0, conv, 0, 0, now_ms, (conv, now_ms))
+
+    def tick(self, now_ms):
+        self._call("tick", OP_TICK, 0, 0, 0, 0, now_ms, (now_ms,))
 
     def next_assignment(self, now_ms):
         """(conv, agent) for the next assignment, or None when none is possible."""
-        if not _fits_i64(now_ms):
-            check(EINVAL, "next_assignment", (now_ms,))
         return self._next(now_ms)
 
+    # -- queries ---------------------------------------------------------------------------
+    def _ask(self, which, x):
+        rc = self._query(which, x) if query_fits(which, x) else EINVAL
+        return check(rc, QUERIES[which], (x,))
+
     def queue_length(self, queue):
-        rc = self._queue_length(queue) if _fits(queue, _U16) else EINVAL
-        return check(rc, "queue_length", (queue,))
+        return self._ask(0, queue)
 
     def agent_load(self, agent):
-        rc = self._agent_load(agent) if _fits(agent, _U16) else EINVAL
-        return check(rc, "agent_load", (agent,))
+        return self._ask(1, agent)
 
     def agent_presence(self, agent):
-        rc = self._agent_presence(agent) if _fits(agent, _U16) else EINVAL
-        return check(rc, "agent_presence", (agent,))
+        return self._ask(2, agent)
 
-    def step(self, op, a, b, c, now_ms):
-        """Apply one event, then drain: (rc, [(conv, agent), ...]). Never raises for rc < 0.
+    def agent_reason(self, agent):
+        return self._ask(3, agent)
 
-        An event whose fields do not fit bl_event is rejected whole (EINVAL, no drain):
-        there is no now_ms to drain with.
-        """
-        if not event_fits(op, a, b, c, now_ms):
-            return EINVAL, []
-        rc = self._apply(op, a, b, c, now_ms)
-        out = []
-        got = self._next(now_ms)
-        while got is not None:
-            out.append(got)
-            got = self._next(now_ms)
-        return rc, out
+    def conv_state(self, conv):
+        """WAITING .. ABANDONED, or None for an unknown conversation."""
+        rc = self._query(4, conv) if query_fits(4, conv) else EINVAL
+        return None if rc == ENOENT else check(rc, "conv_state", (conv,))
 
+    def conv_queue(self, conv):
+        return self._ask(5, conv)
+
+    def conv_agent(self, conv):
+        """Holder (offered/active) or named agent (private); None when there is none."""
+        got = self._ask(6, conv)
+        return None if got == 0xFFFF else got
+
+    def position(self, conv):
+        """How many wait ahead of a WAITING conversation in its (private) queue."""
+        return self._ask(7, conv)
+
+    # -- batches -----------------------------------------------------------------------------
     def run(self, events):
-        """step() over (op, a, b, c, now_ms) tuples: ([rc, ...], [(conv, agent), ...])."""
+        """step() over (op, a, b, c, now_ms[, d]) tuples: ([rc, ...], [(conv, agent), ...])."""
         rcs = []
         out = []
         for ev in events:

@@ -1,6 +1,6 @@
 """Router exceptions and the mapping from C return codes to them (portable)."""
 
-from branchline.router.codes import EFULL, EINVAL, ENOENT
+from branchline.router.codes import ECORRUPT, EEXIST, EFULL, EINVAL, ENOENT, ESTATE
 
 
 class RouterError(Exception):
@@ -16,18 +16,43 @@ class InvalidArgument(RouterError):
 
 
 class QueueFull(RouterError):
-    """The queue's ring is full; nothing was overwritten."""
+    """The queue, the conversation pool or the agent is full; nothing was overwritten."""
 
     rc = EFULL
 
 
 class NotHeld(RouterError):
-    """The agent does not hold that conversation."""
+    """No such conversation, or the agent does not hold it."""
 
     rc = ENOENT
 
 
-_BY_RC = {EINVAL: InvalidArgument, EFULL: QueueFull, ENOENT: NotHeld}
+class AlreadyExists(RouterError):
+    """The conversation id is live already (waiting, offered, active or remote)."""
+
+    rc = EEXIST
+
+
+class WrongState(RouterError):
+    """The conversation or the agent is not in a state that allows the call."""
+
+    rc = ESTATE
+
+
+class CorruptSnapshot(RouterError):
+    """A snapshot blob with a bad magic, version, length, checksum or contents."""
+
+    rc = ECORRUPT
+
+
+_BY_RC = {
+    EINVAL: InvalidArgument,
+    EFULL: QueueFull,
+    ENOENT: NotHeld,
+    EEXIST: AlreadyExists,
+    ESTATE: WrongState,
+    ECORRUPT: CorruptSnapshot,
+}
 
 
 def error_for(rc):

@@ -2,29 +2,31 @@
 
 CPython only; importing this module raises ImportError when the extension is not built,
 which is how branchline.router falls back to the twin.
+
+The per-call wrapper is thin on purpose: the C core validates every argument, cffi
+range-checks the ints on the way in (OverflowError, TypeError), and both become EINVAL
+here, exactly as the twin answers an event that does not fit bl_event.
 """
 
 import struct
+from array import array
 
 from branchline.router._bl_router import ffi, lib
-from branchline.router.base import RouterBase, check_config, event_fits
+from branchline.router.base import Config, RouterBase, event_fits
 from branchline.router.codes import EINVAL, OK
-from branchline.router.errors import check
+from branchline.router.errors import CorruptSnapshot, InvalidArgument, check
 
-# Room for every assignment a drain can possibly produce (each takes one of the agents'
-# active slots), so step() and run() always drain completely, like the twin: a smaller
-# buffer would leave assignments pending across events and change later choices.
-_MAX_PENDING = lib.BL_MAX_AGENTS * lib.BL_MAX_CAP
-_RUN_OUT_CAP = 4096
-assert _RUN_OUT_CAP >= _MAX_PENDING + lib.BL_MAX_ASSIGN_PER_EVENT
+# Room for every assignment one event can make (its own plus every free agent slot), so
+# step() always drains completely, like the twin.
+_STEP_CAP = lib.BL_MAX_ASSIGN_PER_EVENT
+_RUN_OUT_CAP = 8192
+assert _RUN_OUT_CAP >= 2 * lib.BL_MAX_ASSIGN_PER_EVENT
+
+_BAD_INT = (OverflowError, TypeError)
 
 
 def _struct_for(ctype, fields):
-    """A struct.Struct with ctype's C layout (padding taken from the compiler's offsets).
-
-    Packing a whole batch with struct and unpacking results with iter_unpack is several
-    times faster than touching cffi struct fields one by one.
-    """
+    """A struct.Struct with ctype's C layout (padding taken from the compiler's offsets)."""
     fmt = "="
     pos = 0
     for name, code in fields:
@@ -34,100 +36,141 @@ def _struct_for(ctype, fields):
     return struct.Struct(fmt + "%dx" % (ffi.sizeof(ctype) - pos))
 
 
-_EVENT = _struct_for("bl_event", (("op", "B"), ("a", "H"), ("b", "I"), ("c", "I"), ("now_ms", "q")))
+_EVENT = _struct_for(
+    "bl_event",
+    (("op", "B"), ("a", "H"), ("b", "I"), ("c", "I"), ("d", "I"), ("now_ms", "q")),
+)
 _ASSIGNMENT = _struct_for("bl_assignment", (("conv", "I"), ("agent", "H")))
+_QUERY = (
+    lib.bl_router_queue_length,
+    lib.bl_router_agent_load,
+    lib.bl_router_agent_presence,
+    lib.bl_router_agent_reason,
+    lib.bl_router_conv_state,
+    lib.bl_router_conv_queue,
+    lib.bl_router_conv_agent,
+    lib.bl_router_position,
+)
+_CFG_FIELDS = (
+    "n_queues",
+    "n_agents",
+    "queue_capacity",
+    "max_convs",
+    "offer_timeout_ms",
+    "rejoin_ms",
+    "private_ms",
+    "max_misses",
+)
+
+
+def _pack_one(ev):
+    # Tuples are (op, a, b, c, now_ms) or (op, a, b, c, now_ms, d); bl_event has d first.
+    if len(ev) == 5:
+        return _EVENT.pack(ev[0], ev[1], ev[2], ev[3], 0, ev[4])
+    op, a, b, c, now_ms, d = ev
+    return _EVENT.pack(op, a, b, c, d, now_ms)
+
+
+def pack_events(events):
+    """A C array of bl_event for run_packed (struct.error if an event does not fit)."""
+    packed = b"".join([_pack_one(ev) for ev in events])
+    n = len(events)
+    evs = ffi.new("bl_event[]", max(n, 1))
+    ffi.memmove(evs, packed, len(packed))
+    return evs, n
 
 
 class NativeRouter(RouterBase):
-    def __init__(self, n_queues, n_agents, queue_capacity):
-        check_config(n_queues, n_agents, queue_capacity)
-        cfg = ffi.new("bl_router_cfg *", (n_queues, n_agents, queue_capacity))
-        size = lib.bl_router_mem_size(cfg)
+    def __init__(self, n_queues, n_agents, queue_capacity, **options):
+        self._start(Config(n_queues, n_agents, queue_capacity, **options), None)
+
+    def _start(self, cfg, blob):
+        self.cfg = cfg
+        c = ffi.new("bl_router_cfg *")
+        for name in _CFG_FIELDS:
+            setattr(c, name, getattr(cfg, name))
+        size = lib.bl_router_mem_size(c)
         self._mem = ffi.new("char[]", size)  # must live as long as the router
         self._r = ffi.new("bl_router *")
-        check(
-            lib.bl_router_init(self._r, self._mem, size, cfg),
-            "Router",
-            (n_queues, n_agents, queue_capacity),
-        )
+        if blob is None:
+            check(lib.bl_router_init(self._r, self._mem, size, c), "Router", cfg.fields)
+        else:
+            check(lib.bl_router_restore(self._r, self._mem, size, blob, len(blob)), "restore", ())
         self.state_bytes = ffi.sizeof("bl_router") + size
-        # One event and the output buffers, reused by every call; the buffer views let
-        # struct read and write them without going through cffi field by field.
-        self._ev = ffi.new("bl_event *")
-        self._ev_view = ffi.buffer(self._ev)
         self._conv = ffi.new("uint32_t *")
         self._agent = ffi.new("uint16_t *")
         self._n_out = ffi.new("size_t *")
-        self._out = ffi.new("bl_assignment[]", _MAX_PENDING)
+        self._out = ffi.new("bl_assignment[]", _STEP_CAP)
         self._out_view = memoryview(ffi.buffer(self._out))
         self._run_out = ffi.new("bl_assignment[]", _RUN_OUT_CAP)
         self._run_out_view = memoryview(ffi.buffer(self._run_out))
 
-    def _apply(self, op, a, b, c, now_ms):
-        _EVENT.pack_into(self._ev_view, 0, op, a, b, c, now_ms)
-        return lib.bl_router_apply(self._r, self._ev)
+    # -- primitives (see base.py) ---------------------------------------------------------
+    def _event(self, op, a, b, c, d, now_ms):
+        try:
+            return lib.blx_apply(self._r, op, a, b, c, d, now_ms)
+        except _BAD_INT:
+            return EINVAL
+
+    def _take(self, agent, now_ms):
+        try:
+            rc = lib.bl_router_take_next(self._r, agent, now_ms, self._conv)
+        except _BAD_INT:
+            return EINVAL, None
+        return rc, (self._conv[0] if rc == OK else None)
 
     def _next(self, now_ms):
-        if lib.bl_router_next_assignment(self._r, now_ms, self._conv, self._agent) == OK:
+        try:
+            rc = lib.bl_router_next_assignment(self._r, now_ms, self._conv, self._agent)
+        except _BAD_INT:
+            raise InvalidArgument("next_assignment(%r) failed (rc=%d)" % (now_ms, EINVAL))
+        if rc == OK:
             return self._conv[0], self._agent[0]
         return None
 
-    def _queue_length(self, q):
-        return lib.bl_router_queue_length(self._r, q)
+    def _query(self, which, x):
+        return _QUERY[which](self._r, x)
 
-    def _agent_load(self, a):
-        return lib.bl_router_agent_load(self._r, a)
-
-    def _agent_presence(self, a):
-        return lib.bl_router_agent_presence(self._r, a)
-
-    def step(self, op, a, b, c, now_ms):
-        # One C call per event (bl_router_step) instead of the base's apply + drain loop;
-        # struct's range and type checks stand in for event_fits().
+    def step(self, op, a, b, c, now_ms, d=0):
+        """One C call: apply the event, then drain: (rc, [(conv, agent), ...])."""
         try:
-            _EVENT.pack_into(self._ev_view, 0, op, a, b, c, now_ms)
-        except struct.error:
+            v = lib.blx_step(self._r, op, a, b, c, now_ms, d, self._out, _STEP_CAP)
+        except _BAD_INT:
             return EINVAL, []
-        rc = lib.bl_router_step(self._r, self._ev, self._out, _MAX_PENDING, self._n_out)
-        n = self._n_out[0]
-        if n == 0:
-            return rc, []
-        return rc, list(_ASSIGNMENT.iter_unpack(self._out_view[: n * _ASSIGNMENT.size]))
+        if v < 16:
+            return v - 8, []
+        n = v >> 4
+        return (v & 15) - 8, list(_ASSIGNMENT.iter_unpack(self._out_view[: n * _ASSIGNMENT.size]))
 
+    # -- batches --------------------------------------------------------------------------
     def run(self, events):
-        """One bl_router_run over the packed events (more if the output buffer fills)."""
-        rcs = []
-        out = []
+        """step() over (op, a, b, c, now_ms[, d]) tuples in bl_router_run calls."""
         try:
-            self._run_all(events, rcs, out)
-        except struct.error:  # a field out of range or not an int (or a malformed tuple)
+            evs, n = pack_events(events)
+        except (struct.error, ValueError, TypeError):  # a field out of range / not an int
             return self._run_split(events)
-        return rcs, out
+        rcs, out = self.run_packed(evs, n)
+        return list(rcs), out
 
-    def _run_all(self, events, rcs, out):
-        """Pack (raising struct.error before any state changes), run, append to rcs and out."""
-        pack = _EVENT.pack
-        packed = b"".join([pack(*ev) for ev in events])
-        n = len(events)
-        evs = ffi.new("bl_event[]", n)  # a copy, for bl_event's alignment
-        ffi.memmove(evs, packed, len(packed))
-        rc_buf = ffi.new("int32_t[]", n)
+    def run_packed(self, evs, n):
+        """bl_router_run over a pack_events() array: (array('i') of rcs, [(conv, agent)])."""
+        rc_buf = ffi.new("int32_t[]", max(n, 1))
+        out = []
         done = 0
-        # Each call consumes at least one event: _run_out always has room for one.
-        while done < n:
-            done += lib.bl_router_run(
-                self._r,
-                evs + done,
-                n - done,
-                self._run_out,
-                _RUN_OUT_CAP,
-                self._n_out,
-                rc_buf + done,
-            )
-            out.extend(
-                _ASSIGNMENT.iter_unpack(self._run_out_view[: self._n_out[0] * _ASSIGNMENT.size])
-            )
-        rcs.extend(ffi.unpack(rc_buf, n))
+        run = lib.bl_router_run
+        r = self._r
+        run_out = self._run_out
+        view = self._run_out_view
+        n_out = self._n_out
+        size = _ASSIGNMENT.size
+        while done < n:  # each call consumes at least one event
+            done += run(r, evs + done, n - done, run_out, _RUN_OUT_CAP, n_out, rc_buf + done)
+            got = n_out[0]
+            if got:
+                out.extend(_ASSIGNMENT.iter_unpack(view[: got * size]))
+        rcs = array("i")
+        rcs.frombytes(ffi.buffer(rc_buf, 4 * n))
+        return rcs, out
 
     def _run_split(self, events):
         # Some event does not fit bl_event: run the representable stretches in C and
@@ -136,11 +179,37 @@ class NativeRouter(RouterBase):
         out = []
         stretch = []
         for ev in events:
-            if event_fits(*ev):
+            if len(ev) in (5, 6) and event_fits(*ev):
                 stretch.append(ev)
                 continue
-            self._run_all(stretch, rcs, out)
+            if stretch:
+                got_rcs, got = self.run(stretch)
+                rcs.extend(got_rcs)
+                out.extend(got)
             stretch = []
             rcs.append(EINVAL)
-        self._run_all(stretch, rcs, out)
+        if stretch:
+            got_rcs, got = self.run(stretch)
+            rcs.extend(got_rcs)
+            out.extend(got)
         return rcs, out
+
+    # -- snapshot ---------------------------------------------------------------------------
+    def snapshot(self):
+        n = lib.bl_router_snapshot_size(self._r)
+        buf = ffi.new("uint8_t[]", n)
+        if lib.bl_router_snapshot(self._r, buf, n) != n:
+            raise RuntimeError("bl_router_snapshot failed")
+        return bytes(ffi.buffer(buf, n))
+
+    @classmethod
+    def restore(cls, blob):
+        """A router in exactly the state the blob was taken in (CorruptSnapshot if bad)."""
+        if not isinstance(blob, (bytes, bytearray)):
+            raise CorruptSnapshot("restore: want bytes, got %r" % type(blob).__name__)
+        blob = bytes(blob)
+        c = ffi.new("bl_router_cfg *")
+        check(lib.bl_router_snapshot_cfg(blob, len(blob), c), "restore", ())
+        self = cls.__new__(cls)
+        self._start(Config(*[getattr(c, name) for name in _CFG_FIELDS]), blob)
+        return self

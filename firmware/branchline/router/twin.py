@@ -1,190 +1,1066 @@
 """TwinRouter: the router core in pure Python, behaving exactly like native/router.c.
 
-MicroPython-compatible: flat preallocated lists and bytearrays sized at construction
-(queue q's ring is _conv/_seq/_enq_ms[q*capacity : (q+1)*capacity], agent a's active
-slots are _active[a*MAX_CAP : (a+1)*MAX_CAP]), and the same bitmasks as the C struct.
-
-One deliberate difference: sequence numbers are unbounded ints here and wrap at 2^32 in
-C. C compares them modulo 2^32, which gives the true order because fewer than 2^31
-conversations are ever queued at once, so both pick the same head.
+MicroPython-compatible. Where C keeps linked lists of pool records, the twin keeps
+Python lists of _Conv objects in the same order; every decision, every error code and
+every snapshot byte is the same (tests/unit/test_router_differential.py checks that).
+Each method mirrors the C function of the same name; keep them in step.
 """
 
-import sys
+import struct
 
-from branchline.router.base import RouterBase, check_config
+from branchline.router.base import (
+    Config,
+    RouterBase,
+    _I64_MAX,
+    _I64_MIN,
+    event_fits,
+    query_fits,
+)
 from branchline.router.codes import (
+    ABANDONED,
+    ACTIVE,
     AVAILABLE,
     BREAK,
+    ECORRUPT,
+    EEMPTY,
+    EEXIST,
     EFULL,
     EINVAL,
     ENOENT,
+    ESTATE,
+    FEWEST_ACTIVE,
+    MANUAL,
     MAX_CAP,
+    MAX_HELD,
+    NEVER,
+    NO_QUEUE,
+    NONE,
+    OFFERED,
+    OFFLINE,
     OK,
+    OP_ABANDON,
+    OP_ACCEPT,
+    OP_ASSIGN,
     OP_COMPLETE,
     OP_CONFIGURE,
     OP_ENQUEUE,
+    OP_ENQUEUE_PRIVATE,
+    OP_NEXT,
     OP_PRESENCE,
+    OP_REJOIN,
+    OP_RELEASE,
+    OP_SET_QUEUE,
+    OP_SET_WRAPUP,
+    OP_TICK,
+    OP_TRANSFER_AGENT,
+    OP_TRANSFER_QUEUE,
+    OP_UPSTREAM,
+    ORDERED,
+    REASON_MISSED,
+    REMOTE,
+    ROUND_ROBIN,
+    SNAPSHOT_VERSION,
+    WAITING,
+    WRAPUP,
 )
+from branchline.router.errors import CorruptSnapshot, InvalidArgument
+
+_MOVABLE = (WAITING, OFFERED, ACTIVE)
+
+
+def _sat_add(a, b):
+    s = a + b
+    return _I64_MAX if s > _I64_MAX else s
+
+
+def _sat_sub(a, b):
+    s = a - b
+    return _I64_MIN if s < _I64_MIN else s
+
+
+def _low_bit(m):
+    i = 0
+    while not m & 1:
+        m >>= 1
+        i += 1
+    return i
+
+
+class _Conv:
+    def __init__(self, cid, prio, key, seq):
+        self.id = cid
+        self.prio = prio
+        self.key = key
+        self.seq = seq
+        self.t = 0
+        self.agent = NONE
+        self.queue = 0
+        self.state = WAITING
+        self.priv = 0
+
+
+def _before(x, y):
+    return x.key < y.key or (x.key == y.key and x.seq < y.seq)
+
+
+def _insert_sorted(lst, c):
+    # From the tail, as C does (new arrivals usually go last).
+    i = len(lst)
+    while i > 0 and _before(c, lst[i - 1]):
+        i -= 1
+    lst.insert(i, c)
 
 
 class TwinRouter(RouterBase):
-    def __init__(self, n_queues, n_agents, queue_capacity):
-        check_config(n_queues, n_agents, queue_capacity)
-        self._nq = n_queues
-        self._na = n_agents
-        self._qcap = queue_capacity
-        slots = n_queues * queue_capacity
-        self._conv = [0] * slots
-        self._seq = [0] * slots
-        self._enq_ms = [0] * slots  # as bl_slot.enq_ms: recorded for wait-time queries
-        self._head = [0] * n_queues
-        self._count = [0] * n_queues
+    def __init__(self, n_queues, n_agents, queue_capacity, **options):
+        self._setup(Config(n_queues, n_agents, queue_capacity, **options))
+
+    def _setup(self, cfg):
+        self.cfg = cfg
+        nq = cfg.n_queues
+        na = cfg.n_agents
+        self._nq = nq
+        self._na = na
+        self._convs = {}  # id -> _Conv, every live record (tombstones and remote included)
         self._next_seq = 0
-        self._served_by = [0] * n_queues  # bit a <=> agent a has skill q
-        self._ready = 0  # bit a <=> agent a AVAILABLE and n_active < cap
-        self._presence = bytearray(n_agents)  # all OFFLINE
-        self._cap = bytearray(b"\x01" * n_agents)
-        self._n_active = bytearray(n_agents)
-        self._skills = [0] * n_agents
-        self._last_change = [0] * n_agents
-        self._active = [0] * (n_agents * MAX_CAP)
-        self.state_bytes = _shallow_size(self)
+        self._next_due = _I64_MAX
+        # Queues.
+        self._q = [[] for _ in range(nq)]
+        self._strategy = bytearray(nq)
+        self._overflow_q = bytearray(b"\xff" * nq)
+        self._backup_after = [NEVER] * nq
+        self._overflow_after = [NEVER] * nq
+        self._rr_last = [NONE] * nq
+        self._primary_by = [0] * nq
+        self._backup_by = [0] * nq
+        # Agents.
+        self._presence = bytearray(na)
+        self._cap = bytearray(b"\x01" * na)
+        self._misses = bytearray(na)
+        self._wrap_manual = bytearray(na)
+        self._reason = [0] * na
+        self._primary = [0] * na
+        self._backup = [0] * na
+        self._wrap_ms = [0] * na
+        self._last_change = [0] * na
+        self._wrap_until = [_I64_MAX] * na
+        self._held = [[] for _ in range(na)]
+        self._priv = [[] for _ in range(na)]
+        self._ready = 0
+        self._remote = []
+        self._tombs = []
+        self.state_bytes = None
+
+    # -- helpers (router.c's static functions) -------------------------------------------------
+    def _due_at(self, t):
+        if t < self._next_due:
+            self._next_due = t
 
     def _refresh_ready(self, a):
         bit = 1 << a
-        if self._presence[a] == AVAILABLE and self._n_active[a] < self._cap[a]:
+        if self._presence[a] == AVAILABLE and len(self._held[a]) < self._cap[a]:
             self._ready |= bit
         else:
             self._ready &= ~bit
 
-    def _apply(self, op, a, b, c, now_ms):
-        if op == OP_ENQUEUE:
-            return self._enqueue(a, b, now_ms)
-        if op == OP_COMPLETE:
-            return self._complete(a, b, now_ms)
-        if op == OP_PRESENCE:
-            return self._set_presence(a, b, now_ms)
-        if op == OP_CONFIGURE:
-            return self._configure(a, b, c)
-        return EINVAL
+    def _q_insert(self, q, c):
+        _insert_sorted(self._q[q], c)
+        if self._overflow_q[q] != NO_QUEUE:
+            self._due_at(_sat_add(c.key, self._overflow_after[q]))
 
-    def _configure(self, a, cap, skills):
-        if a >= self._na or not 1 <= cap <= MAX_CAP or skills >> self._nq:
-            return EINVAL
-        self._cap[a] = cap
-        self._skills[a] = skills
-        bit = 1 << a
-        served_by = self._served_by
-        for q in range(self._nq):
-            if skills >> q & 1:
-                served_by[q] |= bit
+    def _priv_insert(self, a, c):
+        _insert_sorted(self._priv[a], c)
+        if self.cfg.private_ms:
+            self._due_at(_sat_add(c.t, self.cfg.private_ms))
+
+    def _release(self, c):
+        del self._convs[c.id]
+
+    def _drop_tomb(self, c):
+        self._tombs.remove(c)
+        self._release(c)
+
+    def _room_in_pool(self):
+        if len(self._convs) < self.cfg.max_convs:
+            return True
+        if not self._tombs:
+            return False
+        self._drop_tomb(self._tombs[0])
+        return True
+
+    def _place_waiting(self, c, now):
+        c.state = WAITING
+        if c.priv:
+            c.t = now
+            self._priv_insert(c.agent, c)
+        else:
+            c.t = 0
+            c.agent = NONE
+            self._q_insert(c.queue, c)
+
+    def _detach(self, c, now):
+        st = c.state
+        if st == WAITING:
+            if c.priv:
+                self._priv[c.agent].remove(c)
             else:
-                served_by[q] &= ~bit
-        self._refresh_ready(a)
-        return OK
+                self._q[c.queue].remove(c)
+        elif st == OFFERED or st == ACTIVE:
+            self._held[c.agent].remove(c)
+            self._last_change[c.agent] = now
+            self._refresh_ready(c.agent)
+        elif st == REMOTE:
+            self._remote.remove(c)
+        else:
+            self._tombs.remove(c)
 
-    def _set_presence(self, a, presence, now_ms):
-        if a >= self._na or presence > BREAK:
+    def _offer(self, a, c, now):
+        c.state = OFFERED
+        c.agent = a
+        c.t = now
+        self._held[a].append(c)
+        self._last_change[a] = now
+        self._refresh_ready(a)
+        if self.cfg.offer_timeout_ms:
+            self._due_at(_sat_add(now, self.cfg.offer_timeout_ms))
+
+    def _leave(self, a, now):
+        held = self._held[a]
+        i = 0
+        while i < len(held):
+            c = held[i]
+            if c.state == OFFERED:
+                del held[i]
+                self._place_waiting(c, now)
+            else:
+                i += 1
+
+    def _start_wrapup(self, a, now):
+        self._presence[a] = WRAPUP
+        self._reason[a] = 0
+        if self._wrap_ms[a] and not self._wrap_manual[a]:
+            self._wrap_until[a] = _sat_add(now, self._wrap_ms[a])
+            self._due_at(self._wrap_until[a])
+        else:
+            self._wrap_until[a] = _I64_MAX
+
+    def _overflow_due(self, q, now):
+        lst = self._q[q]
+        return (
+            self._overflow_q[q] != NO_QUEUE
+            and lst
+            and _sat_add(lst[0].key, self._overflow_after[q]) <= now
+        )
+
+    def _advance(self, now):
+        if now < self._next_due:
+            return
+        self._next_due = _I64_MAX
+        cfg = self.cfg
+        timeout = cfg.offer_timeout_ms
+        for a in range(self._na):
+            if self._presence[a] == WRAPUP and self._wrap_until[a] != _I64_MAX:
+                if self._wrap_until[a] <= now:
+                    self._presence[a] = AVAILABLE
+                    self._last_change[a] = self._wrap_until[a]
+                    self._misses[a] = 0
+                else:
+                    self._due_at(self._wrap_until[a])
+            held = self._held[a]
+            i = 0
+            while timeout and i < len(held):
+                c = held[i]
+                end = _sat_add(c.t, timeout)
+                if c.state != OFFERED:
+                    i += 1
+                elif end > now:
+                    self._due_at(end)
+                    i += 1
+                else:
+                    del held[i]
+                    self._place_waiting(c, now)
+                    if self._misses[a] < 0xFF:
+                        self._misses[a] += 1
+                    if cfg.max_misses and self._misses[a] >= cfg.max_misses:
+                        self._presence[a] = BREAK
+                        self._reason[a] = REASON_MISSED
+                        self._misses[a] = 0
+                        self._leave(a, now)
+                        break
+            self._refresh_ready(a)
+        if cfg.private_ms:
+            for a in range(self._na):
+                for c in list(self._priv[a]):
+                    end = _sat_add(c.t, cfg.private_ms)
+                    if end <= now:
+                        self._priv[a].remove(c)
+                        c.priv = 0
+                        self._place_waiting(c, now)
+                    else:
+                        self._due_at(end)
+        for q in range(self._nq):
+            while self._overflow_due(q, now):
+                c = self._q[q][0]
+                to = q
+                while True:
+                    self._q[to].remove(c)
+                    to = self._overflow_q[to]
+                    c.queue = to
+                    self._q_insert(to, c)
+                    if not (
+                        self._overflow_q[to] != NO_QUEUE
+                        and _sat_add(c.key, self._overflow_after[to]) <= now
+                    ):
+                        break
+            if self._overflow_q[q] != NO_QUEUE and self._q[q]:
+                self._due_at(_sat_add(self._q[q][0].key, self._overflow_after[q]))
+        tombs = self._tombs
+        while tombs:
+            end = _sat_add(tombs[0].t, cfg.rejoin_ms)
+            if end > now:
+                self._due_at(end)
+                break
+            self._drop_tomb(tombs[0])
+
+    # -- events -----------------------------------------------------------------------------------
+    def _event(self, op, a, b, c, d, now):
+        if not event_fits(op, a, b, c, now, d):
             return EINVAL
-        if presence == AVAILABLE and self._presence[a] != AVAILABLE:
-            self._last_change[a] = now_ms
-        self._presence[a] = presence
+        rc, _ = self._apply(op, a, b, c, d, now)
+        return rc
+
+    def _apply(self, op, a, b, c, d, now):
+        """One event: (rc, its own assignment (conv, agent) or None)."""
+        if op == OP_ENQUEUE:
+            return self._enqueue(a, b, c, now), None
+        if op == OP_COMPLETE:
+            return self._complete(a, b, now), None
+        if op == OP_PRESENCE:
+            if b > WRAPUP or c > 0xFFFF:
+                return EINVAL, None
+            return self._set_presence(a, b, c, now), None
+        if op == OP_CONFIGURE:
+            return self._configure(a, b, c, d, now), None
+        if op == OP_ACCEPT:
+            return self._accept(a, b, now), None
+        if op == OP_ABANDON:
+            return self._abandon(b, now), None
+        if op == OP_REJOIN:
+            return self._rejoin(b, now), None
+        if op == OP_ASSIGN:
+            if c > 1:
+                return EINVAL, None
+            rc = self._assign(a, b, c, now)
+            return rc, ((b, a) if rc == OK else None)
+        if op == OP_NEXT:
+            rc, conv = self._take(a, now)
+            return rc, ((conv, a) if rc == OK else None)
+        if op == OP_SET_QUEUE:
+            if b > 0xFFFF:
+                return EINVAL, None
+            return self._set_queue(a, b & 0xFF, b >> 8, c, d, now), None
+        if op == OP_SET_WRAPUP:
+            if c > 1:
+                return EINVAL, None
+            return self._set_wrapup(a, b, c, now), None
+        if op == OP_ENQUEUE_PRIVATE:
+            if d > 0xFFFF:
+                return EINVAL, None
+            return self._enqueue_private(a, b, c, d, now), None
+        if op == OP_TRANSFER_AGENT:
+            return self._transfer_agent(a, b, now), None
+        if op == OP_TRANSFER_QUEUE:
+            if c > 1:
+                return EINVAL, None
+            return self._transfer_queue(a, b, c, now), None
+        if op == OP_UPSTREAM:
+            return self._upstream(b, now), None
+        if op == OP_RELEASE:
+            return self._release_remote(b, now), None
+        if op == OP_TICK:
+            self._advance(now)
+            return OK, None
+        return EINVAL, None
+
+    def _configure(self, a, cap, primary, backup, now):
+        mask = (1 << self._nq) - 1
+        if a >= self._na or not 1 <= cap <= MAX_CAP or (primary | backup) & ~mask or (
+            primary & backup
+        ):
+            return EINVAL
+        self._advance(now)
+        self._cap[a] = cap
+        self._primary[a] = primary
+        self._backup[a] = backup
+        bit = 1 << a
+        for q in range(self._nq):
+            if primary >> q & 1:
+                self._primary_by[q] |= bit
+            else:
+                self._primary_by[q] &= ~bit
+            if backup >> q & 1:
+                self._backup_by[q] |= bit
+            else:
+                self._backup_by[q] &= ~bit
         self._refresh_ready(a)
         return OK
 
-    def _enqueue(self, q, conv, now_ms):
+    def _set_presence(self, a, p, reason, now):
+        if a >= self._na:
+            return EINVAL
+        self._advance(now)
+        if p == self._presence[a]:
+            if p == BREAK:
+                self._reason[a] = reason
+            return OK
+        self._reason[a] = reason if p == BREAK else 0
+        if p == AVAILABLE:
+            self._last_change[a] = now
+            self._misses[a] = 0
+        elif p == WRAPUP:
+            self._start_wrapup(a, now)
+        else:
+            self._leave(a, now)
+        self._presence[a] = p
+        self._refresh_ready(a)
+        return OK
+
+    def _makes_cycle(self, q, to):
+        steps = 0
+        while to != NO_QUEUE and steps <= self._nq:
+            if to == q:
+                return True
+            to = self._overflow_q[to]
+            steps += 1
+        return False
+
+    def _set_queue(self, q, strategy, oq, backup_after, overflow_after, now):
+        if q >= self._nq or strategy > MANUAL or (
+            oq != NO_QUEUE and (oq >= self._nq or self._makes_cycle(q, oq))
+        ):
+            return EINVAL
+        self._advance(now)
+        self._strategy[q] = strategy
+        self._overflow_q[q] = oq
+        self._backup_after[q] = backup_after
+        self._overflow_after[q] = overflow_after
+        self._next_due = _I64_MIN
+        return OK
+
+    def _set_wrapup(self, a, wrap_ms, manual, now):
+        if a >= self._na:
+            return EINVAL
+        self._advance(now)
+        self._wrap_ms[a] = wrap_ms
+        self._wrap_manual[a] = manual
+        return OK
+
+    def _new_record(self, conv, prio, room, now):
+        """(rc, _Conv): a fresh WAITING record, as router.c's new_record."""
+        old = self._convs.get(conv)
+        if old is not None and old.state != ABANDONED:
+            return EEXIST, None
+        if not room:
+            return EFULL, None
+        if old is not None:
+            self._drop_tomb(old)
+        if not self._room_in_pool():
+            return EFULL, None
+        c = _Conv(conv, prio, _sat_sub(now, prio), self._next_seq)
+        self._next_seq += 1
+        self._convs[conv] = c
+        return OK, c
+
+    def _enqueue(self, q, conv, prio, now):
         if q >= self._nq:
             return EINVAL
-        n = self._count[q]
-        if n == self._qcap:
-            return EFULL
-        i = q * self._qcap + (self._head[q] + n) % self._qcap
-        self._conv[i] = conv
-        self._seq[i] = self._next_seq
-        self._enq_ms[i] = now_ms
-        self._next_seq += 1
-        self._count[q] = n + 1
+        self._advance(now)
+        rc, c = self._new_record(conv, prio, len(self._q[q]) < self.cfg.queue_capacity, now)
+        if rc != OK:
+            return rc
+        c.queue = q
+        self._q_insert(q, c)
         return OK
 
-    def _next(self, now_ms):
-        ready = self._ready
-        if not ready:
-            return None
-        count = self._count
-        served_by = self._served_by
-        qcap = self._qcap
-        best_q = -1
-        best_seq = 0
-        for q in range(self._nq):
-            if count[q] and served_by[q] & ready:
-                s = self._seq[q * qcap + self._head[q]]
-                if best_q < 0 or s < best_seq:
-                    best_q = q
-                    best_seq = s
-        if best_q < 0:
-            return None
-        a = self._pick_agent(served_by[best_q] & ready)
-        head = self._head[best_q]
-        conv = self._conv[best_q * qcap + head]
-        k = self._n_active[a]
-        self._active[a * MAX_CAP + k] = conv
-        self._n_active[a] = k + 1
-        self._last_change[a] = now_ms
-        self._refresh_ready(a)
-        self._head[best_q] = (head + 1) % qcap
-        count[best_q] -= 1
-        return conv, a
+    def _enqueue_private(self, a, conv, prio, home, now):
+        if a >= self._na or home >= self._nq:
+            return EINVAL
+        self._advance(now)
+        rc, c = self._new_record(conv, prio, True, now)
+        if rc != OK:
+            return rc
+        c.queue = home
+        c.priv = 1
+        c.agent = a
+        c.t = now
+        self._priv_insert(a, c)
+        return OK
 
-    def _pick_agent(self, mask):
-        # Fewest active, then longest idle, then lowest index (ascending scan, strict <).
-        n_active = self._n_active
+    def _held_by(self, a, conv):
+        c = self._convs.get(conv)
+        if c is None or (c.state != OFFERED and c.state != ACTIVE) or c.agent != a:
+            return None
+        return c
+
+    def _accept(self, a, conv, now):
+        if a >= self._na:
+            return EINVAL
+        self._advance(now)
+        c = self._held_by(a, conv)
+        if c is None:
+            return ENOENT
+        if c.state == OFFERED:
+            c.state = ACTIVE
+            c.t = 0
+            c.priv = 0
+            self._misses[a] = 0
+        return OK
+
+    def _complete(self, a, conv, now):
+        if a >= self._na:
+            return EINVAL
+        self._advance(now)
+        c = self._held_by(a, conv)
+        if c is None:
+            return ENOENT
+        self._held[a].remove(c)
+        self._release(c)
+        self._last_change[a] = now
+        if (self._presence[a] == AVAILABLE or self._presence[a] == WRAPUP) and (
+            self._wrap_ms[a] or self._wrap_manual[a]
+        ):
+            self._start_wrapup(a, now)
+        self._refresh_ready(a)
+        return OK
+
+    def _live(self, conv, states):
+        c = self._convs.get(conv)
+        if c is None:
+            return ENOENT, None
+        if c.state not in states:
+            return ESTATE, None
+        return OK, c
+
+    def _abandon(self, conv, now):
+        self._advance(now)
+        rc, c = self._live(conv, (WAITING, OFFERED))
+        if rc != OK:
+            return rc
+        self._detach(c, now)
+        if not self.cfg.rejoin_ms:
+            self._release(c)
+            return OK
+        if not c.priv:
+            c.agent = NONE
+        c.state = ABANDONED
+        c.t = now
+        self._tombs.append(c)
+        self._due_at(_sat_add(now, self.cfg.rejoin_ms))
+        return OK
+
+    def _rejoin(self, conv, now):
+        self._advance(now)
+        rc, c = self._live(conv, (ABANDONED,))
+        if rc != OK:
+            return rc
+        if not c.priv and len(self._q[c.queue]) >= self.cfg.queue_capacity:
+            return EFULL
+        self._tombs.remove(c)
+        self._place_waiting(c, now)
+        return OK
+
+    def _assign(self, a, conv, force, now):
+        if a >= self._na:
+            return EINVAL
+        self._advance(now)
+        rc, c = self._live(conv, _MOVABLE)
+        if rc != OK:
+            return rc
+        if c.state != WAITING and c.agent == a:
+            return ESTATE
+        if not force and self._presence[a] == OFFLINE:
+            return ESTATE
+        if len(self._held[a]) >= (MAX_HELD if force else self._cap[a]):
+            return EFULL
+        self._detach(c, now)
+        c.priv = 0
+        self._offer(a, c, now)
+        return OK
+
+    def _backup_ok(self, q, c, now):
+        t = self._backup_after[q]
+        return t != NEVER and c.key <= _sat_sub(now, t)
+
+    def _take(self, a, now):
+        if not (event_fits(OP_NEXT, a, 0, 0, now) and a < self._na):
+            return EINVAL, None
+        self._advance(now)
+        if self._presence[a] != AVAILABLE:
+            return ESTATE, None
+        if len(self._held[a]) >= self._cap[a]:
+            return EFULL, None
+        best = None
+        primary = self._primary[a]
+        m = primary | self._backup[a]
+        for q in range(self._nq):
+            lst = self._q[q]
+            if not (m >> q & 1) or not lst:
+                continue
+            h = lst[0]
+            if not primary >> q & 1 and not self._backup_ok(q, h, now):
+                continue
+            if best is None or _before(h, best):
+                best = h
+        priv = self._priv[a]
+        if priv and (best is None or _before(priv[0], best)):
+            best = priv[0]
+        if best is None:
+            return EEMPTY, None
+        self._detach(best, now)
+        self._offer(a, best, now)
+        return OK, best.id
+
+    def _transfer_agent(self, a, conv, now):
+        if a >= self._na:
+            return EINVAL
+        self._advance(now)
+        rc, c = self._live(conv, _MOVABLE)
+        if rc != OK:
+            return rc
+        if c.agent == a and (c.state != WAITING or c.priv):
+            return ESTATE
+        self._detach(c, now)
+        c.priv = 1
+        c.agent = a
+        self._place_waiting(c, now)
+        return OK
+
+    def _transfer_queue(self, q, conv, keep, now):
+        if q >= self._nq:
+            return EINVAL
+        self._advance(now)
+        rc, c = self._live(conv, _MOVABLE)
+        if rc != OK:
+            return rc
+        if len(self._q[q]) >= self.cfg.queue_capacity and not (
+            c.state == WAITING and not c.priv and c.queue == q
+        ):
+            return EFULL
+        self._detach(c, now)
+        c.priv = 0
+        c.queue = q
+        if not keep:
+            c.key = _sat_sub(now, c.prio)
+            c.seq = self._next_seq
+            self._next_seq += 1
+        self._place_waiting(c, now)
+        return OK
+
+    def _upstream(self, conv, now):
+        self._advance(now)
+        rc, c = self._live(conv, _MOVABLE)
+        if rc != OK:
+            return rc
+        self._detach(c, now)
+        c.state = REMOTE
+        c.priv = 0
+        c.agent = NONE
+        c.t = 0
+        self._remote.append(c)
+        return OK
+
+    def _release_remote(self, conv, now):
+        self._advance(now)
+        rc, c = self._live(conv, (REMOTE,))
+        if rc != OK:
+            return rc
+        self._remote.remove(c)
+        self._release(c)
+        return OK
+
+    # -- assignment ----------------------------------------------------------------------------------
+    def _pick_agent(self, q, mask):
+        strategy = self._strategy[q]
+        if strategy == ROUND_ROBIN:
+            last = self._rr_last[q]
+            after = 0
+            if last != NONE and last + 1 < 64:
+                after = mask & ~((1 << (last + 1)) - 1)
+            best = _low_bit(after if after else mask)
+            self._rr_last[q] = best
+            return best
+        if strategy == ORDERED:
+            return _low_bit(mask)
+        held = self._held
         last = self._last_change
+        fewest = strategy == FEWEST_ACTIVE
         best = -1
         a = 0
         while mask:
-            if mask & 1 and (
-                best < 0
-                or n_active[a] < n_active[best]
-                or (n_active[a] == n_active[best] and last[a] < last[best])
-            ):
-                best = a
+            if mask & 1:
+                if best < 0:
+                    best = a
+                elif fewest and len(held[a]) != len(held[best]):
+                    if len(held[a]) < len(held[best]):
+                        best = a
+                elif last[a] < last[best]:
+                    best = a
             mask >>= 1
             a += 1
         return best
 
-    def _complete(self, a, conv, now_ms):
-        if a >= self._na:
-            return EINVAL
-        base = a * MAX_CAP
-        n = self._n_active[a]
-        active = self._active
-        for i in range(base, base + n):
-            if active[i] == conv:
-                # Shift, not swap: active slots stay in assignment order, as in C.
-                for j in range(i, base + n - 1):
-                    active[j] = active[j + 1]
-                self._n_active[a] = n - 1
-                self._last_change[a] = now_ms
-                self._refresh_ready(a)
-                return OK
-        return ENOENT
+    def _next(self, now):
+        if not isinstance(now, int) or not _I64_MIN <= now <= _I64_MAX:
+            raise InvalidArgument("next_assignment(%r) failed (rc=%d)" % (now, EINVAL))
+        self._advance(now)
+        ready = self._ready
+        if not ready:
+            return None
+        best = None
+        best_q = -1
+        best_a = -1
+        queues = self._q
+        strategy = self._strategy
+        primary_by = self._primary_by
+        backup_by = self._backup_by
+        for q in range(self._nq):
+            lst = queues[q]
+            if not lst or strategy[q] == MANUAL:
+                continue
+            h = lst[0]
+            if not (primary_by[q] & ready) and not (
+                backup_by[q] & ready and self._backup_ok(q, h, now)
+            ):
+                continue
+            if best is None or _before(h, best):
+                best = h
+                best_q = q
+        m = ready
+        a = 0
+        while m:
+            if m & 1:
+                priv = self._priv[a]
+                if priv and (best is None or _before(priv[0], best)):
+                    best = priv[0]
+                    best_a = a
+                    best_q = -1
+            m >>= 1
+            a += 1
+        if best is None:
+            return None
+        if best_q < 0:
+            a = best_a
+            self._priv[a].remove(best)
+        else:
+            elig = primary_by[best_q]
+            if self._backup_ok(best_q, best, now):
+                elig |= backup_by[best_q]
+            a = self._pick_agent(best_q, elig & ready)
+            queues[best_q].remove(best)
+        self._offer(a, best, now)
+        return best.id, a
 
-    def _queue_length(self, q):
-        return self._count[q] if q < self._nq else EINVAL
+    def step(self, op, a, b, c, now_ms, d=0):
+        """Apply one event, then drain: (rc, [(conv, agent), ...]). Never raises for rc < 0.
 
-    def _agent_load(self, a):
-        return self._n_active[a] if a < self._na else EINVAL
+        An event whose fields do not fit bl_event is rejected whole (EINVAL, no drain).
+        """
+        if not event_fits(op, a, b, c, now_ms, d):
+            return EINVAL, []
+        rc, own = self._apply(op, a, b, c, d, now_ms)
+        out = [own] if own is not None else []
+        got = self._next(now_ms)
+        while got is not None:
+            out.append(got)
+            got = self._next(now_ms)
+        return rc, out
 
-    def _agent_presence(self, a):
-        return self._presence[a] if a < self._na else EINVAL
+    # -- queries -----------------------------------------------------------------------------------
+    def _query(self, which, x):
+        if which < 4:
+            if which == 0:
+                return len(self._q[x]) if x < self._nq else EINVAL
+            if x >= self._na:
+                return EINVAL
+            if which == 1:
+                return len(self._held[x])
+            if which == 2:
+                return self._presence[x]
+            return self._reason[x]
+        c = self._convs.get(x)
+        if c is None:
+            return ENOENT
+        if which == 4:
+            return c.state
+        if which == 5:
+            return c.queue
+        if which == 6:
+            return c.agent
+        if c.state != WAITING:
+            return ESTATE
+        lst = self._priv[c.agent] if c.priv else self._q[c.queue]
+        return lst.index(c)
+
+    # -- snapshot ----------------------------------------------------------------------------------
+    def snapshot(self):
+        cfg = self.cfg
+        parts = [
+            b"BLRS",
+            struct.pack(
+                "<HHIHHHHIIIBQ",
+                SNAPSHOT_VERSION,
+                0,
+                0,
+                cfg.n_queues,
+                cfg.n_agents,
+                cfg.queue_capacity,
+                cfg.max_convs,
+                cfg.offer_timeout_ms,
+                cfg.rejoin_ms,
+                cfg.private_ms,
+                cfg.max_misses,
+                self._next_seq,
+            ),
+        ]
+        for q in range(self._nq):
+            parts.append(
+                struct.pack(
+                    "<BBHII",
+                    self._strategy[q],
+                    self._overflow_q[q],
+                    self._rr_last[q],
+                    self._backup_after[q],
+                    self._overflow_after[q],
+                )
+            )
+            _put_list(parts, self._q[q])
+        for a in range(self._na):
+            parts.append(
+                struct.pack(
+                    "<BBBBHIIIqqB",
+                    self._presence[a],
+                    self._cap[a],
+                    self._misses[a],
+                    self._wrap_manual[a],
+                    self._reason[a],
+                    self._primary[a],
+                    self._backup[a],
+                    self._wrap_ms[a],
+                    self._last_change[a],
+                    self._wrap_until[a],
+                    len(self._held[a]),
+                )
+            )
+            for c in self._held[a]:
+                parts.append(_pack_conv(c))
+            _put_list(parts, self._priv[a])
+        _put_list(parts, self._remote)
+        _put_list(parts, self._tombs)
+        blob = bytearray(b"".join(parts))
+        n = len(blob) + 4
+        blob[8:12] = struct.pack("<I", n)
+        blob.extend(struct.pack("<I", crc32(blob)))
+        return bytes(blob)
+
+    @classmethod
+    def restore(cls, blob):
+        """A router in exactly the state the blob was taken in (CorruptSnapshot if bad)."""
+        cfg = snapshot_config(blob)
+        # A plain construction (MicroPython has no cls.__new__ for Python classes).
+        r = cls(
+            cfg.n_queues,
+            cfg.n_agents,
+            cfg.queue_capacity,
+            max_convs=cfg.max_convs,
+            offer_timeout_ms=cfg.offer_timeout_ms,
+            rejoin_ms=cfg.rejoin_ms,
+            private_ms=cfg.private_ms,
+            max_misses=cfg.max_misses,
+        )
+        try:
+            ok = r._restore_body(_Reader(blob, 33))
+        except (IndexError, ValueError, struct.error, KeyError):
+            ok = False
+        if not ok:
+            raise CorruptSnapshot("restore: inconsistent snapshot contents (rc=%d)" % ECORRUPT)
+        return r
+
+    def _get_conv(self, rd):
+        cid, prio, key, seq, t, agent, queue, state, priv = rd.take("<IIqQqHBBB")
+        if (
+            queue >= self._nq
+            or priv > 1
+            or seq >= self._next_seq
+            or (agent != NONE and agent >= self._na)
+            or cid in self._convs
+            or len(self._convs) >= self.cfg.max_convs
+        ):
+            return None
+        c = _Conv(cid, prio, key, seq)
+        c.t = t
+        c.agent = agent
+        c.queue = queue
+        c.state = state
+        c.priv = priv
+        self._convs[cid] = c
+        return c
+
+    def _get_list(self, rd, state, ordered):
+        (n,) = rd.take("<H")
+        out = []
+        for _ in range(n):
+            c = self._get_conv(rd)
+            if c is None or c.state != state or (ordered and out and not _before(out[-1], c)):
+                return None
+            out.append(c)
+        return out
+
+    def _restore_body(self, rd):
+        (self._next_seq,) = rd.take("<Q")
+        for q in range(self._nq):
+            strategy, oq, rr, ba, oa = rd.take("<BBHII")
+            if strategy > MANUAL or (oq != NO_QUEUE and (oq >= self._nq or oq == q)) or (
+                rr != NONE and rr >= self._na
+            ):
+                return False
+            self._strategy[q] = strategy
+            self._overflow_q[q] = oq
+            self._rr_last[q] = rr
+            self._backup_after[q] = ba
+            self._overflow_after[q] = oa
+            lst = self._get_list(rd, WAITING, True)
+            if lst is None:
+                return False
+            for c in lst:
+                if c.priv or c.queue != q or c.agent != NONE:
+                    return False
+            self._q[q] = lst
+        for q in range(self._nq):
+            if self._overflow_q[q] != NO_QUEUE and self._makes_cycle(q, self._overflow_q[q]):
+                return False
+        mask = (1 << self._nq) - 1
+        for a in range(self._na):
+            (presence, cap, misses, manual, reason, primary, backup, wrap_ms, last, until,
+             n_held) = rd.take("<BBBBHIIIqqB")
+            if (
+                presence > WRAPUP
+                or not 1 <= cap <= MAX_CAP
+                or manual > 1
+                or (primary | backup) & ~mask
+                or primary & backup
+                or n_held > MAX_HELD
+            ):
+                return False
+            self._presence[a] = presence
+            self._cap[a] = cap
+            self._misses[a] = misses
+            self._wrap_manual[a] = manual
+            self._reason[a] = reason
+            self._primary[a] = primary
+            self._backup[a] = backup
+            self._wrap_ms[a] = wrap_ms
+            self._last_change[a] = last
+            self._wrap_until[a] = until
+            for q in range(self._nq):
+                if primary >> q & 1:
+                    self._primary_by[q] |= 1 << a
+                if backup >> q & 1:
+                    self._backup_by[q] |= 1 << a
+            for _ in range(n_held):
+                c = self._get_conv(rd)
+                if c is None or c.agent != a or (c.state != OFFERED and c.state != ACTIVE):
+                    return False
+                self._held[a].append(c)
+            lst = self._get_list(rd, WAITING, True)
+            if lst is None:
+                return False
+            for c in lst:
+                if not c.priv or c.agent != a:
+                    return False
+            self._priv[a] = lst
+            self._refresh_ready(a)
+        lst = self._get_list(rd, REMOTE, False)
+        if lst is None:
+            return False
+        for c in lst:
+            if c.priv or c.agent != NONE:
+                return False
+        self._remote = lst
+        lst = self._get_list(rd, ABANDONED, False)
+        if lst is None:
+            return False
+        for c in lst:
+            if (c.agent == NONE) != (c.priv == 0):
+                return False
+        self._tombs = lst
+        if rd.pos != len(rd.blob) - 4:
+            return False
+        self._next_due = _I64_MIN
+        return True
 
 
-def _shallow_size(router):
-    """Bytes of the twin's containers (CPython's sys.getsizeof; None where absent).
+_CONV = "<IIqQqHBBB"
 
-    Shallow: the list storage, not the int objects above the small-int cache.
-    """
-    size = getattr(sys, "getsizeof", None)
-    if size is None:
-        return None
-    return sum(size(v) for v in router.__dict__.values() if isinstance(v, (list, bytearray)))
+
+def _pack_conv(c):
+    return struct.pack(_CONV, c.id, c.prio, c.key, c.seq, c.t, c.agent, c.queue, c.state, c.priv)
+
+
+def _put_list(parts, lst):
+    parts.append(struct.pack("<H", len(lst)))
+    for c in lst:
+        parts.append(_pack_conv(c))
+
+
+class _Reader:
+    def __init__(self, blob, pos):
+        self.blob = blob
+        self.pos = pos
+
+    def take(self, fmt):
+        n = struct.calcsize(fmt)
+        if self.pos + n > len(self.blob) - 4:
+            raise ValueError("short blob")
+        got = struct.unpack_from(fmt, self.blob, self.pos)
+        self.pos += n
+        return got
+
+
+_CRC_TABLE = None
+
+
+def crc32(data):
+    """CRC-32 (IEEE 802.3, as zlib), table-driven; MicroPython has no portable one."""
+    global _CRC_TABLE
+    if _CRC_TABLE is None:
+        table = []
+        for i in range(256):
+            c = i
+            for _ in range(8):
+                c = (c >> 1) ^ (0xEDB88320 if c & 1 else 0)
+            table.append(c)
+        _CRC_TABLE = table
+    table = _CRC_TABLE
+    c = 0xFFFFFFFF
+    for b in data:
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def snapshot_config(blob):
+    """The Config stored in a snapshot blob (checks magic, version, length, CRC)."""
+    if not isinstance(blob, (bytes, bytearray)) or len(blob) < 37 or blob[:4] != b"BLRS":
+        raise CorruptSnapshot("snapshot: bad magic or length (rc=%d)" % ECORRUPT)
+    version, flags, total = struct.unpack_from("<HHI", blob, 4)
+    (want,) = struct.unpack_from("<I", blob, len(blob) - 4)
+    if version != SNAPSHOT_VERSION or flags != 0 or total != len(blob) or crc32(
+        memoryview(blob)[: len(blob) - 4]
+    ) != want:
+        raise CorruptSnapshot("snapshot: bad version, length or checksum (rc=%d)" % ECORRUPT)
+    fields = struct.unpack_from("<HHHHIIIB", blob, 12)
+    if fields[3] == 0:
+        raise CorruptSnapshot("snapshot: bad config (rc=%d)" % ECORRUPT)
+    try:
+        return Config(*fields)
+    except InvalidArgument:
+        raise CorruptSnapshot("snapshot: bad config (rc=%d)" % ECORRUPT)

@@ -7,178 +7,19 @@ fsync per group) and only then applied to the core and acknowledged to the outsi
 """
 
 import asyncio
-import binascii
 import os
 import signal
-
 
 from branchline.core import branch as core_branch
 from branchline.core import journal
 from branchline.ports.cpython import console
 from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.journal_file import FileJournal, JournalWriteError, fsync_dir
+from branchline.ports.cpython.modem_port import ModemPool
 from branchline.ports.cpython.mqtt import Uplink
-from branchline.ports.cpython.serial_link import SerialLink
-from branchline.proto import at, modem, panel
+from branchline.ports.cpython.panel_port import PanelPort
 
 TICK_S = 0.5
-
-
-class ModemPort:
-    """One modem: its serial link and its sans-I/O driver."""
-
-    def __init__(self, app, cfg):
-        self.app = app
-        self.id = cfg["id"]
-        self.direct = cfg.get("direct", False)
-        self.driver = modem.ModemDriver(direct=self.direct)
-        self.link = SerialLink(
-            app.loop,
-            cfg["port"],
-            int(cfg.get("baud", 115200)),
-            self._on_data,
-            self._on_open,
-            self._on_lost,
-            app.log,
-            "modem:" + self.id,
-        )
-
-    def _on_open(self):
-        self.driver = modem.ModemDriver(direct=self.direct)
-        self.driver.start(now_ms())
-        self.flush()
-        # Init begins once the ESC that opens it has drained: tick then, not a period later.
-        self.app.loop.call_later(at.DRAIN_MS / 1000.0 + 0.01, self.tick)
-        # SMS the core still owes go out again through the fresh driver.
-        for effect in self.app.core.pending_effects():
-            if effect[0] == "send_sms" and effect[2] == self.id:
-                self.send_sms(effect[1], effect[3], effect[4])
-
-    def _on_lost(self):
-        self.driver = modem.ModemDriver(direct=self.direct)
-
-    def _on_data(self, data):
-        self.driver.receive_data(data, now_ms())
-        self.pump()
-
-    def tick(self):
-        self.driver.tick(now_ms())
-        self.pump()
-
-    def flush(self):
-        self.link.write(self.driver.data_to_send())
-
-    def send_sms(self, out_id, number, text):
-        if self.link.port is None:
-            return  # resent from the outbox when the port reopens
-        try:
-            self.driver.send_sms(out_id, number, text, now_ms())
-        except ValueError as e:
-            self.app.log.error("sms_refused", out=out_id, reason=str(e))
-            self.app.submit({"k": "sms_sent", "t": now_ms(), "out": out_id, "ok": False,
-                             "reason": str(e)})
-        self.flush()
-
-    def pump(self):
-        while True:
-            ev = self.driver.next_event()
-            if ev is at.NEED_DATA:
-                break
-            self._on_event(ev)
-        self.flush()
-
-    def _on_event(self, ev):
-        log = self.app.log
-        t = now_ms()
-        if isinstance(ev, modem.SmsReceived):
-            msg = ev.message
-            event = {
-                "k": "sms_in",
-                "t": t,
-                "modem": self.id,
-                "from": msg.sender,
-                "text": msg.text,
-                "scts": msg.scts_iso(),
-                "slot": ev.slot,
-                # Same modem, same stored PDU (which includes the SMSC timestamp): same
-                # message, even when it is read a second time after a crash.
-                "fp": "%s:%08x" % (self.id, binascii.crc32(ev.pdu.encode())),
-            }
-            log.info("sms_received", modem=self.id, slot=ev.slot, **{"from": msg.sender},
-                     chars=len(msg.text), encoding=msg.encoding)
-            self.app.submit(event, after=lambda slot=ev.slot: self._release(slot))
-        elif isinstance(ev, modem.SmsUndecodable):
-            log.warn("sms_undecodable", modem=self.id, slot=ev.slot, reason=ev.reason)
-            event = {"k": "sms_bad", "t": t, "modem": self.id, "pdu": ev.pdu,
-                     "reason": ev.reason}
-            self.app.submit(event, after=lambda slot=ev.slot: self._release(slot))
-        elif isinstance(ev, modem.SmsSent):
-            log.info("sms_sent", modem=self.id, out=ev.ref, mr=ev.message_refs)
-            self.app.submit({"k": "sms_sent", "t": t, "out": ev.ref, "ok": True})
-        elif isinstance(ev, modem.SmsFailed):
-            log.warn("sms_failed", modem=self.id, out=ev.ref, reason=ev.reason)
-            self.app.submit({"k": "sms_sent", "t": t, "out": ev.ref, "ok": False,
-                             "reason": ev.reason})
-        elif isinstance(ev, modem.SmsDeleted):
-            log.info("sms_deleted", modem=self.id, slot=ev.slot)
-        elif isinstance(ev, modem.ModemReady):
-            log.info("modem_ready", modem=self.id)
-        elif isinstance(ev, modem.ModemProblem):
-            log.warn("modem_problem", modem=self.id, reason=ev.reason)
-        elif isinstance(ev, at.Urc):
-            log.info("modem_urc", modem=self.id, name=ev.name)
-        else:
-            log.debug("modem_noise", modem=self.id, line=getattr(ev, "line", repr(ev)))
-
-    def _release(self, slot):
-        """The message is durable: free its storage slot, or acknowledge a direct one."""
-        if slot is None:
-            self.driver.ack_direct(now_ms())
-        else:
-            self.driver.delete(slot, now_ms())
-        self.flush()
-
-
-class PanelPort:
-    def __init__(self, app, cfg):
-        self.app = app
-        self.reader = panel.PanelReader()
-        self.link = SerialLink(
-            app.loop,
-            cfg["port"],
-            int(cfg.get("baud", 115200)),
-            self._on_data,
-            self._send_all_leds,
-            self._on_lost,
-            app.log,
-            "panel",
-        )
-
-    def _on_lost(self):
-        self.reader = panel.PanelReader()
-
-    def _send_all_leds(self):
-        for effect in self.app.core.pending_effects():
-            if effect[0] == "led":
-                self.set_led(effect[1], effect[2])
-
-    def set_led(self, desk, state):
-        self.link.write(panel.encode_led(desk, state))
-
-    def _on_data(self, data):
-        self.reader.receive_data(data)
-        events, errors = self.reader.read_all()
-        for reason in errors:
-            self.app.log.warn("panel_bad_frame", reason=reason)
-        for ev in events:
-            if isinstance(ev, panel.Hello):
-                self.app.log.info("panel_hello", desks=ev.desks, version=ev.version)
-                self._send_all_leds()
-            elif isinstance(ev, panel.Button) and ev.pressed:
-                self.app.log.info("panel_button", desk=ev.desk, button=ev.button)
-                self.app.submit(
-                    {"k": "button", "t": now_ms(), "desk": ev.desk, "button": ev.button}
-                )
 
 
 class Gateway:
@@ -190,8 +31,9 @@ class Gateway:
         state_dir = cfg.get("state_dir", "state")
         self.journal = FileJournal(os.path.join(state_dir, "journal.bin"), log)
         self.boot_count = self._count_boot(state_dir)
-        self.modems = {}
+        self.modems = None
         self.panel = None
+        self._tick_timer = None
         self.uplink = None
         self._pending = []  # (event, after, future) not yet durable
         self._flush_scheduled = False
@@ -277,15 +119,26 @@ class Gateway:
             if after is not None:
                 after()
             fut.set_result(effects)
+        self._schedule_tick()
+
+    def _schedule_tick(self):
+        """Have a `tick` event journaled when the core next has something due (a retry,
+        a long message's timeout), and not otherwise."""
+        due = self.core.next_due()
+        if self._tick_timer is not None:
+            self._tick_timer.cancel()
+            self._tick_timer = None
+        if due is not None:
+            delay = max(0.0, (due - now_ms()) / 1000.0)
+            self._tick_timer = self.loop.call_later(
+                delay, lambda: self.submit({"k": "tick", "t": max(now_ms(), due)})
+            )
 
     def run_effects(self, effects):
         for effect in effects:
             kind = effect[0]
             if kind == "send_sms":
-                _, out_id, modem_id, number, text = effect
-                port = self.modems.get(modem_id) or next(iter(self.modems.values()))
-                self.log.info("sms_queued", out=out_id, modem=port.id, to=number)
-                port.send_sms(out_id, number, text)
+                self.modems.send(effect[1], effect[2], effect[3], effect[4])
             elif kind == "uplink":
                 _, seq, what, payload = effect
                 self.log.info("uplink_queued", seq=seq, kind=what)
@@ -325,12 +178,11 @@ class Gateway:
         next_metrics = now_ms() + interval_ms
         while True:
             await asyncio.sleep(TICK_S)
-            for port in self.modems.values():
-                port.tick()
+            self.modems.tick()
             t = now_ms()
             if t >= next_metrics:
                 next_metrics = t + interval_ms
-                self.submit({"k": "tick", "t": t})
+                self.submit({"k": "metrics", "t": t})
 
     async def run(self):
         self.loop = asyncio.get_running_loop()
@@ -353,12 +205,11 @@ class Gateway:
             if effect[0] == "uplink":
                 self.uplink.publish(effect[1], effect[2], effect[3])
         self.uplink.start()
-        for mcfg in self.cfg.get("modems", []):
-            self.modems[mcfg["id"]] = ModemPort(self, mcfg)
+        self.modems = ModemPool(self, self.cfg.get("modems", []))
         if self.cfg.get("panel"):
             self.panel = PanelPort(self, self.cfg["panel"])
-        for port in self.modems.values():
-            port.link.open()
+        self.modems.open()
+        self._schedule_tick()
         if self.panel is not None:
             self.panel.link.open()
         runner = await console.start(self, self.cfg.get("console", {}))
@@ -369,8 +220,7 @@ class Gateway:
         self.log.info("gateway_stopping")
         ticker.cancel()
         await runner.cleanup()
-        for port in self.modems.values():
-            port.link.close()
+        self.modems.close()
         if self.panel is not None:
             self.panel.link.close()
         if self._pending:

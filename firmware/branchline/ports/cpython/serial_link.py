@@ -107,6 +107,15 @@ class SerialLink:
             pass
         self.port = None
 
+    def reopen(self):
+        """Close and open again, as a technician pulling and replugging the cable would."""
+        if self.port is not None:
+            self._drop()
+            self.on_lost()
+        if self._retry is not None:
+            self._retry.cancel()
+        self._retry = self.loop.call_later(RETRY_S, self.open)
+
     def close(self):
         self._closing = True
         if self._retry is not None:

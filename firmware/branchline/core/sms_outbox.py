@@ -1,0 +1,98 @@
+"""The SMS the branch owes its customers: in flight, waiting for a retry, and what the
+network later said about their delivery. Portable and deterministic (time passed in).
+
+An item stays until a modem accepted every part of it or it failed for good:
+- a temporary refusal (network busy, timeout) retries after the next backoff step;
+- a modem refusal (no SIM, not registered) retries the same way, through any modem;
+- a permanent refusal (bad number, barred) or running out of steps fails it.
+Accepted messages are remembered by (modem, TP-MR) for a while, so status reports can be
+matched to them; TP-MR is one octet and wraps, so the newest send with a reference wins.
+"""
+
+from branchline.proto.at_errors import MODEM, PERMANENT
+
+RECENT_REFS = 1024
+
+
+class SmsOutbox:
+    def __init__(self, backoff_s):
+        self.backoff_ms = [s * 1000 for s in backoff_s]
+        self.items = {}  # out_id -> item dict (JSON-able)
+        self._refs = {}  # "modem:mr" -> [out_id, conv_id, parts, delivered count, state]
+        self._ref_order = []  # keys of _refs, oldest first (bounded)
+
+    def add(self, out_id, modem, to, text, conv_id):
+        self.items[out_id] = {
+            "modem": modem,
+            "to": to,
+            "text": text,
+            "conv": conv_id,
+            "attempts": 0,
+            "retry_at": None,
+        }
+        return self._effect(out_id)
+
+    def _effect(self, out_id):
+        item = self.items[out_id]
+        return ("send_sms", out_id, item["modem"], item["to"], item["text"])
+
+    def owed(self):
+        """Send effects for items not waiting for a retry, oldest first."""
+        return [self._effect(o) for o in sorted(self.items) if self.items[o]["retry_at"] is None]
+
+    def next_due(self):
+        times = [i["retry_at"] for i in self.items.values() if i["retry_at"] is not None]
+        return min(times) if times else None
+
+    def due(self, now):
+        """Send effects for items whose retry time has come."""
+        effects = []
+        for out_id in sorted(self.items):
+            item = self.items[out_id]
+            if item["retry_at"] is not None and item["retry_at"] <= now:
+                item["retry_at"] = None
+                effects.append(self._effect(out_id))
+        return effects
+
+    def sent(self, out_id, modem, message_refs):
+        """Every part was accepted: the item is done; remember its references."""
+        item = self.items.pop(out_id)
+        record = [out_id, item["conv"], len(message_refs), 0, "sent"]
+        for mr in message_refs:
+            key = "%s:%d" % (modem, mr)
+            if key in self._refs:
+                self._ref_order.remove(key)
+            self._refs[key] = record
+            self._ref_order.append(key)
+        while len(self._ref_order) > RECENT_REFS:
+            del self._refs[self._ref_order.pop(0)]
+        return item
+
+    def failed(self, out_id, kind, now):
+        """A refusal: returns (item, retry_at) where retry_at is None when it failed for good."""
+        item = self.items[out_id]
+        item["attempts"] += 1
+        step = item["attempts"] - 1
+        if kind == PERMANENT or step >= len(self.backoff_ms):
+            del self.items[out_id]
+            return item, None
+        if kind == MODEM:
+            item["modem"] = None  # any modem that can send
+        item["retry_at"] = now + self.backoff_ms[step]
+        return item, item["retry_at"]
+
+    def report(self, modem, mr, status):
+        """A status report: returns (out_id, conv_id, state) when it settles a message's
+        delivery ("delivered" when every part arrived, "failed" at the first failed part),
+        else None (unknown reference, or parts still outstanding or pending)."""
+        record = self._refs.get("%s:%d" % (modem, mr))
+        if record is None or record[4] in ("delivered", "failed") or status == "pending":
+            return None
+        if status == "failed":
+            record[4] = "failed"
+        else:
+            record[3] += 1
+            if record[3] < record[2]:
+                return None
+            record[4] = "delivered"
+        return record[0], record[1], record[4]

@@ -1,0 +1,268 @@
+"""The modems on CPython: each one's serial link and sans-I/O driver, and the pool that
+chooses which modem sends what.
+
+Inbound comes from every modem. Outbound goes through the modem the customer wrote to
+when it is in service, else through the least busy one in service; while none is, SMS
+wait in the core's outbox and go out when a modem becomes ready. A modem that stops
+answering is rebooted (AT+CFUN=1,1), then reopened; the others carry on meanwhile.
+"""
+
+import binascii
+
+from branchline.ports.cpython.clock import now_ms
+from branchline.ports.cpython.serial_link import SerialLink
+from branchline.proto import at, modem
+
+HEALTH_EVERY_MS = 60000  # signal, registration, SIM; and a sweep for a lost +CMTI
+RESETS_BEFORE_REOPEN = 2
+
+
+class ModemPort:
+    def __init__(self, pool, cfg):
+        self.pool = pool
+        self.app = pool.app
+        self.id = cfg["id"]
+        self.direct = cfg.get("direct", False)
+        self.hangup_after_rings = cfg.get("hangup_after_rings", 2)
+        self.driver = modem.ModemDriver(direct=self.direct)
+        self.resets = 0
+        self.next_health = 0
+        self.link = SerialLink(
+            self.app.loop,
+            cfg["port"],
+            int(cfg.get("baud", 115200)),
+            self._on_data,
+            self._on_open,
+            self._on_lost,
+            self.app.log,
+            "modem:" + self.id,
+        )
+
+    @property
+    def in_service(self):
+        return self.link.port is not None and self.driver.ready
+
+    # -- link --------------------------------------------------------------------
+    def _on_open(self):
+        self.driver = modem.ModemDriver(direct=self.direct)
+        self.driver.start(now_ms())
+        self.next_health = now_ms() + HEALTH_EVERY_MS
+        self.flush()
+        # Init begins once the ESC that opens it has drained: tick then, not a period later.
+        self.app.loop.call_later(at.DRAIN_MS / 1000.0 + 0.01, self.tick)
+
+    def _on_lost(self):
+        self.driver = modem.ModemDriver(direct=self.direct)
+        self.pool.forget_in_flight(self)
+
+    def _on_data(self, data):
+        self.driver.receive_data(data, now_ms())
+        self.pump()
+
+    def tick(self):
+        t = now_ms()
+        if self.driver.ready and t >= self.next_health:
+            self.next_health = t + HEALTH_EVERY_MS
+            self.driver.poll_health(t)
+            self.driver.sweep(t)
+        self.driver.tick(t)
+        self.pump()
+
+    def flush(self):
+        self.link.write(self.driver.data_to_send())
+
+    def send_sms(self, out_id, number, text):
+        try:
+            self.driver.send_sms(out_id, number, text, now_ms())
+        except ValueError as e:  # a number or text no PDU can carry: final
+            self.pool.done(out_id)
+            self.app.log.error("sms_refused", out=out_id, reason=str(e))
+            self.app.submit({"k": "sms_sent", "t": now_ms(), "out": out_id, "ok": False,
+                             "kind": "permanent", "reason": str(e)})
+        self.flush()
+
+    # -- driver events -----------------------------------------------------------
+    def pump(self):
+        while True:
+            ev = self.driver.next_event()
+            if ev is at.NEED_DATA:
+                break
+            handler = _HANDLERS.get(type(ev))
+            if handler is None:
+                self.app.log.debug("modem_noise", modem=self.id, line=getattr(ev, "line", repr(ev)))
+            else:
+                handler(self, ev)
+        self.flush()
+
+    def _sms_received(self, ev):
+        msg = ev.message
+        event = {
+            "k": "sms_in",
+            "t": now_ms(),
+            "modem": self.id,
+            "from": msg.sender,
+            "text": msg.text,
+            "scts": msg.scts_iso(),
+            "slot": ev.slot,
+            # The stored PDU (sender, SMSC timestamp, text, part header) identifies the
+            # message whether it comes by +CMT, +CMTI or a sweep, or again after a crash.
+            "fp": "%s:%08x" % (self.id, binascii.crc32(ev.pdu.encode())),
+        }
+        if msg.concat is not None:
+            event["concat"] = list(msg.concat)
+        self.app.log.info("sms_received", modem=self.id, slot=ev.slot, chars=len(msg.text),
+                          encoding=msg.encoding, part=event.get("concat"),
+                          **{"from": msg.sender})
+        self.app.submit(event, after=lambda: self._release(ev.slot))
+
+    def _sms_undecodable(self, ev):
+        self.app.log.warn("sms_undecodable", modem=self.id, slot=ev.slot, reason=ev.reason)
+        event = {"k": "sms_bad", "t": now_ms(), "modem": self.id, "pdu": ev.pdu,
+                 "reason": ev.reason}
+        self.app.submit(event, after=lambda: self._release(ev.slot))
+
+    def _release(self, slot):
+        """The message is durable: free its storage slot, or acknowledge a direct one."""
+        if slot is None:
+            self.driver.ack_direct(now_ms())
+        else:
+            self.driver.delete(slot, now_ms())
+        self.flush()
+
+    def _sms_deleted(self, ev):
+        self.app.log.info("sms_deleted", modem=self.id, slot=ev.slot)
+
+    def _sms_sent(self, ev):
+        self.pool.done(ev.ref)
+        self.app.log.info("sms_sent", modem=self.id, out=ev.ref, mr=ev.message_refs)
+        self.app.submit({"k": "sms_sent", "t": now_ms(), "out": ev.ref, "ok": True,
+                         "modem": self.id, "mr": ev.message_refs})
+
+    def _sms_failed(self, ev):
+        self.pool.done(ev.ref)
+        self.app.log.warn("sms_failed", modem=self.id, out=ev.ref, kind=ev.kind,
+                          reason=ev.reason)
+        self.app.submit({"k": "sms_sent", "t": now_ms(), "out": ev.ref, "ok": False,
+                         "kind": ev.kind, "reason": ev.reason, "modem": self.id})
+
+    def _status_report(self, ev):
+        r = ev.report
+        self.app.log.info("sms_status", modem=self.id, mr=r.message_ref, status=r.status_kind,
+                          detail=r.status_text)
+        self.app.submit({"k": "sms_status", "t": now_ms(), "modem": self.id,
+                         "mr": r.message_ref, "status": r.status_kind})
+
+    def _incoming_call(self, ev):
+        self.app.log.info("call_ringing", modem=self.id, rings=ev.rings,
+                          **{"from": ev.number or "hidden"})
+        # Nobody can take it: hang up at once, the caller gets an SMS. Otherwise let it
+        # ring a little, as a person would expect, then turn it into a callback request.
+        nobody = not self.app.core.anyone_available()
+        if ev.number is not None and (nobody or ev.rings >= self.hangup_after_rings):
+            self.driver.hang_up(now_ms())
+
+    def _call_ended(self, ev):
+        self.app.log.info("call_ended", modem=self.id, rings=ev.rings, by_us=ev.by_us,
+                          **{"from": ev.number or "hidden"})
+        if ev.number is None:
+            return  # a hidden number cannot be called back
+        self.app.submit({"k": "call", "t": now_ms(), "modem": self.id, "from": ev.number,
+                         "rings": ev.rings})
+
+    def _health(self, ev):
+        self.app.log.info("modem_health", modem=self.id, **ev.as_dict())
+
+    def _ready(self, ev):
+        self.resets = 0
+        self.app.log.info("modem_ready", modem=self.id)
+        self.pool.send_owed()
+
+    def _unresponsive(self, ev):
+        self.pool.forget_in_flight(self)
+        if self.resets < RESETS_BEFORE_REOPEN:
+            self.resets += 1
+            self.app.log.warn("modem_unresponsive", modem=self.id, action="reboot",
+                              timeouts=ev.timeouts)
+            self.driver.reset(now_ms())
+        else:
+            self.resets = 0
+            self.app.log.warn("modem_unresponsive", modem=self.id, action="reopen",
+                              timeouts=ev.timeouts)
+            self.link.reopen()
+
+    def _rebooted(self, ev):
+        self.pool.forget_in_flight(self)
+        self.app.log.warn("modem_rebooted", modem=self.id, urc=ev.urc)
+
+    def _problem(self, ev):
+        self.app.log.warn("modem_problem", modem=self.id, reason=ev.reason)
+
+    def _urc(self, ev):
+        self.app.log.info("modem_urc", modem=self.id, name=ev.name)
+
+
+_HANDLERS = {
+    modem.SmsReceived: ModemPort._sms_received,
+    modem.SmsUndecodable: ModemPort._sms_undecodable,
+    modem.SmsDeleted: ModemPort._sms_deleted,
+    modem.SmsSent: ModemPort._sms_sent,
+    modem.SmsFailed: ModemPort._sms_failed,
+    modem.StatusReport: ModemPort._status_report,
+    modem.IncomingCall: ModemPort._incoming_call,
+    modem.CallEnded: ModemPort._call_ended,
+    modem.Health: ModemPort._health,
+    modem.ModemReady: ModemPort._ready,
+    modem.ModemUnresponsive: ModemPort._unresponsive,
+    modem.ModemRebooted: ModemPort._rebooted,
+    modem.ModemProblem: ModemPort._problem,
+    at.Urc: ModemPort._urc,
+}
+
+
+class ModemPool:
+    def __init__(self, app, configs):
+        self.app = app
+        self.ports = {}
+        for cfg in configs:
+            self.ports[cfg["id"]] = ModemPort(self, cfg)
+        self._in_flight = {}  # out_id -> ModemPort sending it
+
+    def open(self):
+        for port in self.ports.values():
+            port.link.open()
+
+    def close(self):
+        for port in self.ports.values():
+            port.link.close()
+
+    def tick(self):
+        for port in self.ports.values():
+            port.tick()
+
+    def send(self, out_id, preferred, number, text):
+        """Send through `preferred` if in service, else the least busy modem in service;
+        with none in service the SMS waits in the outbox for the next one that is."""
+        if out_id in self._in_flight:
+            return
+        port = self.ports.get(preferred) if preferred else None
+        if port is None or not port.in_service:
+            ready = [p for p in self.ports.values() if p.in_service]
+            if not ready:
+                self.app.log.warn("sms_waiting", out=out_id, reason="no modem in service")
+                return
+            port = min(ready, key=lambda p: (p.driver.sending, p.id))
+        self._in_flight[out_id] = port
+        self.app.log.info("sms_queued", out=out_id, modem=port.id, to=number)
+        port.send_sms(out_id, number, text)
+
+    def send_owed(self):
+        for effect in self.app.core.outbox.owed():
+            self.send(effect[1], effect[2], effect[3], effect[4])
+
+    def done(self, out_id):
+        self._in_flight.pop(out_id, None)
+
+    def forget_in_flight(self, port):
+        """`port` lost what it was sending (gone, rebooted): those SMS are owed again."""
+        for out_id in [o for o, p in self._in_flight.items() if p is port]:
+            del self._in_flight[out_id]
