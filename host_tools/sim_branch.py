@@ -32,13 +32,16 @@ class StepFailed(AssertionError):
     pass
 
 
-def default_config(workdir, mqtt_port, console_port):
+def default_config(workdir, mqtt_port, console_port, modem_ids=("m0",)):
     return {
         "site": SITE,
         "device": DEVICE,
         "config_version": 1,
         "state_dir": os.path.join(workdir, "state"),
-        "modems": [{"id": "m0", "port": os.path.join(workdir, "modem0"), "baud": 115200}],
+        "modems": [
+            {"id": m, "port": os.path.join(workdir, "modem-" + m), "baud": 115200}
+            for m in modem_ids
+        ],
         "panel": {"port": os.path.join(workdir, "panel"), "baud": 115200},
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "keepalive": 10},
         "console": {"host": "127.0.0.1", "port": console_port},
@@ -56,10 +59,14 @@ def default_config(workdir, mqtt_port, console_port):
 
 
 class SimulatedBranch:
-    def __init__(self, echo=None, workdir=None, config_overrides=None):
+    def __init__(self, echo=None, workdir=None, config_overrides=None, modem_ids=("m0",),
+                 modem_config=None, modem_options=None):
+        """`modem_config` adds keys to every modem's configuration (e.g. direct=True);
+        `modem_options` are ModemSim keyword arguments (faults, timings, model)."""
         self.echo = echo  # called with each timeline line as it happens (the demo prints)
         self.own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="bl-branch-")
+        os.makedirs(self.workdir, exist_ok=True)
         self.t0 = time.monotonic()
         self.timeline = []
         self._lock = threading.Lock()
@@ -68,9 +75,17 @@ class SimulatedBranch:
         self.mqtt_messages = []  # (topic, payload dict)
         self.broker = Broker()
         self.console_port = free_port()
-        self.config = default_config(self.workdir, self.broker.port, self.console_port)
+        self.config = default_config(self.workdir, self.broker.port, self.console_port, modem_ids)
         self.config.update(config_overrides or {})
-        self.modem = ModemSim(self.config["modems"][0]["port"], on_log=self._logger("modem"))
+        for m in self.config["modems"]:
+            m.update(modem_config or {})
+        self.modems = {}
+        for i, m in enumerate(self.config["modems"]):
+            source = "modem" if i == 0 else "modem:" + m["id"]
+            self.modems[m["id"]] = ModemSim(
+                m["port"], on_log=self._logger(source), **(modem_options or {})
+            )
+        self.modem = self.modems[self.config["modems"][0]["id"]]
         self.panel = PanelSim(self.config["panel"]["port"], desks=2, on_log=self._logger("panel"))
         self.gateway = None
         self.hq = None
@@ -104,8 +119,9 @@ class SimulatedBranch:
     def start(self):
         self.broker.start()
         self.note("broker", "mosquitto listening on 127.0.0.1:%d" % self.broker.port)
-        self.modem.start()
-        self.note("modem", "simulated SIM800 on %s" % self.modem.link)
+        for modem_id, sim in self.modems.items():
+            sim.start()
+            self.note("modem", "simulated modem %s on %s" % (modem_id, sim.link))
         self.panel.start()
         self.note("panel", "simulated button panel on %s" % self.panel.link)
         self._start_hq()
@@ -131,7 +147,8 @@ class SimulatedBranch:
         def up():
             if proc.poll() is not None:
                 raise StepFailed("gateway exited with code %s while starting" % proc.returncode)
-            return self.gateway_has("modem_ready") and self.gateway_has("console_listening")
+            ready = len({e["modem"] for e in self.gateway_has("modem_ready")}) >= len(self.modems)
+            return ready and self.gateway_has("console_listening")
 
         self.wait_for("gateway started and modem ready", up)
 
@@ -203,7 +220,8 @@ class SimulatedBranch:
             self.hq.loop_stop()
             self.hq.disconnect()
         self.panel.stop()
-        self.modem.stop()
+        for sim in self.modems.values():
+            sim.stop()
         self.broker.close()
         if self.own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)

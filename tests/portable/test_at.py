@@ -147,3 +147,29 @@ def test_bytes_split_anywhere_give_the_same_events():
         e.receive_data(stream[cut:], 2)
         (resp,) = drain(e)
         assert resp.lines == ["+CMGR: 0,,23", "0791ABCD"], cut
+
+
+def test_no_carrier_is_a_caller_hanging_up_unless_we_dialled():
+    e = at.ATEngine()
+    e.send(at.Command("AT+CSQ"), 0)
+    e.receive_data(b"\r\nNO CARRIER\r\n\r\n+CSQ: 20,0\r\n\r\nOK\r\n", 1)
+    urc, resp = drain(e)
+    assert urc.name == "NO CARRIER" and resp.ok and resp.lines == ["+CSQ: 20,0"]
+    e.send(at.Command("ATD+447700900123;"), 2)
+    e.receive_data(b"\r\nNO CARRIER\r\n", 3)
+    (resp,) = drain(e)
+    assert not resp.ok and resp.reason == "NO CARRIER"
+
+
+def test_a_long_answer_that_keeps_coming_does_not_time_out():
+    e = at.ATEngine()
+    e.send(at.Command("AT+CMGL=4", timeout_ms=1000), 0)
+    for t in range(500, 5000, 500):
+        e.receive_data(b"+CMGL: 1,0,,5\r\n0011\r\n", t)
+        e.tick(t)
+    assert drain(e) == []
+    e.tick(4500 + 999)
+    assert drain(e) == []
+    e.tick(4500 + 1000)  # a second of silence after the last line
+    (resp,) = drain(e)
+    assert resp.reason == "timeout" and len(resp.lines) == 18

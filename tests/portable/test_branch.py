@@ -268,3 +268,10 @@ def test_missed_call_becomes_one_callback_request_in_the_callers_last_queue():
     assert [m[0] for m in conv.messages] == ["call", "call"]
     b.apply({"k": "call", "t": 30, "modem": "m0", "from": "+2", "rings": 0})
     assert b.conversations[3].queue == "general"  # a stranger: the first queue
+
+
+def test_a_reply_longer_than_the_configured_parts_is_refused_with_the_count():
+    b, _ = run([sms(1000, "+1", "hi"), press(2000, 1)])
+    with raises(branch.Rejected, match="reply too long: 7 SMS parts, at most 6"):
+        b.apply({"k": "reply", "t": 3000, "conv": 1, "text": "x" * (153 * 6 + 1)})
+    b.apply({"k": "reply", "t": 3000, "conv": 1, "text": "x" * (153 * 6)})

@@ -310,3 +310,14 @@ def test_the_report_sweep_never_deletes_a_customers_message():
     (problem,) = drain(d2)
     assert isinstance(problem, modem.ModemProblem) and "left" in problem.reason
     assert b"CMGD" not in d2.data_to_send()
+
+
+def test_a_caller_who_gives_up_ends_the_call():
+    d = started()
+    drain(d)
+    d.receive_data(b'\r\nRING\r\n\r\n+CLIP: "+447700900123",145,"",0,"",0\r\n', 1)
+    drain(d)
+    d.receive_data(b"\r\nNO CARRIER\r\n", 2)
+    (ended,) = drain(d)
+    assert isinstance(ended, modem.CallEnded) and not ended.by_us
+    assert ended.number == "+447700900123" and ended.rings == 1

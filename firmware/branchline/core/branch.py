@@ -22,6 +22,7 @@ next one does) and metrics (a snapshot for head office).
 from branchline.core import concat
 from branchline.core.metrics import Metrics
 from branchline.core.sms_outbox import SmsOutbox
+from branchline.proto import pdu
 from branchline.router import AVAILABLE, BREAK, OFFLINE, QueueFull, Router
 
 PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break"}
@@ -260,6 +261,11 @@ class Branch:
         text = ev.get("text")
         if not isinstance(text, str) or not text.strip():
             raise Rejected("reply needs a non-empty text")
+        parts = len(pdu.split(text)[1])
+        if parts > self.config["max_reply_parts"]:
+            raise Rejected(
+                "reply too long: %d SMS parts, at most %d" % (parts, self.config["max_reply_parts"])
+            )
 
     def _check_close(self, ev):
         self._assigned_conv(ev)

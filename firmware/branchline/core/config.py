@@ -12,6 +12,7 @@ DEFAULTS = {
     "concat_timeout_s": 600,
     "retry_backoff_s": [30, 120, 600, 1800],
     "callback_ack": "We missed your call. An agent will call you back as soon as possible.",
+    "max_reply_parts": 6,
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -77,6 +78,8 @@ def _check_modems(modems):
         _check_port(m, where)
         if not isinstance(m.get("direct", False), bool):
             raise ConfigError("%sdirect: must be true or false" % where)
+        _int_in(m, "hangup_after_rings", 0, 20, where, default=2)
+        _int_in(m, "health_interval_s", 1, 86400, where, default=60)
 
 
 def _check_sections(doc):
@@ -162,6 +165,7 @@ def validate(doc):
         raise ConfigError("retry_backoff_s: must be a list of positive integers (seconds)")
     if not isinstance(out["callback_ack"], str) or not out["callback_ack"].strip():
         raise ConfigError("callback_ack: must be a non-empty text")
+    _int_in(out, "max_reply_parts", 1, 255, "")
     for key in ("metrics_interval_s", "service_level_s", "concat_timeout_s"):
         if not _is_positive_int(out[key]):
             raise ConfigError("%s: must be a positive integer" % key)

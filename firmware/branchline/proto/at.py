@@ -54,7 +54,10 @@ class ATProtocolError(ValueError):
 class Command:
     """One AT command. `payload` is sent after the '>' prompt, terminated by Ctrl-Z."""
 
-    __slots__ = ("text", "payload", "timeout_ms", "tag", "started_ms")
+    # timeout_ms counts from the last sign of life (the command going out, or a line of
+    # its answer), so a long listing at a low baud rate is not cut off while a silent
+    # modem is still caught quickly.
+    __slots__ = ("text", "payload", "timeout_ms", "tag", "alive_ms")
 
     def __init__(self, text, payload=None, timeout_ms=5000, tag=None):
         if "\r" in text or "\n" in text or "\x1a" in text or "\x1b" in text:
@@ -67,7 +70,7 @@ class Command:
         self.payload = payload
         self.timeout_ms = timeout_ms
         self.tag = tag
-        self.started_ms = None
+        self.alive_ms = None
 
     def response_prefix(self):
         """'+CMGR:' for 'AT+CMGR=3': the prefix of this command's information lines."""
@@ -223,7 +226,7 @@ class ATEngine:
         if self._current is not None or not self._queue or self._drain_until is not None:
             return
         cmd = self._queue.pop(0)
-        cmd.started_ms = self._now_ms
+        cmd.alive_ms = self._now_ms
         self._current = cmd
         self._lines = []
         self._tx.extend(cmd.text.encode() + b"\r")
@@ -246,7 +249,7 @@ class ATEngine:
         """Let time pass: a command older than its timeout ends with reason 'timeout'."""
         self._now_ms = now_ms
         cmd = self._current
-        if cmd is not None and now_ms - cmd.started_ms >= cmd.timeout_ms:
+        if cmd is not None and now_ms - cmd.alive_ms >= cmd.timeout_ms:
             if cmd.payload is not None:
                 # The modem may still sit at its prompt; ESC cancels the half-sent SMS.
                 self._tx.extend(ESC)
@@ -312,6 +315,12 @@ class ATEngine:
             self._events.append(urc)
             return
         cmd = self._current
+        if cmd is not None:
+            cmd.alive_ms = self._now_ms
+        if line == "NO CARRIER" and (cmd is None or cmd.text[:3].upper() not in ("ATD", "ATA")):
+            # Only a dial or an answer ends with NO CARRIER; otherwise a caller hung up.
+            self._events.append(Urc("NO CARRIER", ""))
+            return
         if cmd is not None:
             if line == cmd.text:
                 return  # echo (before ATE0 took effect)

@@ -19,7 +19,7 @@ from branchline.proto import at, at_errors, pdu
 
 SEND_TIMEOUT_MS = 60000
 READ_TIMEOUT_MS = 5000
-SWEEP_TIMEOUT_MS = 30000
+SWEEP_TIMEOUT_MS = 10000  # of silence: a long listing keeps it alive
 UNRESPONSIVE_AFTER = 3  # consecutive timeouts before the modem is declared hung
 REBOOT_URCS = ("RDY", "SMS Ready", "+CFUN")
 
@@ -420,6 +420,8 @@ class ModemDriver:
             self._call_number = number or None
             if first and self._rings:
                 self._events.append(IncomingCall(self._call_number, self._rings))
+        elif name == "NO CARRIER":
+            self._call_ended(by_us=False)
         elif name in ("+CREG", "+CEREG"):
             self.health.registered, self.health.roaming = registration(urc.args)
         elif name in REBOOT_URCS:

@@ -13,7 +13,6 @@ from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.serial_link import SerialLink
 from branchline.proto import at, modem
 
-HEALTH_EVERY_MS = 60000  # signal, registration, SIM; and a sweep for a lost +CMTI
 RESETS_BEFORE_REOPEN = 2
 
 
@@ -24,6 +23,9 @@ class ModemPort:
         self.id = cfg["id"]
         self.direct = cfg.get("direct", False)
         self.hangup_after_rings = cfg.get("hangup_after_rings", 2)
+        # Signal, registration and SIM, and a sweep that finds a message whose +CMTI
+        # got lost, this often.
+        self.health_every_ms = cfg.get("health_interval_s", 60) * 1000
         self.driver = modem.ModemDriver(direct=self.direct)
         self.resets = 0
         self.next_health = 0
@@ -46,7 +48,7 @@ class ModemPort:
     def _on_open(self):
         self.driver = modem.ModemDriver(direct=self.direct)
         self.driver.start(now_ms())
-        self.next_health = now_ms() + HEALTH_EVERY_MS
+        self.next_health = now_ms() + self.health_every_ms
         self.flush()
         # Init begins once the ESC that opens it has drained: tick then, not a period later.
         self.app.loop.call_later(at.DRAIN_MS / 1000.0 + 0.01, self.tick)
@@ -62,7 +64,7 @@ class ModemPort:
     def tick(self):
         t = now_ms()
         if self.driver.ready and t >= self.next_health:
-            self.next_health = t + HEALTH_EVERY_MS
+            self.next_health = t + self.health_every_ms
             self.driver.poll_health(t)
             self.driver.sweep(t)
         self.driver.tick(t)

@@ -1,0 +1,241 @@
+"""The modem stack end to end: the real gateway process against simulated modems on
+pseudo-terminals (calls, delivery reports, retries, direct delivery, faults, the pool,
+safety), each check made from outside as a technician or head office would see it."""
+
+import time
+
+import pytest
+
+from branchline.proto import pdu
+from host_tools.sim_branch import SimulatedBranch
+
+CUSTOMER = "+447700900123"
+
+
+@pytest.fixture
+def make_branch(tmp_path):
+    made = []
+
+    def make(**kwargs):
+        kwargs.setdefault("config_overrides", {})
+        kwargs["config_overrides"].setdefault("retry_backoff_s", [1, 1])
+        b = SimulatedBranch(workdir=str(tmp_path / ("b%d" % len(made))), **kwargs)
+        made.append(b)
+        b.start()
+        return b
+
+    yield make
+    for b in made:
+        b.close()
+
+
+def open_conversation(branch, text="Hello", number=CUSTOMER, desk=1, sim=None):
+    """A customer writes, desk `desk` takes it; returns the conversation id."""
+    (sim or branch.modem).deliver(number, text)
+    branch.panel.press(desk, "AVAIL")
+    assigned = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    return int(assigned[-1]["conv"])
+
+
+def conversation(branch, conv):
+    status, body = branch.console("GET", "/api/conversations/%d" % conv)
+    assert status == 200, body
+    return body
+
+
+def delivery(branch, conv):
+    return [d["state"] for d in conversation(branch, conv)["deliveries"]]
+
+
+def test_missed_call_when_nobody_is_in_becomes_a_callback_request(make_branch):
+    branch = make_branch(modem_options={"ring_period": 0.2})
+    call = branch.modem.call(CUSTOMER)
+    branch.wait_for("hung up", lambda: call.ended_by == "modem")
+    assert call.rings == 1  # nobody available: at once, not after a few rings
+    branch.wait_for("acknowledged by SMS", lambda: branch.modem.sent)
+    number, text = branch.modem.sent_texts()[0]
+    assert number == CUSTOMER and "call you back" in text
+    status, state = branch.console("GET", "/api/state")
+    # Calling again merges into the same request.
+    second = branch.modem.call(CUSTOMER)
+    branch.wait_for("second call ended", lambda: second.ended_by == "modem")
+    branch.wait_for("merged", lambda: len(branch.gateway_has("journaled", kinds="call")) == 2)
+    status, state = branch.console("GET", "/api/state")
+    assert sum(q["waiting"] for q in state["queues"]) == 1
+    assert len(branch.modem.sent) == 1  # one acknowledgement, not one per call
+    branch.panel.press(1, "AVAIL")
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    conv = conversation(branch, int(assigned["conv"]))
+    assert conv["kind"] == "callback" and conv["customer"] == CUSTOMER
+    assert [m["dir"] for m in conv["messages"]] == ["call", "call"]
+
+
+def test_a_call_rings_a_while_when_an_agent_is_in(make_branch):
+    branch = make_branch(modem_options={"ring_period": 0.2})
+    branch.panel.press(1, "AVAIL")
+    branch.panel.wait_led(1, "GREEN", 5)
+    call = branch.modem.call(CUSTOMER)
+    branch.wait_for("hung up", lambda: call.ended_by == "modem")
+    assert call.rings == 2  # hangup_after_rings
+    branch.wait_for("callback assigned", lambda: branch.gateway_has("assigned"))
+
+
+def test_a_caller_who_gives_up_still_gets_a_callback(make_branch):
+    branch = make_branch(modem_options={"ring_period": 0.2},
+                         modem_config={"hangup_after_rings": 20})
+    branch.panel.press(1, "AVAIL")
+    branch.panel.wait_led(1, "GREEN", 5)
+    call = branch.modem.call(CUSTOMER, rings=1)
+    branch.wait_for("caller gave up", lambda: call.ended_by == "caller")
+    branch.wait_for("callback request", lambda: branch.gateway_has("journaled", kinds="call"))
+
+
+def test_delivery_report_settles_the_reply(make_branch):
+    branch = make_branch()
+    conv = open_conversation(branch)
+    status, _ = branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
+    assert status == 200
+    branch.wait_for("delivered", lambda: delivery(branch, conv) == ["delivered"])
+    assert pdu.decode_submit(branch.modem.sent[0].pdu).status_report_requested
+
+
+def test_report_announced_in_the_wrong_memory_is_still_found(make_branch):
+    branch = make_branch(modem_options={"cdsi_wrong_memory": True})
+    conv = open_conversation(branch)
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
+    branch.wait_for("delivered", lambda: delivery(branch, conv) == ["delivered"])
+    branch.wait_for("report cleared", lambda: branch.modem.memories["SR"].used == 0)
+
+
+def test_failed_delivery_report_marks_the_reply_failed(make_branch):
+    branch = make_branch()
+    branch.modem.set_report_outcome(CUSTOMER, "permanent")
+    conv = open_conversation(branch)
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
+    branch.wait_for("failed", lambda: delivery(branch, conv) == ["failed"])
+
+
+def test_temporary_send_error_is_retried(make_branch):
+    branch = make_branch()
+    conv = open_conversation(branch)
+    branch.modem.fail_sends(1, code=500)
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Try again"})
+    branch.wait_for("sent on the retry", lambda: branch.modem.sent, timeout=20)
+    failed = branch.gateway_has("sms_failed")
+    assert len(failed) == 1 and failed[0]["kind"] == "temporary"
+    assert branch.modem.sent_texts() == [(CUSTOMER, "Try again")]
+
+
+def test_permanent_send_error_fails_the_reply_without_retrying(make_branch):
+    branch = make_branch()
+    conv = open_conversation(branch)
+    branch.modem.fail_sends(1, code=28)  # unidentified subscriber
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hello?"})
+    branch.wait_for("failed", lambda: delivery(branch, conv) == ["failed"])
+    time.sleep(1.5)  # longer than the retry backoff: still nothing sent
+    assert branch.modem.sent == []
+    assert conversation(branch, conv)["messages"][-1]["dir"] == "failed"
+
+
+def test_long_message_arrives_as_one_text(make_branch):
+    branch = make_branch()
+    text = "Bonjour! " + "我的贷款申请怎么样了？" * 12 + " 😀"
+    branch.modem.deliver(CUSTOMER, text)
+    branch.panel.press(1, "AVAIL")
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    conv = conversation(branch, int(assigned["conv"]))
+    assert [m["text"] for m in conv["messages"]] == [text]
+    assert conv["queue"] == "general"
+
+
+def test_direct_delivery_and_the_storage_fallback_never_duplicate(make_branch):
+    # The modem gives up waiting for AT+CNMA at once and stores the message as well,
+    # so it reaches the gateway twice: by +CMT and by +CMTI.
+    branch = make_branch(modem_config={"direct": True}, modem_options={"cnma_timeout": 0.0})
+    for i in range(3):
+        branch.modem.deliver(CUSTOMER, "direct %d" % i)
+    branch.panel.press(1, "AVAIL")
+    branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    branch.wait_for("storage emptied", lambda: not branch.modem.storage)
+    conv = conversation(branch, 1)
+    texts = sorted(m["text"] for m in conv["messages"])
+    assert texts == ["direct 0", "direct 1", "direct 2"]
+
+
+def test_modem_left_at_a_prompt_is_recovered(tmp_path):
+    branch = SimulatedBranch(workdir=str(tmp_path))
+    try:
+        branch.broker.start()
+        branch.modem.start()
+        branch.modem.leave_at_prompt()
+        branch.panel.start()
+        branch._start_hq()
+        branch.start_gateway()
+        assert branch.modem.sent == []  # the half-typed SMS was cancelled, not sent
+        conv = open_conversation(branch)
+        assert conv == 1
+    finally:
+        branch.close()
+
+
+def test_garbage_on_the_line_does_not_stop_the_gateway(make_branch):
+    branch = make_branch()
+    branch.modem.inject_garbage(b"\xff\xfe\x00\x1b[31m\r\n\x80\x81junk\r\n")
+    branch.modem.noise("+QIND: SMS DONE")
+    assert open_conversation(branch) == 1
+
+
+def test_a_vanished_port_is_reopened_and_work_resumes(make_branch):
+    branch = make_branch()
+    branch.modem.vanish()
+    branch.wait_for("lost", lambda: branch.gateway_has("serial_lost"))
+    branch.modem.reappear()
+    branch.wait_for("back", lambda: len(branch.gateway_has("modem_ready")) == 2, timeout=20)
+    assert open_conversation(branch) == 1
+
+
+def test_a_hung_modem_is_rebooted_then_reopened(make_branch):
+    branch = make_branch(modem_config={"health_interval_s": 1})
+    branch.modem.hang()
+    branch.wait_for("rebooted", lambda: branch.gateway_has("modem_unresponsive", action="reboot"),
+                    timeout=60)
+    branch.modem.unhang()
+    branch.wait_for("ready again", lambda: len(branch.gateway_has("modem_ready")) >= 2,
+                    timeout=40)
+    assert any(c.upper() == "AT+CFUN=1,1" for c in branch.modem.commands)
+    assert open_conversation(branch) == 1
+
+
+def test_replies_leave_from_the_modem_the_customer_wrote_to_else_another(make_branch):
+    branch = make_branch(modem_ids=("m0", "m1"))
+    m1 = branch.modems["m1"]
+    conv = open_conversation(branch, sim=m1)
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "From m1"})
+    branch.wait_for("sent by m1", lambda: m1.sent)
+    assert branch.modem.sent == []
+    m1.vanish()
+    branch.wait_for("m1 lost", lambda: branch.gateway_has("serial_lost", port="modem:m1"))
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "From m0"})
+    branch.wait_for("sent by m0", lambda: branch.modem.sent)
+    assert branch.modem.sent_texts() == [(CUSTOMER, "From m0")]
+    m1.reappear()
+
+
+def test_agent_text_cannot_inject_modem_commands(make_branch):
+    branch = make_branch()
+    conv = open_conversation(branch)
+    evil = "ok\x1a\r\nAT+CFUN=0\r\n\x1bAT+CMGD=1,4\r"
+    status, _ = branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": evil})
+    assert status == 200
+    branch.wait_for("sent", lambda: branch.modem.sent)
+    assert branch.modem.sent_texts() == [(CUSTOMER, evil)]
+    assert not [c for c in branch.modem.commands if "CFUN=0" in c or "CMGD=1,4" in c]
+
+
+def test_an_overlong_reply_is_refused_with_a_reason(make_branch):
+    branch = make_branch()
+    conv = open_conversation(branch)
+    status, body = branch.console("POST", "/api/conversations/%d/reply" % conv,
+                                  {"text": "x" * 2000})
+    assert status == 409 and "too long" in body["error"]
+    assert branch.modem.sent == []
