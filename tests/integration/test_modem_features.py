@@ -239,3 +239,19 @@ def test_an_overlong_reply_is_refused_with_a_reason(make_branch):
                                   {"text": "x" * 2000})
     assert status == 409 and "too long" in body["error"]
     assert branch.modem.sent == []
+
+
+def test_modem_health_reaches_head_office_in_the_retained_status(make_branch):
+    branch = make_branch(modem_config={"health_interval_s": 1})
+
+    def health():
+        with_modems = [s for s in branch.mqtt("status") if "modems" in s]
+        return with_modems[-1]["modems"]["m0"] if with_modems else None
+
+    first = branch.wait_for("health published", health)
+    assert first == {"rssi_dbm": -71, "registered": True, "roaming": False,
+                     "sim_ready": True, "technology": "GSM"}
+    branch.modem.set_signal(5)
+    branch.modem.set_sim_present(False)
+    branch.wait_for("SIM missing shown", lambda: (health() or {}).get("sim_ready") is False)
+    assert health()["rssi_dbm"] == -103

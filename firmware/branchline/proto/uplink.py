@@ -16,8 +16,12 @@ def topic(site, device, kind):
     return "bl/%s/%s/%s/%s" % (VERSION, site, device, kind)
 
 
-def status(online, now_ms):
-    return json.dumps({"state": "online" if online else "offline", "ts": now_ms})
+def status(online, now_ms, modems=None):
+    """The retained status; `modems` maps modem id -> its last health poll."""
+    doc = {"state": "online" if online else "offline", "ts": now_ms}
+    if modems:
+        doc["modems"] = modems
+    return json.dumps(doc)
 
 
 def birth(firmware, config_version, boot_count, now_ms):

@@ -173,6 +173,7 @@ class ModemPort:
 
     def _health(self, ev):
         self.app.log.info("modem_health", modem=self.id, **ev.as_dict())
+        self.app.uplink.set_health(self.id, ev.as_dict())
 
     def _ready(self, ev):
         self.resets = 0

@@ -27,6 +27,7 @@ class Uplink:
         self._stopping = False
         self._pending = {}  # seq -> (topic, payload): all unacknowledged data messages
         self._mid_to_seq = {}
+        self._health = {}  # modem id -> last health poll, carried in the retained status
         self.client = paho.Client(
             paho.CallbackAPIVersion.VERSION2,
             client_id="bl-%s-%s" % (site, device),
@@ -85,7 +86,7 @@ class Uplink:
         self.connected = True
         self.log.info("mqtt_connected", host=self.cfg.get("host"), port=self.cfg.get("port"))
         now = self.clock()
-        self.client.publish(self.topic("status"), uplink.status(True, now), qos=1, retain=True)
+        self._publish_status()
         self.client.publish(
             self.topic("birth"),
             uplink.birth(__version__, self.config_version, self.boot_count, now),
@@ -94,6 +95,21 @@ class Uplink:
         self._mid_to_seq.clear()
         for seq, message in sorted(self._pending.items()):
             self._send(seq, message)
+
+    def set_health(self, modem_id, health):
+        """A modem's health changed: head office sees it in the retained status."""
+        if self._health.get(modem_id) != health:
+            self._health[modem_id] = health
+            if self.connected:
+                self._publish_status()
+
+    def _publish_status(self):
+        self.client.publish(
+            self.topic("status"),
+            uplink.status(True, self.clock(), self._health),
+            qos=1,
+            retain=True,
+        )
 
     def _disconnected(self, reason):
         if self.connected and not self._stopping:
