@@ -19,6 +19,7 @@ import urllib.request
 
 import paho.mqtt.client as paho
 
+from branchline.core import journal
 from branchline.ports.cpython.log import parse_line
 from host_tools.broker import Broker, free_port
 from host_tools.modem_sim import ModemSim
@@ -230,6 +231,13 @@ class SimulatedBranch:
     def gateway_has(self, event, **match):
         return [e for e in self.gateway_events
                 if e.get("event") == event and all(e.get(k) == str(v) for k, v in match.items())]
+
+    def journal_events(self):
+        """The gateway's journal as it is on disk now (intact records only)."""
+        path = os.path.join(self.config["state_dir"], "journal.bin")
+        with open(path, "rb") as f:
+            events, _, _ = journal.scan(f.read())
+        return events
 
     def mqtt(self, kind):
         suffix = "/" + kind

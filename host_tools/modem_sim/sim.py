@@ -46,7 +46,7 @@ class ModemSim(calls.CallCommands, sms.SmsCommands, general.GeneralCommands, Pty
         self._hung = False
         self._booting = False
         self._drop_finals = 0
-        self._fail_sends = (0, 500)
+        self._failures = {}  # "send" / "delete" -> [how many more, +CMS code]
         sms.SmsCommands.__init__(self, capacity, me_capacity, sr_capacity, cnma_timeout,
                                  cnma_fallback, report_delay, cdsi_wrong_memory)
         calls.CallCommands.__init__(self, ring_period)
@@ -98,7 +98,12 @@ class ModemSim(calls.CallCommands, sms.SmsCommands, general.GeneralCommands, Pty
     def fail_sends(self, n, code=500):
         """The next `n` AT+CMGS end with +CMS ERROR <code> after their PDU."""
         with self.lock:
-            self._fail_sends = (n, code)
+            self._failures["send"] = [n, code]
+
+    def fail_deletes(self, n, code=500):
+        """The next `n` AT+CMGD fail with +CMS ERROR <code> and delete nothing."""
+        with self.lock:
+            self._failures["delete"] = [n, code]
 
     def hang(self):
         """Stop answering anything, echo and URCs included, like a wedged modem."""
@@ -155,13 +160,13 @@ class ModemSim(calls.CallCommands, sms.SmsCommands, general.GeneralCommands, Pty
     def registered(self):
         return self.fun == 1 and self.sim_present and self.reg_stat in (1, 5)
 
-    def take_send_failure(self):
-        """-> the +CMS code for this send if fail_sends() asked for one, else None."""
-        n, code = self._fail_sends
-        if n <= 0:
+    def take_failure(self, kind):
+        """-> the +CMS code this "send" or "delete" must fail with, else None."""
+        armed = self._failures.get(kind)
+        if not armed or armed[0] <= 0:
             return None
-        self._fail_sends = (n - 1, code)
-        return code
+        armed[0] -= 1
+        return armed[1]
 
     # -- rebooting -----------------------------------------------------------------------
     def reboot(self):

@@ -316,6 +316,9 @@ class SmsCommands:
         flag = number(args[1], range(5), cms(302)) if len(args) > 1 and args[1] else 0
         if flag == 0 and not mem.valid(index):
             raise cms(321)
+        code = self.take_failure("delete")
+        if code is not None:
+            raise cms(code)
         self.deleted.extend((mem.name, i) for i in mem.delete(index, flag))
         self.on_log("deleted %s slot %d (delflag %d)" % (mem.name, index, flag))
 
@@ -362,7 +365,7 @@ class SmsCommands:
         except pdu.PduError as e:
             self.on_log("rejected PDU: %s" % e)
             raise cms(304) from None
-        code = self.take_send_failure()
+        code = self.take_failure("send")
         if code is not None:
             self.on_log("send fails with +CMS ERROR %d (injected)" % code)
             raise cms(code)

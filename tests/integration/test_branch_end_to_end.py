@@ -2,11 +2,9 @@
 process, asserting every step; plus restarts, a broker outage and bad input."""
 
 import json
-import os
 
 import pytest
 
-from branchline.core import journal
 from branchline.proto import pdu
 from host_tools import demo
 from host_tools.sim_branch import SimulatedBranch
@@ -20,14 +18,6 @@ def branch(tmp_path):
     b.close()
 
 
-def journal_events(branch):
-    path = os.path.join(branch.config["state_dir"], "journal.bin")
-    with open(path, "rb") as f:
-        events, _, problem = journal.scan(f.read())
-    assert problem is None
-    return events
-
-
 def test_demo_story_end_to_end(branch):
     # When the modem is asked to delete a slot, its message must already be in the journal.
     journaled_at_delete = []
@@ -39,7 +29,7 @@ def test_demo_story_end_to_end(branch):
             memory[0] = text.split('"')[1]
         if text.startswith("AT command: AT+CMGD=") and memory[0] == "SM":
             slot = int(text.rsplit("=", 1)[1].split(",")[0])
-            stored = [e for e in journal_events(branch) if e["k"] == "sms_in"]
+            stored = [e for e in branch.journal_events() if e["k"] == "sms_in"]
             journaled_at_delete.append(any(e["slot"] == slot for e in stored))
         log(text)
 
@@ -48,7 +38,7 @@ def test_demo_story_end_to_end(branch):
     assert journaled_at_delete == [True, True]
 
     # Stored durably, then deleted from the modem.
-    stored = [e for e in journal_events(branch) if e["k"] == "sms_in"]
+    stored = [e for e in branch.journal_events() if e["k"] == "sms_in"]
     assert [(e["from"], e["text"]) for e in stored] == list(demo.CUSTOMERS)
     assert branch.modem.storage == {}
     deleted = sorted(i for memory, i in branch.modem.deleted if memory == "SM")

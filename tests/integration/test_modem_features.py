@@ -255,3 +255,20 @@ def test_modem_health_reaches_head_office_in_the_retained_status(make_branch):
     branch.modem.set_sim_present(False)
     branch.wait_for("SIM missing shown", lambda: (health() or {}).get("sim_ready") is False)
     assert health()["rssi_dbm"] == -103
+
+
+def test_a_message_read_again_after_a_crash_before_its_delete_counts_once(make_branch):
+    branch = make_branch()
+    branch.modem.fail_deletes(1)  # journaled, but the delete does not happen
+    branch.modem.deliver(CUSTOMER, "only once please")
+    branch.wait_for("journaled, still on the modem",
+                    lambda: branch.gateway_has("modem_problem") and branch.modem.storage)
+    branch.kill_gateway()
+    branch.start_gateway()  # the start-up sweep reads it again
+    branch.wait_for("deleted now", lambda: not branch.modem.storage)
+    branch.panel.press(1, "AVAIL")
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    conv = conversation(branch, int(assigned["conv"]))
+    assert [m["text"] for m in conv["messages"]] == ["only once please"]
+    reads = [e for e in branch.journal_events() if e["k"] == "sms_in"]
+    assert len(reads) == 2 and reads[0]["fp"] == reads[1]["fp"]

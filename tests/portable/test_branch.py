@@ -275,3 +275,17 @@ def test_a_reply_longer_than_the_configured_parts_is_refused_with_the_count():
     with raises(branch.Rejected, match="reply too long: 7 SMS parts, at most 6"):
         b.apply({"k": "reply", "t": 3000, "conv": 1, "text": "x" * (153 * 6 + 1)})
     b.apply({"k": "reply", "t": 3000, "conv": 1, "text": "x" * (153 * 6)})
+
+
+def test_a_wrapped_message_reference_settles_the_newest_send():
+    b, first = reply_sent()
+    b.apply({"k": "sms_sent", "t": 4000, "out": first, "ok": True, "modem": "m0", "mr": [255]})
+    (second,) = kinds(b.apply({"k": "reply", "t": 5000, "conv": 1, "text": "again"}), "send_sms")
+    b.apply({"k": "sms_sent", "t": 5100, "out": second[1], "ok": True, "modem": "m0", "mr": [0]})
+    (third,) = kinds(b.apply({"k": "reply", "t": 6000, "conv": 1, "text": "and again"}), "send_sms")
+    # 255 sends later the modem's 8-bit reference comes round to 255 again.
+    b.apply({"k": "sms_sent", "t": 6100, "out": third[1], "ok": True, "modem": "m0", "mr": [255]})
+    b.apply({"k": "sms_status", "t": 7000, "modem": "m0", "mr": 255, "status": "delivered"})
+    deliveries = b.conversations[1].deliveries
+    assert (deliveries[first], deliveries[second[1]], deliveries[third[1]]) == (
+        "sent", "sent", "delivered")
