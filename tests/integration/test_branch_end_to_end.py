@@ -159,3 +159,31 @@ def test_led_frames_sent_to_the_panel_are_valid(branch):
     branch.panel.press(2, "AVAIL")
     assert branch.panel.wait_led(2, "GREEN", 5)
     assert branch.panel.bad_frames == 0
+
+
+def test_console_transfers_escalates_and_assigns(branch):
+    branch.panel.press(1, "AVAIL")
+    branch.modem.deliver("+447700900123", "I want to complain about a loan")
+    branch.modem.deliver("+8613800138000", "hello")
+    branch.wait_for("both at desk 1", lambda: len(branch.gateway_has("assigned", desk=1)) == 2)
+    branch.panel.press(2, "AVAIL")
+    status, body = branch.console("POST", "/api/conversations/1/transfer", {"desk": True})
+    assert status == 400 and "desk must be int" in body["error"]
+    status, body = branch.console("POST", "/api/conversations/1/transfer", {"queue": "nope"})
+    assert status == 409 and "no queue" in body["error"]
+    status, _ = branch.console("POST", "/api/conversations/2/transfer", {"desk": 2})
+    assert status == 200
+    branch.wait_for("moved to desk 2", lambda: branch.gateway_has("assigned", conv=2, desk=2))
+    assert branch.gateway_has("returned", conv=2, desk=1)
+    status, body = branch.console("POST", "/api/conversations/1/assign", {"desk": 2})
+    assert status == 409 and "assign" in body["error"]  # desk 2 is at its cap of 1
+    status, _ = branch.console("POST", "/api/conversations/1/escalate", {"note": "fraud?"})
+    assert status == 200
+    branch.wait_for("escalation at head office", lambda: branch.mqtt("escalation"))
+    escalation = branch.mqtt("escalation")[0]["escalation"]
+    assert escalation["customer"] == "+447700900123" and escalation["state"] == "remote"
+    status, state = branch.console("GET", "/api/state")
+    assert state["desks"][0]["load"] == 0  # the slot is free again
+    status, _ = branch.console("POST", "/api/desks/1/presence", {"state": "break", "reason": 4})
+    assert status == 200
+    assert branch.panel.wait_led(1, "AMBER", 5)

@@ -289,3 +289,111 @@ def test_a_wrapped_message_reference_settles_the_newest_send():
     deliveries = b.conversations[1].deliveries
     assert (deliveries[first], deliveries[second[1]], deliveries[third[1]]) == (
         "sent", "sent", "delivered")
+
+
+def branch_with(**changes):
+    """A branch whose configuration differs from CFG by `changes` (queues/desks included)."""
+    doc = {
+        "site": "s1",
+        "device": "d1",
+        "queues": [
+            {"name": "general", "keywords": []},
+            {"name": "loans", "keywords": ["loan"]},
+        ],
+        "desks": [
+            {"desk": 1, "cap": 2, "queues": ["general", "loans"]},
+            {"desk": 2, "cap": 1, "queues": ["general"]},
+        ],
+    }
+    doc.update(changes)
+    return branch.Branch(config.validate(doc))
+
+
+def test_an_offer_nobody_takes_up_goes_back_and_missed_offers_mean_a_break():
+    b = branch_with(offer_timeout_s=20, max_missed_offers=2,
+                    desks=[{"desk": 1, "cap": 1, "queues": ["general", "loans"]},
+                           {"desk": 2, "cap": 1, "queues": ["general"]}])
+    b.apply(press(0, 1))
+    b.apply(sms(1000, "+1", "hi"))
+    assert b.desk_of(1) == 1
+    effects = b.apply({"k": "tick", "t": 21000})
+    assert ("assigned", 1, 1) in effects  # back at the head, offered again: desk 1 is free
+    effects = b.apply({"k": "tick", "t": 41000})
+    assert b.presence(1) == "break" and ("led", 1, "RED_BLINK") in effects
+    assert b.conversations[1].state == "waiting"
+    b.apply(press(42000, 2))
+    assert b.desk_of(1) == 2
+
+
+def test_the_first_reply_takes_the_offer_up():
+    b = branch_with(offer_timeout_s=20)
+    b.apply(press(0, 1))
+    b.apply(sms(1000, "+1", "hi"))
+    b.apply({"k": "reply", "t": 5000, "conv": 1, "text": "Hello"})
+    b.apply({"k": "tick", "t": 60000})
+    assert b.desk_of(1) == 1 and b.conversations[1].accepted
+
+
+def test_wrap_up_after_a_close_then_back_to_available():
+    b = branch_with(desks=[{"desk": 1, "cap": 1, "queues": ["general"], "wrapup_s": 30},
+                           {"desk": 2, "cap": 1, "queues": ["loans"]}])
+    b.apply(press(0, 1))
+    b.apply(sms(1000, "+1", "hi"))
+    b.apply(sms(1500, "+2", "hello"))
+    effects = b.apply({"k": "close", "t": 2000, "conv": 1})
+    assert b.presence(1) == "wrapup" and ("led", 1, "AMBER_BLINK") in effects
+    assert b.conversations[2].state == "waiting"
+    effects = b.apply({"k": "tick", "t": 32000})
+    assert ("assigned", 2, 1) in effects
+
+
+def test_manual_queue_waits_for_next():
+    b = branch_with(queues=[{"name": "general", "strategy": "manual"}, {"name": "loans"}],
+                    desks=[{"desk": 1, "cap": 2, "queues": ["general"]}])
+    b.apply(press(0, 1))
+    b.apply(sms(1000, "+1", "hi"))
+    assert b.desk_of(1) is None
+    effects = b.apply(press(2000, 1, "NEXT"))
+    assert ("assigned", 1, 1) in effects
+    assert kinds(b.apply(press(3000, 1, "NEXT")), "refused") == []  # nothing left: fine
+
+
+def test_transfer_to_a_desk_and_to_a_queue():
+    b, _ = run([press(0, 1), sms(1000, "+1", "hi"), sms(1100, "+2", "yo")])
+    assert (b.desk_of(1), b.desk_of(2)) == (1, 1)
+    b.apply({"k": "close", "t": 1200, "conv": 2})
+    b.apply(press(1300, 2))
+    effects = b.apply({"k": "transfer", "t": 2000, "conv": 1, "desk": 2})
+    assert ("returned", 1, 1) in effects and ("assigned", 1, 2) in effects
+    effects = b.apply({"k": "transfer", "t": 3000, "conv": 1, "queue": "loans"})
+    assert b.conversations[1].queue == "loans" and b.desk_of(1) == 1  # desk 2 lacks loans
+    with raises(branch.Rejected):
+        b.apply({"k": "transfer", "t": 3000, "conv": 1, "queue": "mortgages"})
+
+
+def test_escalation_frees_the_desk_and_goes_to_head_office():
+    b, _ = run([press(0, 1), sms(1000, "+1", "complaint")])
+    effects = b.apply({"k": "escalate", "t": 2000, "conv": 1, "note": "fraud"})
+    (up,) = kinds(effects, "uplink")
+    assert up[2] == "escalation" and up[3]["escalation"]["customer"] == "+1"
+    assert b.conversations[1].state == "remote" and b.router.agent_load(0) == 0
+    (session,) = kinds(b.apply({"k": "close", "t": 3000, "conv": 1}), "uplink")
+    assert session[3]["session"]["state"] == "closed"
+
+
+def test_supervisor_assigns_within_the_cap_unless_forced():
+    b, _ = run([press(0, 2), sms(1000, "+1", "a"), sms(1100, "+2", "b")])
+    assert b.desk_of(1) == 2 and b.desk_of(2) is None
+    effects = b.apply({"k": "assign", "t": 2000, "conv": 2, "desk": 2})
+    assert kinds(effects, "refused") and b.desk_of(2) is None
+    effects = b.apply({"k": "assign", "t": 2000, "conv": 2, "desk": 2, "force": True})
+    assert b.desk_of(2) == 2
+
+
+def test_vip_goes_ahead_of_those_who_waited_less():
+    b = branch_with(vip_numbers=["+99"], vip_priority_s=60)
+    b.apply(sms(0, "+1", "early"))
+    b.apply(sms(30000, "+2", "later"))
+    b.apply(sms(40000, "+99", "vip"))
+    b.apply({"k": "presence", "t": 41000, "desk": 2, "state": "available"})
+    assert b.desk_of(3) == 2  # waited 1 s, but 60 s of priority beats 41 s and 11 s

@@ -8,13 +8,16 @@ effects for the adapters to carry out:
     ("uplink", seq, kind, payload)              publish, then report event uplink_ack
     ("led", desk, state)                        set a desk's LED on the panel
     ("assigned", conv_id, desk)                 tell the desk's console
+    ("returned", conv_id, desk)                 the desk lost it (offer timeout, transfer...)
+    ("refused", reason)                         the router would not do what was asked
 
 Work the outside world must still do (SMS not yet sent, uplinks not yet acknowledged)
 lives in outboxes that are part of the state, so replaying the journal after a power cut
 rebuilds them and `pending_effects()` hands them out again: nothing is lost.
 
 Event kinds: sms_in (one SMS or one part of a long one), sms_bad, sms_sent, sms_status,
-call (a missed call: a callback request), button, presence, reply, close, uplink_ack,
+call (a missed call: a callback request), button, presence, reply, close, transfer,
+escalate, assign (a supervisor's), uplink_ack,
 tick (time passed: retries and reassembly timeouts fall due; `next_due()` says when the
 next one does) and metrics (a snapshot for head office).
 """
@@ -23,11 +26,23 @@ from branchline.core import concat
 from branchline.core.metrics import Metrics
 from branchline.core.sms_outbox import SmsOutbox
 from branchline.proto import pdu
-from branchline.router import AVAILABLE, BREAK, OFFLINE, QueueFull, Router
+from branchline.core.routing import build_router
+from branchline.router import (
+    ACTIVE,
+    AVAILABLE,
+    BREAK,
+    OFFERED,
+    OFFLINE,
+    REASON_MISSED,
+    WRAPUP,
+    QueueFull,
+    RouterError,
+)
 
-PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break"}
+PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break", WRAPUP: "wrapup"}
+# What a desk or the console may ask for (wrap-up only comes after a close).
 PRESENCE_BY_NAME = {"offline": OFFLINE, "available": AVAILABLE, "break": BREAK}
-QUEUE_CAPACITY = 256
+REASON_PANEL = 1  # break reason of the panel's BREAK button (the console names others)
 RECENT_FINGERPRINTS = 512
 REMEMBERED_CUSTOMERS = 4096  # for "the queue of that number's last topic"
 DELIVERY_STATES = ("delivered", "pending", "failed")
@@ -64,12 +79,14 @@ class Conversation:
         "messages",
         "kind",
         "deliveries",
+        "accepted",
     )
 
     def __init__(self, conv_id, customer, modem, queue, now, kind="sms"):
         self.id = conv_id
         self.kind = kind  # "sms", or "callback" for a missed call
         self.deliveries = {}  # out_id -> "sending" | "retrying" | "sent" | "delivered" | "failed"
+        self.accepted = False  # the desk holding it took it up (its first reply)
         self.customer = customer
         self.modem = modem
         self.queue = queue
@@ -102,18 +119,14 @@ class Branch:
     def __init__(self, config):
         self.config = config
         self.queue_names = [q["name"] for q in config["queues"]]
-        self._queue_index = {}
-        for i, name in enumerate(self.queue_names):
-            self._queue_index[name] = i
+        self.router, self._queue_index = build_router(config)
         self.desks = [d["desk"] for d in config["desks"]]
         self._agent_of_desk = {}
-        self.router = Router(len(self.queue_names), len(self.desks), QUEUE_CAPACITY)
-        for agent, d in enumerate(config["desks"]):
-            self._agent_of_desk[d["desk"]] = agent
-            skills = 0
-            for name in d["queues"]:
-                skills |= 1 << self._queue_index[name]
-            self.router.configure_agent(agent, d["cap"], skills)
+        for agent, desk in enumerate(self.desks):
+            self._agent_of_desk[desk] = agent
+        self._vip_ms = {}
+        for number in config["vip_numbers"]:
+            self._vip_ms[number] = config["vip_priority_s"] * 1000
         self.conversations = {}
         self._open_by_customer = {}
         self._held = []  # conversations that found their queue full, in arrival order
@@ -247,6 +260,35 @@ class Branch:
         self._check_desk(ev)
         if not isinstance(ev.get("state"), str) or ev["state"] not in PRESENCE_BY_NAME:
             raise Rejected("unknown presence %r" % (ev.get("state"),))
+        reason = ev.get("reason", 0)
+        if not _is_int(reason) or not 0 <= reason < REASON_MISSED:
+            raise Rejected("break reason must be a number below %d" % REASON_MISSED)
+
+    def _open_conv(self, ev, states):
+        conv = self.conversations.get(ev.get("conv")) if _is_int(ev.get("conv")) else None
+        if conv is None:
+            raise Rejected("no open conversation %r" % (ev.get("conv"),))
+        if conv.state not in states:
+            raise Rejected("conversation %d is %s" % (conv.id, conv.state))
+        return conv
+
+    def _check_transfer(self, ev):
+        self._open_conv(ev, ("waiting", "assigned"))
+        if "desk" in ev:
+            self._check_desk(ev)
+        elif ev.get("queue") not in self._queue_index:
+            raise Rejected("transfer needs a desk or a queue (no queue %r)" % (ev.get("queue"),))
+        if not isinstance(ev.get("keep_time", True), bool):
+            raise Rejected("keep_time must be true or false")
+
+    def _check_escalate(self, ev):
+        self._open_conv(ev, ("waiting", "assigned"))
+
+    def _check_assign(self, ev):
+        self._open_conv(ev, ("waiting", "assigned"))
+        self._check_desk(ev)
+        if not isinstance(ev.get("force", False), bool):
+            raise Rejected("force must be true or false")
 
     def _assigned_conv(self, ev):
         conv = self.conversations.get(ev.get("conv")) if _is_int(ev.get("conv")) else None
@@ -268,7 +310,7 @@ class Branch:
             )
 
     def _check_close(self, ev):
-        self._assigned_conv(ev)
+        self._open_conv(ev, ("assigned", "remote"))
 
     def _check_sms_sent(self, ev):
         if not _is_int(ev.get("out")) or ev["out"] not in self.sms_outbox:
@@ -370,23 +412,44 @@ class Branch:
         agent = self._agent_of_desk[ev["desk"]]
         current = self.router.agent_presence(agent)
         button = ev["button"]
+        now = ev["t"]
+        if button == "NEXT":
+            self._take_next(agent, now, effects)
+            return
+        reason = 0
         if button == "AVAIL":
             target = OFFLINE if current == AVAILABLE else AVAILABLE
         elif button == "BREAK":
             target = AVAILABLE if current == BREAK else BREAK
-        elif button == "READY":
+            reason = REASON_PANEL
+        else:  # READY: back from break or a manual wrap-up
             target = AVAILABLE
-        else:
-            return  # NEXT: manual pick arrives with the full router (issue 3)
-        self.router.set_presence(agent, target, ev["t"])
+        self.router.set_presence(agent, target, now, reason)
+
+    def _take_next(self, agent, now, effects):
+        """Manual pick: the oldest conversation the desk serves, if it may take one."""
+        try:
+            conv_id = self.router.take_next(agent, now)
+        except RouterError as e:
+            effects.append(("refused", "NEXT: %s" % e))
+            return
+        if conv_id is not None:
+            self._assigned(conv_id, agent, now, effects)
 
     def _apply_presence(self, ev, effects):
         agent = self._agent_of_desk[ev["desk"]]
-        self.router.set_presence(agent, PRESENCE_BY_NAME[ev["state"]], ev["t"])
+        self.router.set_presence(
+            agent, PRESENCE_BY_NAME[ev["state"]], ev["t"], ev.get("reason", 0)
+        )
 
     def _apply_reply(self, ev, effects):
         conv = self.conversations[ev["conv"]]
         now = ev["t"]
+        if not conv.accepted:
+            # The first reply takes the offer up: no offer timeout from now on.
+            if self.router.conv_state(conv.id) == OFFERED:
+                self.router.accept(self._agent_of_desk[conv.desk], conv.id, now)
+            conv.accepted = True
         conv.messages.append(("out", now, ev["text"]))
         if conv.first_reply is None:
             conv.first_reply = now
@@ -403,8 +466,11 @@ class Branch:
         conv = self.conversations.pop(ev["conv"])
         now = ev["t"]
         self._open_by_customer.pop(conv.customer, None)
-        self.router.complete(self._agent_of_desk[conv.desk], conv.id, now)
-        self.metrics.on_closed(now - conv.assigned)
+        if conv.state == "remote":
+            self.router.release(conv.id, now)
+        else:
+            self.router.complete(self._agent_of_desk[conv.desk], conv.id, now)
+            self.metrics.on_closed(now - conv.assigned)
         record = conv.as_dict()
         record["state"] = "closed"
         record["closed"] = now
@@ -437,11 +503,51 @@ class Branch:
         if conv is not None:  # a report after wrap-up: the session record has gone
             conv.deliveries[out_id] = state
 
+    def _apply_transfer(self, ev, effects):
+        conv = self.conversations[ev["conv"]]
+        now = ev["t"]
+        try:
+            if "desk" in ev:
+                self.router.transfer_to_agent(self._agent_of_desk[ev["desk"]], conv.id, now)
+            else:
+                self.router.transfer_to_queue(
+                    self._queue_index[ev["queue"]], conv.id, now, ev.get("keep_time", True)
+                )
+                conv.queue = ev["queue"]
+        except RouterError as e:
+            effects.append(("refused", "transfer: %s" % e))
+            return
+        conv.accepted = False
+        conv.messages.append(("note", now, "transferred to %s" % (
+            "desk %d" % ev["desk"] if "desk" in ev else "queue " + ev["queue"])))
+
+    def _apply_escalate(self, ev, effects):
+        """Head office takes the conversation over: the desk's slot is freed, and the
+        conversation so far goes up with the reason."""
+        conv = self.conversations[ev["conv"]]
+        now = ev["t"]
+        self.router.upstream(conv.id, now)
+        conv.state = "remote"
+        conv.desk = None
+        note = ev.get("note", "") if isinstance(ev.get("note", ""), str) else ""
+        conv.messages.append(("note", now, "escalated to head office " + note))
+        self._uplink("escalation", conv.as_dict(), now, effects)
+
+    def _apply_assign(self, ev, effects):
+        conv = self.conversations[ev["conv"]]
+        try:
+            self.router.assign(
+                self._agent_of_desk[ev["desk"]], conv.id, ev["t"], ev.get("force", False)
+            )
+        except RouterError as e:
+            effects.append(("refused", "assign: %s" % e))
+
     def _apply_uplink_ack(self, ev, effects):
         del self.uplink_outbox[ev["seq"]]
 
     def _apply_tick(self, ev, effects):
         now = ev["t"]
+        self.router.tick(now)
         for effect in self.outbox.due(now):
             self._delivery(self.outbox.items[effect[1]]["conv"], effect[1], "sending")
             effects.append(effect)
@@ -473,7 +579,9 @@ class Branch:
 
     def _enqueue(self, conv, now):
         try:
-            self.router.enqueue(self._queue_index[conv.queue], conv.id, now)
+            self.router.enqueue(
+                self._queue_index[conv.queue], conv.id, now, self._vip_ms.get(conv.customer, 0)
+            )
         except QueueFull:
             self._held.append(conv.id)
 
@@ -482,20 +590,51 @@ class Branch:
             pick = self.router.next_assignment(now)
             if pick is None:
                 break
-            conv_id, agent = pick
-            conv = self.conversations[conv_id]
-            conv.state = "assigned"
-            conv.desk = self.desks[agent]
+            self._assigned(pick[0], pick[1], now, effects)
+            self._release_held(now)
+        self._reconcile(effects)
+
+    def _assigned(self, conv_id, agent, now, effects):
+        conv = self.conversations[conv_id]
+        desk = self.desks[agent]
+        if conv.desk is not None and conv.desk != desk:
+            effects.append(("returned", conv_id, conv.desk))
+        conv.state = "assigned"
+        conv.desk = desk
+        if conv.assigned is None:
             conv.assigned = now
             self.metrics.on_answered(now - conv.created)
-            effects.append(("assigned", conv_id, conv.desk))
-            self._release_held(now)
+        effects.append(("assigned", conv_id, conv.desk))
+
+    def _reconcile(self, effects):
+        """Follow what the router did on its own (an offer timing out, a desk leaving, a
+        supervisor's reassignment): each conversation's desk is the router's holder."""
+        for conv_id in sorted(self.conversations):
+            conv = self.conversations[conv_id]
+            if conv.state not in ("waiting", "assigned"):
+                continue
+            state = self.router.conv_state(conv_id)
+            holder = None
+            if state in (OFFERED, ACTIVE):
+                holder = self.desks[self.router.conv_agent(conv_id)]
+            if holder == conv.desk:
+                continue
+            if conv.desk is not None:
+                effects.append(("returned", conv_id, conv.desk))
+            conv.desk = holder
+            conv.state = "waiting" if holder is None else "assigned"
+            if holder is not None:
+                effects.append(("assigned", conv_id, holder))
+            conv.accepted = conv.accepted and state == ACTIVE
 
     def _release_held(self, now):
         while self._held:
             conv = self.conversations[self._held[0]]
             try:
-                self.router.enqueue(self._queue_index[conv.queue], conv.id, now)
+                self.router.enqueue(
+                    self._queue_index[conv.queue], conv.id, now,
+                    self._vip_ms.get(conv.customer, 0),
+                )
             except QueueFull:
                 return
             self._held.pop(0)
@@ -506,7 +645,10 @@ class Branch:
         if presence == OFFLINE:
             return "OFF"
         if presence == BREAK:
-            return "AMBER"
+            # Missed offers put the desk on break: flash so the agent notices.
+            return "RED_BLINK" if self.router.agent_reason(agent) == REASON_MISSED else "AMBER"
+        if presence == WRAPUP:
+            return "AMBER_BLINK"
         cap = self.config["desks"][agent]["cap"]
         return "RED" if self.router.agent_load(agent) >= cap else "GREEN"
 
@@ -528,6 +670,9 @@ _CHECKS = {
     "sms_sent": Branch._check_sms_sent,
     "sms_status": Branch._check_sms_status,
     "call": Branch._check_call,
+    "transfer": Branch._check_transfer,
+    "escalate": Branch._check_escalate,
+    "assign": Branch._check_assign,
     "uplink_ack": Branch._check_uplink_ack,
     "tick": Branch._check_nothing,
     "metrics": Branch._check_nothing,
@@ -542,6 +687,9 @@ _APPLY = {
     "sms_sent": Branch._apply_sms_sent,
     "sms_status": Branch._apply_sms_status,
     "call": Branch._apply_call,
+    "transfer": Branch._apply_transfer,
+    "escalate": Branch._apply_escalate,
+    "assign": Branch._apply_assign,
     "uplink_ack": Branch._apply_uplink_ack,
     "tick": Branch._apply_tick,
     "metrics": Branch._apply_metrics,

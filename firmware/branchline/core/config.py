@@ -1,8 +1,11 @@
 """The device configuration (JSON produced by provisioning), validated with errors that
 name the offending key, e.g. `desks[1].cap: must be 1..3, got 5`."""
 
+from branchline.core.routing import STRATEGIES
+
 MAX_QUEUES = 32
 MAX_DESKS = 64
+DAY_S = 86400
 
 DEFAULTS = {
     "metrics_interval_s": 60,
@@ -13,6 +16,11 @@ DEFAULTS = {
     "retry_backoff_s": [30, 120, 600, 1800],
     "callback_ack": "We missed your call. An agent will call you back as soon as possible.",
     "max_reply_parts": 6,
+    "offer_timeout_s": 120,  # an offered conversation nobody takes up goes back (0: never)
+    "max_missed_offers": 2,  # then the desk goes on break (0: never)
+    "private_timeout_s": 300,  # a transfer to a desk overflows to its queue after this
+    "vip_numbers": [],
+    "vip_priority_s": 60,  # a VIP goes ahead of everyone who waited less than this
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -121,6 +129,18 @@ def _check_queues(queues):
         for j, kw in enumerate(keywords):
             if not isinstance(kw, str) or not kw:
                 raise ConfigError("%skeywords[%d]: must be a non-empty string" % (where, j))
+        strategy = q.get("strategy", "longest_idle")
+        if strategy not in STRATEGIES:
+            raise ConfigError("%sstrategy: must be one of %s, got %r"
+                              % (where, ", ".join(sorted(STRATEGIES)), strategy))
+        _int_in(q, "backup_after_s", 0, DAY_S, where, default=0)
+        _int_in(q, "overflow_after_s", 0, DAY_S, where, default=0)
+    for i, q in enumerate(queues):
+        target = q.get("overflow_queue")
+        if target is not None and (target not in names or target == q["name"]):
+            raise ConfigError("queues[%d].overflow_queue: no other queue named %r" % (i, target))
+        if (target is None) != (not q.get("overflow_after_s")):
+            raise ConfigError("queues[%d]: overflow_queue and overflow_after_s go together" % i)
     return names
 
 
@@ -141,10 +161,24 @@ def _check_desks(desks, queue_names):
         cap = _need(d, "cap", int, where)
         if not 1 <= cap <= 3:
             raise ConfigError("%scap: must be 1..3, got %d" % (where, cap))
-        served = _need(d, "queues", list, where)
-        for j, name in enumerate(served):
-            if not isinstance(name, str) or name not in queue_names:
-                raise ConfigError("%squeues[%d]: no queue named %r" % (where, j, name))
+        served = _queue_list(d, "queues", queue_names, where, required=True)
+        backup = _queue_list(d, "backup_queues", queue_names, where, required=False)
+        for name in backup:
+            if name in served:
+                raise ConfigError("%sbackup_queues: %r is already a primary queue" % (where, name))
+        _int_in(d, "wrapup_s", 0, 3600, where, default=0)
+        if not isinstance(d.get("wrapup_manual", False), bool):
+            raise ConfigError("%swrapup_manual: must be true or false" % where)
+
+
+def _queue_list(doc, key, queue_names, where, required):
+    if not required and key not in doc:
+        return []
+    names = _need(doc, key, list, where)
+    for j, name in enumerate(names):
+        if not isinstance(name, str) or name not in queue_names:
+            raise ConfigError("%s%s[%d]: no queue named %r" % (where, key, j, name))
+    return names
 
 
 def validate(doc):
@@ -166,6 +200,13 @@ def validate(doc):
     if not isinstance(out["callback_ack"], str) or not out["callback_ack"].strip():
         raise ConfigError("callback_ack: must be a non-empty text")
     _int_in(out, "max_reply_parts", 1, 255, "")
+    _int_in(out, "offer_timeout_s", 0, DAY_S, "")
+    _int_in(out, "max_missed_offers", 0, 255, "")
+    _int_in(out, "private_timeout_s", 0, DAY_S, "")
+    _int_in(out, "vip_priority_s", 0, DAY_S, "")
+    vips = out["vip_numbers"]
+    if not isinstance(vips, list) or not all(isinstance(v, str) and v for v in vips):
+        raise ConfigError("vip_numbers: must be a list of phone numbers")
     for key in ("metrics_interval_s", "service_level_s", "concat_timeout_s"):
         if not _is_positive_int(out[key]):
             raise ConfigError("%s: must be a positive integer" % key)

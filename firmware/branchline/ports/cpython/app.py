@@ -146,6 +146,10 @@ class Gateway:
             elif kind == "led":
                 if self.panel is not None:
                     self.panel.set_led(effect[1], effect[2])
+            elif kind == "returned":
+                self.log.info("returned", conv=effect[1], desk=effect[2])
+            elif kind == "refused":
+                self.log.warn("refused", reason=effect[1])
             elif kind == "assigned":
                 conv = self.core.conversations[effect[1]]
                 self.log.info("assigned", conv=effect[1], desk=effect[2], queue=conv.queue,
