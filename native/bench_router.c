@@ -1,7 +1,8 @@
 /* Throughput of the router core on a deterministic event stream.
  *
- * Usage: bench_router [n_events]   (default 1000000)
- * Prints one JSON line. The stream is built exactly as host_tools/bench/router.py
+ * Usage: bench_router [n_events [runs]]   (defaults 1000000 and 9: the best run counts)
+ * Prints one JSON line. For an instruction count (repeatable on a loaded machine):
+ *   valgrind --tool=callgrind --toggle-collect=bl_router_run build/bench_router 1000000 1 The stream is built exactly as host_tools/bench/router.py
  * builds it (same xorshift64, same draws in the same order), so "stream_hash"
  * and "assignments" must match the Python side; keep the two in step.
  *
@@ -27,7 +28,7 @@
 #define N_AGENTS 64
 #define QUEUE_CAPACITY 64
 #define OUT_CAP 4096
-#define RUNS 9
+#define RUNS 9 /* default */
 
 static uint64_t rng_state;
 
@@ -180,6 +181,7 @@ int main(int argc, char **argv)
     static bl_assignment out[OUT_CAP];
     bl_router_cfg cfg;
     size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 1000000u;
+    int runs = argc > 2 ? atoi(argv[2]) : RUNS;
     size_t mem_size;
     void *mem;
     bl_event *evs;
@@ -194,12 +196,12 @@ int main(int argc, char **argv)
     mem_size = bl_router_mem_size(&cfg);
     mem = malloc(mem_size);
     evs = malloc(n * sizeof(*evs));
-    if (mem == NULL || evs == NULL || n == 0) {
-        fprintf(stderr, "bench_router: bad event count or out of memory\n");
+    if (mem == NULL || evs == NULL || n == 0 || runs < 1) {
+        fprintf(stderr, "bench_router: bad event or run count, or out of memory\n");
         return 1;
     }
     expected = build_stream(evs, n, mem);
-    for (run = 0; run < RUNS; run++) {
+    for (run = 0; run < runs; run++) {
         bl_router r;
         size_t done = 0;
         size_t total = 0;
@@ -223,9 +225,9 @@ int main(int argc, char **argv)
         }
     }
     printf("{\"c_core_events_per_s\": %.0f, \"state_bytes\": %lu, \"events\": %lu, "
-           "\"assignments\": %lu, \"stream_hash\": \"%016llx\"}\n",
+           "\"assignments\": %lu, \"runs\": %d, \"stream_hash\": \"%016llx\"}\n",
            (double)n / best, (unsigned long)(sizeof(bl_router) + mem_size), (unsigned long)n,
-           (unsigned long)expected, (unsigned long long)stream_hash(evs, n));
+           (unsigned long)expected, runs, (unsigned long long)stream_hash(evs, n));
     free(evs);
     free(mem);
     return 0;

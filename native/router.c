@@ -10,18 +10,18 @@
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static int64_t sat_add(int64_t a, uint32_t b)
+static inline int64_t sat_add(int64_t a, uint32_t b)
 {
     return a > I64_MAX - (int64_t)b ? I64_MAX : a + (int64_t)b;
 }
 
-static int64_t sat_sub(int64_t a, uint32_t b)
+static inline int64_t sat_sub(int64_t a, uint32_t b)
 {
     return a < I64_MIN + (int64_t)b ? I64_MIN : a - (int64_t)b;
 }
 
 /* Index of the lowest set bit of a non-zero mask. */
-static unsigned low_bit64(uint64_t m)
+static inline unsigned low_bit64(uint64_t m)
 {
 #if defined(__GNUC__)
     return (unsigned)__builtin_ctzll(m);
@@ -35,7 +35,7 @@ static unsigned low_bit64(uint64_t m)
 #endif
 }
 
-static unsigned low_bit32(uint32_t m)
+static inline unsigned low_bit32(uint32_t m)
 {
 #if defined(__GNUC__)
     return (unsigned)__builtin_ctz(m);
@@ -86,7 +86,7 @@ static uint32_t queue_mask(const bl_router *r)
     return r->cfg.n_queues >= 32 ? 0xFFFFFFFFu : (((uint32_t)1 << r->cfg.n_queues) - 1u);
 }
 
-static void due_at(bl_router *r, int64_t t)
+static inline void due_at(bl_router *r, int64_t t)
 {
     if (t < r->next_due) {
         r->next_due = t;
@@ -94,49 +94,40 @@ static void due_at(bl_router *r, int64_t t)
 }
 
 /* (key, seq) order: x before y. */
-static int before(const bl_conv *x, const bl_conv *y)
+static inline int before(const bl_conv *x, const bl_conv *y)
 {
-    return x->key < y->key || (x->key == y->key && x->seq < y->seq);
+    return (x->key < y->key) | ((x->key == y->key) & (x->seq < y->seq));
 }
 
 /* ---- id index (open addressing, linear probing, backward-shift deletion) ------- */
 
-static uint32_t hash_id(const bl_router *r, uint32_t id)
+static inline uint32_t hash_id(const bl_router *r, uint32_t id)
 {
     uint32_t h = id * 2654435761u;
     h ^= h >> 16;
     return h & r->index_mask;
 }
 
-static uint16_t find(const bl_router *r, uint32_t id)
+/* The slot holding id, or the empty slot that ends its probe (where it would go). */
+static inline uint32_t slot_of(const bl_router *r, uint32_t id)
 {
     uint32_t i = hash_id(r, id);
-    for (;;) {
-        uint16_t x = r->index[i];
-        if (x == NONE || r->convs[x].id == id) {
-            return x;
-        }
+    uint16_t x;
+    while ((x = r->index[i]) != NONE && r->convs[x].id != id) {
         i = (i + 1) & r->index_mask;
     }
+    return i;
 }
 
-static void index_put(bl_router *r, uint16_t x)
+static inline uint16_t find(const bl_router *r, uint32_t id)
 {
-    uint32_t i = hash_id(r, r->convs[x].id);
-    while (r->index[i] != NONE) {
-        i = (i + 1) & r->index_mask;
-    }
-    r->index[i] = x;
+    return r->index[slot_of(r, id)];
 }
 
-static void index_erase(bl_router *r, uint32_t id)
+/* Empties slot i, moving later entries of the probe run back into the hole. */
+static void index_erase_at(bl_router *r, uint32_t i)
 {
-    uint32_t i = hash_id(r, id);
-    uint32_t j;
-    while (r->convs[r->index[i]].id != id) {
-        i = (i + 1) & r->index_mask;
-    }
-    j = i;
+    uint32_t j = i;
     for (;;) {
         uint32_t k;
         j = (j + 1) & r->index_mask;
@@ -156,7 +147,7 @@ static void index_erase(bl_router *r, uint32_t id)
 
 /* ---- lists of records ------------------------------------------------------------ */
 
-static void list_unlink(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x)
+static inline void list_unlink(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x)
 {
     bl_conv *c = &r->convs[x];
     if (c->prev != NONE) {
@@ -172,7 +163,7 @@ static void list_unlink(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x
     c->prev = c->next = NONE;
 }
 
-static void list_append(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x)
+static inline void list_append(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x)
 {
     bl_conv *c = &r->convs[x];
     c->next = NONE;
@@ -186,7 +177,7 @@ static void list_append(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x
 }
 
 /* Inserts in (key, seq) order, scanning from the tail (new arrivals usually go last). */
-static void list_insert_sorted(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x)
+static inline void list_insert_sorted(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x)
 {
     bl_conv *c = &r->convs[x];
     uint16_t after = *tail;
@@ -210,10 +201,11 @@ static void list_insert_sorted(bl_router *r, uint16_t *head, uint16_t *tail, uin
 
 /* ---- pool ------------------------------------------------------------------------- */
 
-static void release_record(bl_router *r, uint16_t x)
+/* Frees record x, whose index slot is `slot`. */
+static inline void free_record(bl_router *r, uint16_t x, uint32_t slot)
 {
     bl_conv *c = &r->convs[x];
-    index_erase(r, c->id);
+    index_erase_at(r, slot);
     c->state = 0;
     c->priv = 0;
     c->t_ms = 0;
@@ -221,6 +213,11 @@ static void release_record(bl_router *r, uint16_t x)
     c->next = r->free_head;
     c->agent = NONE;
     r->free_head = x;
+}
+
+static void release_record(bl_router *r, uint16_t x)
+{
+    free_record(r, x, slot_of(r, r->convs[x].id));
 }
 
 static void drop_tomb(bl_router *r, uint16_t x)
@@ -247,55 +244,43 @@ static uint16_t alloc_record(bl_router *r)
 
 /* ---- readiness -------------------------------------------------------------------- */
 
-static void count_ready(bl_router *r, uint16_t a, int delta)
+/* Agent ag's bit in r->ready was just set (on) or cleared: keep the servable masks
+ * exact (bit q <=> some ready agent serves q at that level). Becoming ready only adds
+ * queues; stopping rechecks the agent's own queues against the remaining ready set. */
+static void ready_changed(bl_router *r, const bl_agent *ag, int on)
 {
-    const bl_agent *ag = &r->agents[a];
-    uint32_t m = ag->primary;
-    while (m) {
-        unsigned q = low_bit32(m);
-        m &= m - 1u;
-        r->prim_ready[q] = (uint8_t)(r->prim_ready[q] + delta);
-        if (r->prim_ready[q]) {
-            r->prim_servable |= (uint32_t)1 << q;
-        } else {
-            r->prim_servable &= ~((uint32_t)1 << q);
-        }
+    uint32_t m;
+    if (on) {
+        r->prim_servable |= ag->primary;
+        r->back_servable |= ag->backup;
+        return;
     }
-    m = ag->backup;
-    while (m) {
+    for (m = ag->primary; m; m &= m - 1u) {
         unsigned q = low_bit32(m);
-        m &= m - 1u;
-        r->back_ready[q] = (uint8_t)(r->back_ready[q] + delta);
-        if (r->back_ready[q]) {
-            r->back_servable |= (uint32_t)1 << q;
-        } else {
-            r->back_servable &= ~((uint32_t)1 << q);
-        }
+        r->prim_servable &= ~((uint32_t)((r->primary_by[q] & r->ready) == 0) << q);
+    }
+    for (m = ag->backup; m; m &= m - 1u) {
+        unsigned q = low_bit32(m);
+        r->back_servable &= ~((uint32_t)((r->backup_by[q] & r->ready) == 0) << q);
     }
 }
 
-static void refresh_ready(bl_router *r, uint16_t a)
+static inline void refresh_ready(bl_router *r, uint16_t a)
 {
     const bl_agent *ag = &r->agents[a];
     uint64_t bit = (uint64_t)1 << a;
-    int want = ag->presence == BL_AVAILABLE && ag->n_held < ag->cap;
-    int have = (r->ready & bit) != 0;
+    uint64_t want = bit & (0u - (uint64_t)((ag->presence == BL_AVAILABLE) & (ag->n_held < ag->cap)));
 
-    if (want == have) {
+    if ((r->ready & bit) == want) {
         return;
     }
-    if (want) {
-        r->ready |= bit;
-        count_ready(r, a, 1);
-    } else {
-        r->ready &= ~bit;
-        count_ready(r, a, -1);
-    }
+    r->ready ^= bit;
+    ready_changed(r, ag, want != 0);
 }
 
 /* ---- placing conversations ------------------------------------------------------------ */
 
-static void q_sync_head(bl_router *r, bl_queue *qu)
+static inline void q_sync_head(bl_router *r, bl_queue *qu)
 {
     if (qu->head != NONE) {
         qu->head_key = r->convs[qu->head].key;
@@ -303,7 +288,7 @@ static void q_sync_head(bl_router *r, bl_queue *qu)
     }
 }
 
-static void q_insert(bl_router *r, uint8_t q, uint16_t x)
+static inline void q_insert(bl_router *r, uint8_t q, uint16_t x)
 {
     bl_queue *qu = &r->queues[q];
     list_insert_sorted(r, &qu->head, &qu->tail, x);
@@ -317,13 +302,31 @@ static void q_insert(bl_router *r, uint8_t q, uint16_t x)
     }
 }
 
-static void q_remove(bl_router *r, uint8_t q, uint16_t x)
+static inline void q_remove(bl_router *r, uint8_t q, uint16_t x)
 {
     bl_queue *qu = &r->queues[q];
     int was_head = qu->head == x;
     list_unlink(r, &qu->head, &qu->tail, x);
     if (was_head) {
         q_sync_head(r, qu);
+    }
+    if (--qu->count == 0) {
+        r->nonempty &= ~((uint32_t)1 << q);
+    }
+}
+
+/* q_remove() of the head of queue q. */
+static inline void q_pop(bl_router *r, uint8_t q)
+{
+    bl_queue *qu = &r->queues[q];
+    bl_conv *c = &r->convs[qu->head];
+    qu->head = c->next;
+    c->next = NONE;
+    if (qu->head != NONE) {
+        r->convs[qu->head].prev = NONE;
+        q_sync_head(r, qu);
+    } else {
+        qu->tail = NONE;
     }
     if (--qu->count == 0) {
         r->nonempty &= ~((uint32_t)1 << q);
@@ -350,17 +353,22 @@ static void priv_remove(bl_router *r, uint16_t a, uint16_t x)
     }
 }
 
-static void held_remove(bl_router *r, uint16_t a, uint16_t x)
+/* Removes x from the agent's held[] keeping the order. Unused slots hold NONE, so x is
+ * found and the rest moved down without data-dependent branches (it is on every
+ * completion and offer, at a random place). */
+static inline void held_remove(bl_router *r, uint16_t a, uint16_t x)
 {
-    bl_agent *ag = &r->agents[a];
-    uint8_t i = 0;
-    while (ag->held[i] != x) {
-        i++;
-    }
-    for (; i + 1 < ag->n_held; i++) {
-        ag->held[i] = ag->held[i + 1];
-    }
-    ag->n_held--;
+    uint16_t *h = r->agents[a].held;
+    unsigned i = (unsigned)(h[1] == x) + 2u * (h[2] == x) + 3u * (h[3] == x);
+    /* slot k takes its successor when k >= i: masks, not branches */
+    unsigned m0 = 0u - (unsigned)(i == 0);
+    unsigned m1 = 0u - (unsigned)(i <= 1);
+    unsigned m2 = 0u - (unsigned)(i <= 2);
+    h[0] = (uint16_t)((h[1] & m0) | (h[0] & ~m0));
+    h[1] = (uint16_t)((h[2] & m1) | (h[1] & ~m1));
+    h[2] = (uint16_t)((h[3] & m2) | (h[2] & ~m2));
+    h[3] = NONE;
+    r->agents[a].n_held--;
 }
 
 /* Puts a WAITING record where it belongs: its agent's private queue or its home queue. */
@@ -406,7 +414,7 @@ static void detach(bl_router *r, uint16_t x, int64_t now)
     }
 }
 
-static void offer(bl_router *r, uint16_t a, uint16_t x, int64_t now)
+static inline void offer(bl_router *r, uint16_t a, uint16_t x, int64_t now)
 {
     bl_agent *ag = &r->agents[a];
     bl_conv *c = &r->convs[x];
@@ -553,7 +561,7 @@ static void run_timers(bl_router *r, int64_t now)
 }
 
 /* Runs the timers due at now (the common case, nothing due, stays inline). */
-static void advance(bl_router *r, int64_t now)
+static inline void advance(bl_router *r, int64_t now)
 {
     if (now >= r->next_due) {
         run_timers(r, now);
@@ -597,6 +605,7 @@ static void setup(bl_router *r, void *mem, const bl_router_cfg *cfg)
     for (i = 0; i < cfg->n_agents; i++) {
         bl_agent *ag = &r->agents[i];
         ag->cap = 1;
+        ag->held[0] = ag->held[1] = ag->held[2] = ag->held[3] = NONE;
         ag->priv_head = ag->priv_tail = NONE;
         ag->wrap_until_ms = I64_MAX;
     }
@@ -611,34 +620,96 @@ int bl_router_init(bl_router *r, void *mem, size_t mem_size, const bl_router_cfg
     return BL_OK;
 }
 
+/* ---- entry prologues ------------------------------------------------------------------------ */
+
+/* What every event entry point does first: BL_EINVAL unless `ok` (r != NULL and the
+ * arguments in range; nothing changes then), else the timers due at now run. */
+static inline int enter(bl_router *r, int ok, int64_t now)
+{
+    if (!ok) {
+        return BL_EINVAL;
+    }
+    advance(r, now);
+    return BL_OK;
+}
+
+/* enter(), then the live record of conv in one of the states of `states` (a mask of
+ * 1 << state): BL_OK with *x, or BL_EINVAL, BL_ENOENT, BL_ESTATE. */
+static inline int enter_live(bl_router *r, int ok, int64_t now, uint32_t conv, unsigned states,
+                      uint16_t *x)
+{
+    uint16_t y;
+    if (!ok) {
+        return BL_EINVAL;
+    }
+    advance(r, now);
+    y = find(r, conv);
+    if (y == NONE) {
+        return BL_ENOENT;
+    }
+    if (!(states & (1u << r->convs[y].state))) {
+        return BL_ESTATE;
+    }
+    *x = y;
+    return BL_OK;
+}
+
+/* enter(), then the record of a conversation `agent` holds (OFFERED or ACTIVE) and its
+ * index slot: BL_OK, BL_EINVAL or BL_ENOENT. */
+static inline int enter_held(bl_router *r, uint16_t agent, int64_t now, uint32_t conv, uint16_t *x,
+                      uint32_t *slot)
+{
+    const bl_conv *c;
+    if (r == NULL || agent >= r->cfg.n_agents) {
+        return BL_EINVAL;
+    }
+    advance(r, now);
+    *slot = slot_of(r, conv);
+    *x = r->index[*slot];
+    if (*x == NONE) {
+        return BL_ENOENT;
+    }
+    c = &r->convs[*x];
+    if ((c->state != BL_OFFERED && c->state != BL_ACTIVE) || c->agent != agent) {
+        return BL_ENOENT;
+    }
+    return BL_OK;
+}
+
+#define S(st) (1u << (st))
+#define MOVABLE (S(BL_WAITING) | S(BL_OFFERED) | S(BL_ACTIVE))
+#define AGENT_OK(r, agent) ((r) != NULL && (agent) < (r)->cfg.n_agents)
+#define QUEUE_OK(r, queue) ((r) != NULL && (queue) < (r)->cfg.n_queues)
+
 /* ---- configuration ------------------------------------------------------------------------ */
 
 int bl_router_configure_agent(bl_router *r, uint16_t agent, uint8_t cap, uint32_t primary,
                               uint32_t backup, int64_t now_ms)
 {
     bl_agent *ag;
-    uint64_t bit;
-    uint16_t q;
+    uint64_t bit = (uint64_t)1 << (agent & 63u);
+    uint32_t flip;
+    int rc = enter(r, AGENT_OK(r, agent) && cap >= 1 && cap <= BL_MAX_CAP &&
+                          ((primary | backup) & ~queue_mask(r)) == 0 && (primary & backup) == 0,
+                   now_ms);
 
-    if (r == NULL || agent >= r->cfg.n_agents || cap < 1 || cap > BL_MAX_CAP ||
-        ((primary | backup) & ~queue_mask(r)) != 0 || (primary & backup) != 0) {
-        return BL_EINVAL;
+    if (rc != BL_OK) {
+        return rc;
     }
-    advance(r, now_ms);
     ag = &r->agents[agent];
-    bit = (uint64_t)1 << agent;
     if (r->ready & bit) {
-        count_ready(r, agent, -1);
         r->ready &= ~bit;
+        ready_changed(r, ag, 0);
+    }
+    for (flip = ag->primary ^ primary; flip; flip &= flip - 1u) {
+        r->primary_by[low_bit32(flip)] ^= bit;
+    }
+    for (flip = ag->backup ^ backup; flip; flip &= flip - 1u) {
+        r->backup_by[low_bit32(flip)] ^= bit;
     }
     ag->cap = cap;
     ag->primary = primary;
     ag->backup = backup;
-    for (q = 0; q < r->cfg.n_queues; q++) {
-        uint32_t qb = (uint32_t)1 << q;
-        r->primary_by[q] = (primary & qb) ? (r->primary_by[q] | bit) : (r->primary_by[q] & ~bit);
-        r->backup_by[q] = (backup & qb) ? (r->backup_by[q] | bit) : (r->backup_by[q] & ~bit);
-    }
     refresh_ready(r, agent);
     return BL_OK;
 }
@@ -647,11 +718,11 @@ int bl_router_set_presence(bl_router *r, uint16_t agent, uint8_t presence, uint1
                            int64_t now_ms)
 {
     bl_agent *ag;
+    int rc = enter(r, AGENT_OK(r, agent) && presence <= BL_WRAPUP, now_ms);
 
-    if (r == NULL || agent >= r->cfg.n_agents || presence > BL_WRAPUP) {
-        return BL_EINVAL;
+    if (rc != BL_OK) {
+        return rc;
     }
-    advance(r, now_ms);
     ag = &r->agents[agent];
     if (presence == ag->presence) {
         if (presence == BL_BREAK) {
@@ -691,13 +762,15 @@ int bl_router_set_queue(bl_router *r, uint16_t queue, uint8_t strategy, uint8_t 
                         uint32_t backup_after_ms, uint32_t overflow_after_ms, int64_t now_ms)
 {
     bl_queue *qu;
+    int rc = enter(r, QUEUE_OK(r, queue) && strategy <= BL_MANUAL &&
+                          (overflow_q == BL_NO_QUEUE ||
+                           (overflow_q < r->cfg.n_queues &&
+                            !makes_cycle(r, (uint8_t)queue, overflow_q))),
+                   now_ms);
 
-    if (r == NULL || queue >= r->cfg.n_queues || strategy > BL_MANUAL ||
-        (overflow_q != BL_NO_QUEUE &&
-         (overflow_q >= r->cfg.n_queues || makes_cycle(r, (uint8_t)queue, overflow_q)))) {
-        return BL_EINVAL;
+    if (rc != BL_OK) {
+        return rc;
     }
-    advance(r, now_ms);
     qu = &r->queues[queue];
     qu->strategy = strategy;
     qu->overflow_q = overflow_q;
@@ -715,23 +788,26 @@ int bl_router_set_queue(bl_router *r, uint16_t queue, uint8_t strategy, uint8_t 
 int bl_router_set_wrapup(bl_router *r, uint16_t agent, uint32_t wrap_ms, uint8_t manual,
                          int64_t now_ms)
 {
-    if (r == NULL || agent >= r->cfg.n_agents || manual > 1) {
-        return BL_EINVAL;
+    int rc = enter(r, AGENT_OK(r, agent) && manual <= 1, now_ms);
+
+    if (rc == BL_OK) {
+        r->agents[agent].wrap_ms = wrap_ms;
+        r->agents[agent].wrap_manual = manual;
     }
-    advance(r, now_ms);
-    r->agents[agent].wrap_ms = wrap_ms;
-    r->agents[agent].wrap_manual = manual;
-    return BL_OK;
+    return rc;
 }
 
 /* ---- conversations ------------------------------------------------------------------------- */
 
-/* A fresh WAITING record for conv (a tombstone of the same id is dropped), or BL_EEXIST
- * / BL_EFULL. `room` says whether the target has room (checked after EEXIST). */
-static int new_record(bl_router *r, uint32_t conv, uint32_t prio, int room, int64_t now,
-                      uint16_t *out)
+/* A fresh WAITING record for conv in home queue `queue` (a tombstone of the same id is
+ * dropped), or BL_EEXIST / BL_EFULL. `room` says whether the target has room (checked
+ * after EEXIST). One probe of the index finds the id or the slot a new id goes to. */
+static inline int new_record(bl_router *r, uint32_t conv, uint32_t prio, uint16_t queue, int room,
+                      int64_t now, uint16_t *out)
 {
-    uint16_t x = find(r, conv);
+    uint32_t slot = slot_of(r, conv);
+    uint16_t x = r->index[slot];
+    int moved = 0; /* the index changed since slot was found */
     bl_conv *c;
 
     if (x != NONE && r->convs[x].state != BL_ABANDONED) {
@@ -742,18 +818,26 @@ static int new_record(bl_router *r, uint32_t conv, uint32_t prio, int room, int6
     }
     if (x != NONE) {
         drop_tomb(r, x);
+        moved = 1;
     }
-    x = alloc_record(r);
-    if (x == NONE) {
-        return BL_EFULL;
+    if (r->free_head == NONE) {
+        if (r->tomb_head == NONE) {
+            return BL_EFULL;
+        }
+        drop_tomb(r, r->tomb_head);
+        moved = 1;
     }
+    x = r->free_head;
     c = &r->convs[x];
+    r->free_head = c->next;
+    c->next = NONE;
     c->id = conv;
     c->prio = prio;
     c->key = sat_sub(now, prio);
     c->seq = r->next_seq++;
     c->state = BL_WAITING;
-    index_put(r, x);
+    c->queue = (uint8_t)queue;
+    r->index[moved ? slot_of(r, conv) : slot] = x;
     *out = x;
     return BL_OK;
 }
@@ -762,92 +846,64 @@ int bl_router_enqueue(bl_router *r, uint16_t queue, uint32_t conv, uint32_t prio
                       int64_t now_ms)
 {
     uint16_t x;
-    int rc;
+    int rc = enter(r, QUEUE_OK(r, queue), now_ms);
 
-    if (r == NULL || queue >= r->cfg.n_queues) {
-        return BL_EINVAL;
+    if (rc == BL_OK) {
+        rc = new_record(r, conv, prio, queue,
+                        r->queues[queue].count < r->cfg.queue_capacity, now_ms, &x);
     }
-    advance(r, now_ms);
-    rc = new_record(r, conv, prio, r->queues[queue].count < r->cfg.queue_capacity, now_ms, &x);
-    if (rc != BL_OK) {
-        return rc;
+    if (rc == BL_OK) {
+        q_insert(r, (uint8_t)queue, x);
     }
-    r->convs[x].queue = (uint8_t)queue;
-    r->convs[x].agent = NONE;
-    q_insert(r, (uint8_t)queue, x);
-    return BL_OK;
+    return rc;
 }
 
 int bl_router_enqueue_private(bl_router *r, uint16_t agent, uint32_t conv, uint32_t prio,
                               uint16_t home_queue, int64_t now_ms)
 {
     uint16_t x;
-    int rc;
+    int rc = enter(r, AGENT_OK(r, agent) && home_queue < r->cfg.n_queues, now_ms);
 
-    if (r == NULL || agent >= r->cfg.n_agents || home_queue >= r->cfg.n_queues) {
-        return BL_EINVAL;
+    if (rc == BL_OK) {
+        rc = new_record(r, conv, prio, home_queue, 1, now_ms, &x);
     }
-    advance(r, now_ms);
-    rc = new_record(r, conv, prio, 1, now_ms, &x);
-    if (rc != BL_OK) {
-        return rc;
+    if (rc == BL_OK) {
+        r->convs[x].priv = 1;
+        r->convs[x].agent = agent;
+        r->convs[x].t_ms = now_ms;
+        priv_insert(r, agent, x);
     }
-    r->convs[x].queue = (uint8_t)home_queue;
-    r->convs[x].priv = 1;
-    r->convs[x].agent = agent;
-    r->convs[x].t_ms = now_ms;
-    priv_insert(r, agent, x);
-    return BL_OK;
-}
-
-/* The record of a conversation `agent` holds, or NONE. */
-static uint16_t held_by(const bl_router *r, uint16_t agent, uint32_t conv)
-{
-    uint16_t x = find(r, conv);
-    if (x == NONE || (r->convs[x].state != BL_OFFERED && r->convs[x].state != BL_ACTIVE) ||
-        r->convs[x].agent != agent) {
-        return NONE;
-    }
-    return x;
+    return rc;
 }
 
 int bl_router_accept(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_ms)
 {
     uint16_t x;
+    uint32_t slot;
+    int rc = enter_held(r, agent, now_ms, conv, &x, &slot);
 
-    if (r == NULL || agent >= r->cfg.n_agents) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    x = held_by(r, agent, conv);
-    if (x == NONE) {
-        return BL_ENOENT;
-    }
-    if (r->convs[x].state == BL_OFFERED) {
+    if (rc == BL_OK && r->convs[x].state == BL_OFFERED) {
         r->convs[x].state = BL_ACTIVE;
         r->convs[x].t_ms = 0;
         r->convs[x].priv = 0;
         r->agents[agent].misses = 0;
     }
-    return BL_OK;
+    return rc;
 }
 
 int bl_router_complete(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_ms)
 {
     bl_agent *ag;
     uint16_t x;
+    uint32_t slot;
+    int rc = enter_held(r, agent, now_ms, conv, &x, &slot);
 
-    if (r == NULL || agent >= r->cfg.n_agents) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    x = held_by(r, agent, conv);
-    if (x == NONE) {
-        return BL_ENOENT;
+    if (rc != BL_OK) {
+        return rc;
     }
     ag = &r->agents[agent];
     held_remove(r, agent, x);
-    release_record(r, x);
+    free_record(r, x, slot);
     ag->last_change_ms = now_ms;
     if ((ag->presence == BL_AVAILABLE || ag->presence == BL_WRAPUP) &&
         (ag->wrap_ms || ag->wrap_manual)) {
@@ -857,35 +913,12 @@ int bl_router_complete(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_
     return BL_OK;
 }
 
-/* The record of a live conversation in one of the states of `ok` (a bit mask of
- * 1 << state): BL_OK, BL_ENOENT, or BL_ESTATE. */
-static int live(const bl_router *r, uint32_t conv, unsigned ok, uint16_t *out)
-{
-    uint16_t x = find(r, conv);
-    if (x == NONE) {
-        return BL_ENOENT;
-    }
-    if (!(ok & (1u << r->convs[x].state))) {
-        return BL_ESTATE;
-    }
-    *out = x;
-    return BL_OK;
-}
-
-#define S(st) (1u << (st))
-#define MOVABLE (S(BL_WAITING) | S(BL_OFFERED) | S(BL_ACTIVE))
-
 int bl_router_abandon(bl_router *r, uint32_t conv, int64_t now_ms)
 {
     uint16_t x;
     bl_conv *c;
-    int rc;
+    int rc = enter_live(r, r != NULL, now_ms, conv, S(BL_WAITING) | S(BL_OFFERED), &x);
 
-    if (r == NULL) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    rc = live(r, conv, S(BL_WAITING) | S(BL_OFFERED), &x);
     if (rc != BL_OK) {
         return rc;
     }
@@ -909,13 +942,8 @@ int bl_router_rejoin(bl_router *r, uint32_t conv, int64_t now_ms)
 {
     uint16_t x;
     bl_conv *c;
-    int rc;
+    int rc = enter_live(r, r != NULL, now_ms, conv, S(BL_ABANDONED), &x);
 
-    if (r == NULL) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    rc = live(r, conv, S(BL_ABANDONED), &x);
     if (rc != BL_OK) {
         return rc;
     }
@@ -933,13 +961,8 @@ int bl_router_assign(bl_router *r, uint16_t agent, uint32_t conv, uint8_t force,
 {
     bl_agent *ag;
     uint16_t x;
-    int rc;
+    int rc = enter_live(r, AGENT_OK(r, agent) && force <= 1, now_ms, conv, MOVABLE, &x);
 
-    if (r == NULL || agent >= r->cfg.n_agents || force > 1) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    rc = live(r, conv, MOVABLE, &x);
     if (rc != BL_OK) {
         return rc;
     }
@@ -960,7 +983,7 @@ int bl_router_assign(bl_router *r, uint16_t agent, uint32_t conv, uint8_t force,
 }
 
 /* Is the head x of queue q past the queue's backup threshold at now? */
-static int backup_ok(const bl_router *r, uint8_t q, uint16_t x, int64_t now)
+static inline int backup_ok(const bl_router *r, uint8_t q, uint16_t x, int64_t now)
 {
     uint32_t t = r->queues[q].backup_after_ms;
     return t != BL_NEVER && r->convs[x].key <= sat_sub(now, t);
@@ -971,11 +994,11 @@ int bl_router_take_next(bl_router *r, uint16_t agent, int64_t now_ms, uint32_t *
     bl_agent *ag;
     uint16_t best = NONE;
     uint32_t m;
+    int rc = enter(r, AGENT_OK(r, agent) && conv != NULL, now_ms);
 
-    if (r == NULL || agent >= r->cfg.n_agents || conv == NULL) {
-        return BL_EINVAL;
+    if (rc != BL_OK) {
+        return rc;
     }
-    advance(r, now_ms);
     ag = &r->agents[agent];
     if (ag->presence != BL_AVAILABLE) {
         return BL_ESTATE;
@@ -1012,13 +1035,8 @@ int bl_router_transfer_agent(bl_router *r, uint16_t agent, uint32_t conv, int64_
 {
     bl_conv *c;
     uint16_t x;
-    int rc;
+    int rc = enter_live(r, AGENT_OK(r, agent), now_ms, conv, MOVABLE, &x);
 
-    if (r == NULL || agent >= r->cfg.n_agents) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    rc = live(r, conv, MOVABLE, &x);
     if (rc != BL_OK) {
         return rc;
     }
@@ -1038,13 +1056,8 @@ int bl_router_transfer_queue(bl_router *r, uint16_t queue, uint32_t conv, uint8_
 {
     bl_conv *c;
     uint16_t x;
-    int rc;
+    int rc = enter_live(r, QUEUE_OK(r, queue) && keep <= 1, now_ms, conv, MOVABLE, &x);
 
-    if (r == NULL || queue >= r->cfg.n_queues || keep > 1) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    rc = live(r, conv, MOVABLE, &x);
     if (rc != BL_OK) {
         return rc;
     }
@@ -1068,13 +1081,8 @@ int bl_router_upstream(bl_router *r, uint32_t conv, int64_t now_ms)
 {
     bl_conv *c;
     uint16_t x;
-    int rc;
+    int rc = enter_live(r, r != NULL, now_ms, conv, MOVABLE, &x);
 
-    if (r == NULL) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    rc = live(r, conv, MOVABLE, &x);
     if (rc != BL_OK) {
         return rc;
     }
@@ -1091,28 +1099,18 @@ int bl_router_upstream(bl_router *r, uint32_t conv, int64_t now_ms)
 int bl_router_release(bl_router *r, uint32_t conv, int64_t now_ms)
 {
     uint16_t x;
-    int rc;
+    int rc = enter_live(r, r != NULL, now_ms, conv, S(BL_REMOTE), &x);
 
-    if (r == NULL) {
-        return BL_EINVAL;
+    if (rc == BL_OK) {
+        list_unlink(r, &r->remote_head, &r->remote_tail, x);
+        release_record(r, x);
     }
-    advance(r, now_ms);
-    rc = live(r, conv, S(BL_REMOTE), &x);
-    if (rc != BL_OK) {
-        return rc;
-    }
-    list_unlink(r, &r->remote_head, &r->remote_tail, x);
-    release_record(r, x);
-    return BL_OK;
+    return rc;
 }
 
 int bl_router_tick(bl_router *r, int64_t now_ms)
 {
-    if (r == NULL) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    return BL_OK;
+    return enter(r, r != NULL, now_ms);
 }
 
 /* ---- assignment ------------------------------------------------------------------------------ */
@@ -1135,6 +1133,9 @@ static uint16_t pick_agent(bl_router *r, uint8_t q, uint64_t mask)
     case BL_ORDERED:
         return (uint16_t)low_bit64(mask);
     default: /* LONGEST_IDLE, FEWEST_ACTIVE (MANUAL queues are never drained) */
+        if ((mask & (mask - 1u)) == 0) { /* one eligible agent: the usual case */
+            return (uint16_t)low_bit64(mask);
+        }
         while (mask) {
             uint16_t a = (uint16_t)low_bit64(mask);
             const bl_agent *ag = &r->agents[a];
@@ -1159,58 +1160,53 @@ static uint16_t pick_agent(bl_router *r, uint8_t q, uint64_t mask)
     }
 }
 
-int bl_router_next_assignment(bl_router *r, int64_t now_ms, uint32_t *conv, uint16_t *agent)
+/* assign_one() past its quick test. */
+static int assign_from(bl_router *r, int64_t now, bl_assignment *out)
 {
-    uint32_t cand;
-    uint32_t m;
-    uint64_t pm;
+    uint32_t cand = r->nonempty & ~r->manual;
+    uint32_t m = cand & r->prim_servable; /* queues with a ready primary agent */
+    uint64_t pm = r->priv_waiting & r->ready; /* ready agents with a private queue */
     uint16_t best = NONE;
     int best_q = -1;
-    uint16_t best_a = NONE;
-    uint16_t a;
-    uint64_t elig;
+    uint16_t a = NONE;
     uint16_t x;
 
-    if (r == NULL || conv == NULL || agent == NULL) {
-        return BL_EINVAL;
-    }
-    advance(r, now_ms);
-    cand = r->nonempty & ~r->manual;
-    m = cand & r->prim_servable;
     cand &= r->back_servable & ~m;
     while (cand) { /* queues only backups could serve: is the head past the threshold? */
         uint8_t q = (uint8_t)low_bit32(cand);
         cand &= cand - 1u;
-        if (backup_ok(r, q, r->queues[q].head, now_ms)) {
+        if (backup_ok(r, q, r->queues[q].head, now)) {
             m |= (uint32_t)1 << q;
         }
     }
     if (m) { /* the lowest (key, seq) head, from the copies in the queue table */
-        const bl_queue *bq;
+        int64_t bk;
+        uint64_t bs;
         best_q = (int)low_bit32(m);
         m &= m - 1u;
-        bq = &r->queues[best_q];
+        bk = r->queues[best_q].head_key;
+        bs = r->queues[best_q].head_seq;
         while (m) {
-            uint8_t q = (uint8_t)low_bit32(m);
-            const bl_queue *qu = &r->queues[q];
+            /* Selects with masks: which head wins is random, a branch would miss. */
+            unsigned q = low_bit32(m);
+            int64_t k = r->queues[q].head_key;
+            uint64_t sq = r->queues[q].head_seq;
+            uint64_t sel = 0u - (uint64_t)((k < bk) | ((k == bk) & (sq < bs)));
             m &= m - 1u;
-            if (qu->head_key < bq->head_key ||
-                (qu->head_key == bq->head_key && qu->head_seq < bq->head_seq)) {
-                best_q = q;
-                bq = qu;
-            }
+            bk = (int64_t)(((uint64_t)bk & ~sel) | ((uint64_t)k & sel));
+            bs = (bs & ~sel) | (sq & sel);
+            best_q = (int)(((unsigned)best_q & ~(unsigned)sel) | (q & (unsigned)sel));
         }
-        best = bq->head;
+        best = r->queues[best_q].head;
     }
-    pm = r->priv_waiting & r->ready;
     while (pm) {
         uint16_t h;
-        a = (uint16_t)low_bit64(pm);
+        uint16_t b = (uint16_t)low_bit64(pm);
         pm &= pm - 1u;
-        h = r->agents[a].priv_head;
+        h = r->agents[b].priv_head;
         if (best == NONE || before(&r->convs[h], &r->convs[best])) {
             best = h;
-            best_a = a;
+            a = b;
             best_q = -1;
         }
     }
@@ -1219,21 +1215,47 @@ int bl_router_next_assignment(bl_router *r, int64_t now_ms, uint32_t *conv, uint
     }
     x = best;
     if (best_q < 0) {
-        a = best_a;
         priv_remove(r, a, x);
     } else {
         uint8_t q = (uint8_t)best_q;
-        elig = r->primary_by[q];
-        if (backup_ok(r, q, x, now_ms)) {
+        uint64_t elig = r->primary_by[q];
+        if (backup_ok(r, q, x, now)) {
             elig |= r->backup_by[q];
         }
         a = pick_agent(r, q, elig & r->ready);
-        q_remove(r, q, x);
+        q_pop(r, q);
     }
-    offer(r, a, x, now_ms);
-    *conv = r->convs[x].id;
-    *agent = a;
+    offer(r, a, x, now);
+    out->conv = r->convs[x].id;
+    out->agent = a;
     return BL_OK;
+}
+
+/* The assignment rule once (timers first): BL_OK with *out, or BL_EEMPTY. */
+static inline int assign_one(bl_router *r, int64_t now, bl_assignment *out)
+{
+    advance(r, now);
+    if (((r->nonempty & ~r->manual & (r->prim_servable | r->back_servable)) |
+         (r->priv_waiting & r->ready)) == 0) { /* nothing to assign: the usual end of a drain */
+        return BL_EEMPTY;
+    }
+    return assign_from(r, now, out);
+}
+
+int bl_router_next_assignment(bl_router *r, int64_t now_ms, uint32_t *conv, uint16_t *agent)
+{
+    bl_assignment got;
+    int rc;
+
+    if (r == NULL || conv == NULL || agent == NULL) {
+        return BL_EINVAL;
+    }
+    rc = assign_one(r, now_ms, &got);
+    if (rc == BL_OK) {
+        *conv = got.conv;
+        *agent = got.agent;
+    }
+    return rc;
 }
 
 /* ---- queries ----------------------------------------------------------------------------------- */
@@ -1328,12 +1350,32 @@ int bl_router_position(const bl_router *r, uint32_t conv)
 
 /* ---- events ------------------------------------------------------------------------------------- */
 
-static int apply_one(bl_router *r, const bl_event *ev, bl_assignment *own)
+/* NEXT and ASSIGN, the events that make an assignment of their own: *own gets it
+ * (agent NONE when there is none). */
+static int apply_own(bl_router *r, const bl_event *ev, bl_assignment *own)
 {
-    uint32_t got;
     int rc;
 
     own->agent = NONE;
+    if (ev->op == BL_OP_NEXT) {
+        rc = bl_router_take_next(r, ev->a, ev->now_ms, &own->conv);
+    } else if (ev->c > 1) {
+        return BL_EINVAL;
+    } else {
+        rc = bl_router_assign(r, ev->a, ev->b, (uint8_t)ev->c, ev->now_ms);
+        own->conv = ev->b;
+    }
+    if (rc == BL_OK) {
+        own->agent = ev->a;
+    }
+    return rc;
+}
+
+#define OWN_OP(op) ((op) == BL_OP_NEXT || (op) == BL_OP_ASSIGN)
+
+/* Every other event (a pure dispatch: no locals, so the calls are tail calls). */
+static int apply_one(bl_router *r, const bl_event *ev)
+{
     switch (ev->op) {
     case BL_OP_CONFIGURE:
         if (ev->b > BL_MAX_CAP) {
@@ -1371,23 +1413,6 @@ static int apply_one(bl_router *r, const bl_event *ev, bl_assignment *own)
         return bl_router_abandon(r, ev->b, ev->now_ms);
     case BL_OP_REJOIN:
         return bl_router_rejoin(r, ev->b, ev->now_ms);
-    case BL_OP_ASSIGN:
-        if (ev->c > 1) {
-            return BL_EINVAL;
-        }
-        rc = bl_router_assign(r, ev->a, ev->b, (uint8_t)ev->c, ev->now_ms);
-        if (rc == BL_OK) {
-            own->conv = ev->b;
-            own->agent = ev->a;
-        }
-        return rc;
-    case BL_OP_NEXT:
-        rc = bl_router_take_next(r, ev->a, ev->now_ms, &got);
-        if (rc == BL_OK) {
-            own->conv = got;
-            own->agent = ev->a;
-        }
-        return rc;
     case BL_OP_TRANSFER_AGENT:
         return bl_router_transfer_agent(r, ev->a, ev->b, ev->now_ms);
     case BL_OP_TRANSFER_QUEUE:
@@ -1412,22 +1437,26 @@ int bl_router_apply(bl_router *r, const bl_event *ev)
     if (r == NULL || ev == NULL) {
         return BL_EINVAL;
     }
-    return apply_one(r, ev, &own);
+    return OWN_OP(ev->op) ? apply_own(r, ev, &own) : apply_one(r, ev);
 }
 
 /* Applies ev, then writes its own assignment and the drained ones to out[0..out_cap). */
-static int step_into(bl_router *r, const bl_event *ev, bl_assignment *out, size_t out_cap,
+static inline int step_into(bl_router *r, const bl_event *ev, bl_assignment *out, size_t out_cap,
                      size_t *n_out)
 {
-    bl_assignment own;
     size_t n = 0;
-    int rc = apply_one(r, ev, &own);
+    int rc;
 
-    if (own.agent != NONE && out_cap > 0) {
-        out[n++] = own;
+    if (OWN_OP(ev->op)) {
+        bl_assignment own;
+        rc = apply_own(r, ev, &own);
+        if (own.agent != NONE && out_cap > 0) {
+            out[n++] = own;
+        }
+    } else {
+        rc = apply_one(r, ev);
     }
-    while (n < out_cap &&
-           bl_router_next_assignment(r, ev->now_ms, &out[n].conv, &out[n].agent) == BL_OK) {
+    while (n < out_cap && assign_one(r, ev->now_ms, &out[n]) == BL_OK) {
         n++;
     }
     *n_out = n;
@@ -1686,6 +1715,7 @@ static uint16_t get_conv(bl_router *r, reader *rd)
 {
     bl_conv c;
     uint16_t x;
+    uint32_t slot;
 
     c.id = (uint32_t)get(rd, 4);
     c.prio = (uint32_t)get(rd, 4);
@@ -1696,15 +1726,16 @@ static uint16_t get_conv(bl_router *r, reader *rd)
     c.queue = (uint8_t)get(rd, 1);
     c.state = (uint8_t)get(rd, 1);
     c.priv = (uint8_t)get(rd, 1);
+    slot = slot_of(r, c.id);
     if (rd->bad || c.queue >= r->cfg.n_queues || c.priv > 1 || c.seq >= r->next_seq ||
-        (c.agent != NONE && c.agent >= r->cfg.n_agents) || find(r, c.id) != NONE ||
+        (c.agent != NONE && c.agent >= r->cfg.n_agents) || r->index[slot] != NONE ||
         r->free_head == NONE) {
         return NONE;
     }
     x = alloc_record(r); /* a free record: never evicts a tombstone here */
     c.prev = c.next = NONE;
     r->convs[x] = c;
-    index_put(r, x);
+    r->index[slot] = x;
     return x;
 }
 
@@ -1795,13 +1826,11 @@ static int restore_body(bl_router *r, reader *rd)
         ag->cap = cap;
         ag->primary = primary;
         ag->backup = backup;
-        for (k = 0; k < r->cfg.n_queues; k++) {
-            if (primary & ((uint32_t)1 << k)) {
-                r->primary_by[k] |= (uint64_t)1 << i;
-            }
-            if (backup & ((uint32_t)1 << k)) {
-                r->backup_by[k] |= (uint64_t)1 << i;
-            }
+        for (; primary; primary &= primary - 1u) {
+            r->primary_by[low_bit32(primary)] |= (uint64_t)1 << i;
+        }
+        for (; backup; backup &= backup - 1u) {
+            r->backup_by[low_bit32(backup)] |= (uint64_t)1 << i;
         }
         for (k = 0; k < n_held; k++) {
             x = get_conv(r, rd);

@@ -155,7 +155,8 @@ typedef struct {
     uint32_t primary;         /* queues served at primary level */
     uint32_t backup;          /* queues served at backup level; disjoint from primary */
     uint32_t wrap_ms;         /* wrap-up after each completion; 0 with !wrap_manual = none */
-    uint16_t held[BL_MAX_HELD]; /* held[0..n_held): OFFERED/ACTIVE records, oldest first */
+    uint16_t held[BL_MAX_HELD]; /* held[0..n_held): OFFERED/ACTIVE records, oldest first;
+                                   the unused slots are BL_NONE */
     uint16_t priv_head, priv_tail, priv_count; /* private queue, ascending (key, seq) */
     uint16_t reason;          /* BREAK reason code */
     uint8_t presence;         /* BL_OFFLINE .. BL_WRAPUP */
@@ -180,10 +181,8 @@ typedef struct {
     uint64_t priv_waiting; /* bit a <=> agent a's private queue is non-empty */
     uint32_t nonempty;   /* bit q <=> queue q's count > 0 */
     uint32_t manual;     /* bit q <=> queue q's strategy is BL_MANUAL */
-    uint32_t prim_servable; /* bit q <=> prim_ready[q] > 0 */
-    uint32_t back_servable; /* bit q <=> back_ready[q] > 0 */
-    uint8_t prim_ready[BL_MAX_QUEUES]; /* ready agents serving q as primary */
-    uint8_t back_ready[BL_MAX_QUEUES]; /* ready agents serving q as backup */
+    uint32_t prim_servable; /* bit q <=> primary_by[q] & ready != 0 */
+    uint32_t back_servable; /* bit q <=> backup_by[q] & ready != 0 */
     uint64_t primary_by[BL_MAX_QUEUES]; /* bit a <=> agents[a].primary has bit q */
     uint64_t backup_by[BL_MAX_QUEUES];
     bl_queue queues[BL_MAX_QUEUES];

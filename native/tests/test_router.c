@@ -457,14 +457,25 @@ static void check_invariants(const bl_router *r)
 {
     uint16_t a;
     uint16_t q;
+    unsigned k;
     for (a = 0; a < r->cfg.n_agents; a++) {
         const bl_agent *ag = &r->agents[a];
         CHECK(ag->n_held <= BL_MAX_HELD);
         CHECK(((r->ready >> a) & 1u) == (ag->presence == BL_AVAILABLE && ag->n_held < ag->cap));
+        for (k = ag->n_held; k < BL_MAX_HELD; k++) {
+            CHECK_EQ(ag->held[k], BL_NONE); /* held_remove relies on it */
+        }
     }
     for (q = 0; q < r->cfg.n_queues; q++) {
         uint16_t x = r->queues[q].head;
         uint16_t n = 0;
+        /* the derived masks the assignment rule reads */
+        CHECK(((r->prim_servable >> q) & 1u) == ((r->primary_by[q] & r->ready) != 0));
+        CHECK(((r->back_servable >> q) & 1u) == ((r->backup_by[q] & r->ready) != 0));
+        for (a = 0; a < r->cfg.n_agents; a++) {
+            CHECK(((r->primary_by[q] >> a) & 1u) == ((r->agents[a].primary >> q) & 1u));
+            CHECK(((r->backup_by[q] >> a) & 1u) == ((r->agents[a].backup >> q) & 1u));
+        }
         for (; x != BL_NONE; x = r->convs[x].next) {
             n++;
         }
@@ -506,6 +517,7 @@ static void test_random_stream_and_snapshots(void)
             CHECK_EQ(bl_router_restore(&r2, mem2, sizeof(mem2), blob, len), BL_OK);
             len2 = bl_router_snapshot(&r2, blob2, sizeof(blob2));
             CHECK(len2 == len && memcmp(blob, blob2, len) == 0);
+            check_invariants(&r2); /* restore rebuilds the derived data */
         }
         rc = bl_router_step(&r, &ev, out, BL_MAX_ASSIGN_PER_EVENT, &n);
         if (i % 500 < 100) { /* the restored copy follows for a while */

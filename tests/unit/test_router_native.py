@@ -212,6 +212,27 @@ def test_run_matches_step_across_output_buffer_refills():
     assert len(out) > 4096
 
 
+def test_run_packed_keeps_assignments_packed_until_read():
+    evs = _stream(20000)
+    batch, stepped = NativeRouter(16, 64, 64), NativeRouter(16, 64, 64)
+    rcs, out = batch.run_packed(*native.pack_events(evs))
+    assert isinstance(out, native.Assignments)
+    want_rcs, want_out = [], []
+    for ev in evs:
+        rc, got = stepped.step(*ev)
+        want_rcs.append(rc)
+        want_out.extend(got)
+    assert list(rcs) == want_rcs
+    assert len(out) == len(want_out) > 4096
+    assert list(out) == want_out and out == want_out
+    assert out[0] == want_out[0] and out[-1] == want_out[-1]
+    assert out[10:13] == want_out[10:13]
+    with pytest.raises(IndexError):
+        out[len(out)]
+    empty_rcs, empty = make().run_packed(*native.pack_events([]))
+    assert len(empty_rcs) == 0 and len(empty) == 0 and list(empty) == []
+
+
 def test_run_with_unrepresentable_events_answers_einval_without_drain():
     r = make()
     evs = [

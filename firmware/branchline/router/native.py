@@ -63,6 +63,42 @@ _CFG_FIELDS = (
 )
 
 
+_ZERO_RCS = array("i", [0])
+assert _ZERO_RCS.itemsize == 4  # bl_router_run writes int32_t rcs straight into it
+
+
+class Assignments:
+    """The (conv, agent) pairs of a batch, kept as the packed bl_assignment array the
+    C core wrote and decoded only when read: a read-only sequence of tuples."""
+
+    __slots__ = ("_buf", "_n")
+
+    def __init__(self, buf):
+        self._buf = buf
+        self._n = len(buf) // _ASSIGNMENT.size
+
+    def __len__(self):
+        return self._n
+
+    def __iter__(self):
+        return _ASSIGNMENT.iter_unpack(self._buf)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("assignment index out of range")
+        return _ASSIGNMENT.unpack_from(self._buf, i * _ASSIGNMENT.size)
+
+    def __eq__(self, other):
+        return list(self) == list(other)
+
+    def __repr__(self):
+        return "Assignments(%r)" % list(self)
+
+
 def _pack_one(ev):
     # Tuples are (op, a, b, c, now_ms) or (op, a, b, c, now_ms, d); bl_event has d first.
     if len(ev) == 5:
@@ -78,6 +114,29 @@ def pack_events(events):
     evs = ffi.new("bl_event[]", max(n, 1))
     ffi.memmove(evs, packed, len(packed))
     return evs, n
+
+
+def _stepper(r, out):
+    """NativeRouter.step for router r writing to out: one blx_step call per event."""
+    blx_step = lib.blx_step
+    view = memoryview(ffi.buffer(out))
+    size = _ASSIGNMENT.size
+    unpack_one = _ASSIGNMENT.unpack_from
+    unpack_all = _ASSIGNMENT.iter_unpack
+
+    def step(op, a, b, c, now_ms, d=0):
+        try:
+            v = blx_step(r, op, a, b, c, now_ms, d, out, _STEP_CAP)
+        except _BAD_INT:
+            return EINVAL, []
+        # v = n * 16 + rc + 8 (see build_router.py)
+        if v < 16:
+            return v - 8, []
+        if v < 32:
+            return v - 24, [unpack_one(view)]
+        return (v & 15) - 8, list(unpack_all(view[: (v >> 4) * size]))
+
+    return step
 
 
 class NativeRouter(RouterBase):
@@ -101,7 +160,7 @@ class NativeRouter(RouterBase):
         self._agent = ffi.new("uint16_t *")
         self._n_out = ffi.new("size_t *")
         self._out = ffi.new("bl_assignment[]", _STEP_CAP)
-        self._out_view = memoryview(ffi.buffer(self._out))
+        self.step = self._step = _stepper(self._r, self._out)
         self._run_out = ffi.new("bl_assignment[]", _RUN_OUT_CAP)
         self._run_out_view = memoryview(ffi.buffer(self._run_out))
 
@@ -132,15 +191,11 @@ class NativeRouter(RouterBase):
         return _QUERY[which](self._r, x)
 
     def step(self, op, a, b, c, now_ms, d=0):
-        """One C call: apply the event, then drain: (rc, [(conv, agent), ...])."""
-        try:
-            v = lib.blx_step(self._r, op, a, b, c, now_ms, d, self._out, _STEP_CAP)
-        except _BAD_INT:
-            return EINVAL, []
-        if v < 16:
-            return v - 8, []
-        n = v >> 4
-        return (v & 15) - 8, list(_ASSIGNMENT.iter_unpack(self._out_view[: n * _ASSIGNMENT.size]))
+        """One C call: apply the event, then drain: (rc, [(conv, agent), ...]).
+
+        _start() shadows this with _stepper()'s closure, the same code with its lookups
+        done once (this is the per-event hot path)."""
+        return self._step(op, a, b, c, now_ms, d)
 
     # -- batches --------------------------------------------------------------------------
     def run(self, events):
@@ -150,12 +205,17 @@ class NativeRouter(RouterBase):
         except (struct.error, ValueError, TypeError):  # a field out of range / not an int
             return self._run_split(events)
         rcs, out = self.run_packed(evs, n)
-        return list(rcs), out
+        return list(rcs), list(out)
 
     def run_packed(self, evs, n):
-        """bl_router_run over a pack_events() array: (array('i') of rcs, [(conv, agent)])."""
-        rc_buf = ffi.new("int32_t[]", max(n, 1))
-        out = []
+        """bl_router_run over a pack_events() array: (array('i') of rcs, Assignments).
+
+        The assignments stay packed as the C core wrote them; Assignments decodes a
+        (conv, agent) tuple when one is read (list(out) gives them all).
+        """
+        rcs = _ZERO_RCS * n
+        rc_ptr = ffi.from_buffer("int32_t[]", rcs) if n else ffi.NULL
+        packed = bytearray()
         done = 0
         run = lib.bl_router_run
         r = self._r
@@ -164,13 +224,9 @@ class NativeRouter(RouterBase):
         n_out = self._n_out
         size = _ASSIGNMENT.size
         while done < n:  # each call consumes at least one event
-            done += run(r, evs + done, n - done, run_out, _RUN_OUT_CAP, n_out, rc_buf + done)
-            got = n_out[0]
-            if got:
-                out.extend(_ASSIGNMENT.iter_unpack(view[: got * size]))
-        rcs = array("i")
-        rcs.frombytes(ffi.buffer(rc_buf, 4 * n))
-        return rcs, out
+            done += run(r, evs + done, n - done, run_out, _RUN_OUT_CAP, n_out, rc_ptr + done)
+            packed += view[: n_out[0] * size]
+        return rcs, Assignments(bytes(packed))
 
     def _run_split(self, events):
         # Some event does not fit bl_event: run the representable stretches in C and

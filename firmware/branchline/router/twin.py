@@ -382,13 +382,38 @@ class TwinRouter(RouterBase):
             return OK, None
         return EINVAL, None
 
+    # -- entry prologues (router.c's enter, enter_live, enter_held) -------------------------------
+    def _enter(self, ok, now):
+        """False when the arguments are bad (nothing changes); else the due timers run."""
+        if ok:
+            self._advance(now)
+        return ok
+
+    def _enter_live(self, ok, now, conv, states):
+        """_enter, then (rc, the live record of conv in one of `states`)."""
+        if not self._enter(ok, now):
+            return EINVAL, None
+        c = self._convs.get(conv)
+        if c is None:
+            return ENOENT, None
+        if c.state not in states:
+            return ESTATE, None
+        return OK, c
+
+    def _enter_held(self, a, now, conv):
+        """_enter, then (rc, the record of a conversation agent a holds)."""
+        if not self._enter(a < self._na, now):
+            return EINVAL, None
+        c = self._convs.get(conv)
+        if c is None or (c.state != OFFERED and c.state != ACTIVE) or c.agent != a:
+            return ENOENT, None
+        return OK, c
+
     def _configure(self, a, cap, primary, backup, now):
         mask = (1 << self._nq) - 1
-        if a >= self._na or not 1 <= cap <= MAX_CAP or (primary | backup) & ~mask or (
-            primary & backup
-        ):
+        ok = a < self._na and 1 <= cap <= MAX_CAP and not (primary | backup) & ~mask
+        if not self._enter(ok and not primary & backup, now):
             return EINVAL
-        self._advance(now)
         self._cap[a] = cap
         self._primary[a] = primary
         self._backup[a] = backup
@@ -406,9 +431,8 @@ class TwinRouter(RouterBase):
         return OK
 
     def _set_presence(self, a, p, reason, now):
-        if a >= self._na:
+        if not self._enter(a < self._na, now):
             return EINVAL
-        self._advance(now)
         if p == self._presence[a]:
             if p == BREAK:
                 self._reason[a] = reason
@@ -435,11 +459,11 @@ class TwinRouter(RouterBase):
         return False
 
     def _set_queue(self, q, strategy, oq, backup_after, overflow_after, now):
-        if q >= self._nq or strategy > MANUAL or (
-            oq != NO_QUEUE and (oq >= self._nq or self._makes_cycle(q, oq))
+        ok = q < self._nq and strategy <= MANUAL
+        if not self._enter(
+            ok and (oq == NO_QUEUE or (oq < self._nq and not self._makes_cycle(q, oq))), now
         ):
             return EINVAL
-        self._advance(now)
         self._strategy[q] = strategy
         self._overflow_q[q] = oq
         self._backup_after[q] = backup_after
@@ -448,9 +472,8 @@ class TwinRouter(RouterBase):
         return OK
 
     def _set_wrapup(self, a, wrap_ms, manual, now):
-        if a >= self._na:
+        if not self._enter(a < self._na, now):
             return EINVAL
-        self._advance(now)
         self._wrap_ms[a] = wrap_ms
         self._wrap_manual[a] = manual
         return OK
@@ -472,9 +495,8 @@ class TwinRouter(RouterBase):
         return OK, c
 
     def _enqueue(self, q, conv, prio, now):
-        if q >= self._nq:
+        if not self._enter(q < self._nq, now):
             return EINVAL
-        self._advance(now)
         rc, c = self._new_record(conv, prio, len(self._q[q]) < self.cfg.queue_capacity, now)
         if rc != OK:
             return rc
@@ -483,9 +505,8 @@ class TwinRouter(RouterBase):
         return OK
 
     def _enqueue_private(self, a, conv, prio, home, now):
-        if a >= self._na or home >= self._nq:
+        if not self._enter(a < self._na and home < self._nq, now):
             return EINVAL
-        self._advance(now)
         rc, c = self._new_record(conv, prio, True, now)
         if rc != OK:
             return rc
@@ -496,33 +517,19 @@ class TwinRouter(RouterBase):
         self._priv_insert(a, c)
         return OK
 
-    def _held_by(self, a, conv):
-        c = self._convs.get(conv)
-        if c is None or (c.state != OFFERED and c.state != ACTIVE) or c.agent != a:
-            return None
-        return c
-
     def _accept(self, a, conv, now):
-        if a >= self._na:
-            return EINVAL
-        self._advance(now)
-        c = self._held_by(a, conv)
-        if c is None:
-            return ENOENT
-        if c.state == OFFERED:
+        rc, c = self._enter_held(a, now, conv)
+        if rc == OK and c.state == OFFERED:
             c.state = ACTIVE
             c.t = 0
             c.priv = 0
             self._misses[a] = 0
-        return OK
+        return rc
 
     def _complete(self, a, conv, now):
-        if a >= self._na:
-            return EINVAL
-        self._advance(now)
-        c = self._held_by(a, conv)
-        if c is None:
-            return ENOENT
+        rc, c = self._enter_held(a, now, conv)
+        if rc != OK:
+            return rc
         self._held[a].remove(c)
         self._release(c)
         self._last_change[a] = now
@@ -533,17 +540,8 @@ class TwinRouter(RouterBase):
         self._refresh_ready(a)
         return OK
 
-    def _live(self, conv, states):
-        c = self._convs.get(conv)
-        if c is None:
-            return ENOENT, None
-        if c.state not in states:
-            return ESTATE, None
-        return OK, c
-
     def _abandon(self, conv, now):
-        self._advance(now)
-        rc, c = self._live(conv, (WAITING, OFFERED))
+        rc, c = self._enter_live(True, now, conv, (WAITING, OFFERED))
         if rc != OK:
             return rc
         self._detach(c, now)
@@ -559,8 +557,7 @@ class TwinRouter(RouterBase):
         return OK
 
     def _rejoin(self, conv, now):
-        self._advance(now)
-        rc, c = self._live(conv, (ABANDONED,))
+        rc, c = self._enter_live(True, now, conv, (ABANDONED,))
         if rc != OK:
             return rc
         if not c.priv and len(self._q[c.queue]) >= self.cfg.queue_capacity:
@@ -570,10 +567,7 @@ class TwinRouter(RouterBase):
         return OK
 
     def _assign(self, a, conv, force, now):
-        if a >= self._na:
-            return EINVAL
-        self._advance(now)
-        rc, c = self._live(conv, _MOVABLE)
+        rc, c = self._enter_live(a < self._na, now, conv, _MOVABLE)
         if rc != OK:
             return rc
         if c.state != WAITING and c.agent == a:
@@ -592,9 +586,8 @@ class TwinRouter(RouterBase):
         return t != NEVER and c.key <= _sat_sub(now, t)
 
     def _take(self, a, now):
-        if not (event_fits(OP_NEXT, a, 0, 0, now) and a < self._na):
+        if not self._enter(event_fits(OP_NEXT, a, 0, 0, now) and a < self._na, now):
             return EINVAL, None
-        self._advance(now)
         if self._presence[a] != AVAILABLE:
             return ESTATE, None
         if len(self._held[a]) >= self._cap[a]:
@@ -621,10 +614,7 @@ class TwinRouter(RouterBase):
         return OK, best.id
 
     def _transfer_agent(self, a, conv, now):
-        if a >= self._na:
-            return EINVAL
-        self._advance(now)
-        rc, c = self._live(conv, _MOVABLE)
+        rc, c = self._enter_live(a < self._na, now, conv, _MOVABLE)
         if rc != OK:
             return rc
         if c.agent == a and (c.state != WAITING or c.priv):
@@ -636,10 +626,7 @@ class TwinRouter(RouterBase):
         return OK
 
     def _transfer_queue(self, q, conv, keep, now):
-        if q >= self._nq:
-            return EINVAL
-        self._advance(now)
-        rc, c = self._live(conv, _MOVABLE)
+        rc, c = self._enter_live(q < self._nq, now, conv, _MOVABLE)
         if rc != OK:
             return rc
         if len(self._q[q]) >= self.cfg.queue_capacity and not (
@@ -657,8 +644,7 @@ class TwinRouter(RouterBase):
         return OK
 
     def _upstream(self, conv, now):
-        self._advance(now)
-        rc, c = self._live(conv, _MOVABLE)
+        rc, c = self._enter_live(True, now, conv, _MOVABLE)
         if rc != OK:
             return rc
         self._detach(c, now)
@@ -670,8 +656,7 @@ class TwinRouter(RouterBase):
         return OK
 
     def _release_remote(self, conv, now):
-        self._advance(now)
-        rc, c = self._live(conv, (REMOTE,))
+        rc, c = self._enter_live(True, now, conv, (REMOTE,))
         if rc != OK:
             return rc
         self._remote.remove(c)
