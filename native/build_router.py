@@ -38,6 +38,7 @@ int bl_router_conv_state(const bl_router *r, uint32_t conv);
 int bl_router_conv_queue(const bl_router *r, uint32_t conv);
 int bl_router_conv_agent(const bl_router *r, uint32_t conv);
 int bl_router_position(const bl_router *r, uint32_t conv);
+int bl_router_next_due(const bl_router *r, int64_t *due);
 int bl_router_apply(bl_router *r, const bl_event *ev);
 int bl_router_step(bl_router *r, const bl_event *ev, bl_assignment *out, size_t out_cap,
                    size_t *n_out);

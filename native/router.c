@@ -1327,6 +1327,15 @@ int bl_router_conv_agent(const bl_router *r, uint32_t conv)
     return conv_field(r, conv, 2);
 }
 
+int bl_router_next_due(const bl_router *r, int64_t *due)
+{
+    if (r == NULL || due == NULL) {
+        return BL_EINVAL;
+    }
+    *due = r->next_due;
+    return BL_OK;
+}
+
 int bl_router_position(const bl_router *r, uint32_t conv)
 {
     uint16_t x;

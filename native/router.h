@@ -258,6 +258,11 @@ int bl_router_conv_agent(const bl_router *r, uint32_t conv); /* BL_NONE if none 
 /* 0-based place of a WAITING conversation in its (private) queue: how many are
  * ahead. O(place). BL_ESTATE when not WAITING. */
 int bl_router_position(const bl_router *r, uint32_t conv);
+/* *due = no timer (wrap-up end, offer timeout, private or overflow tier, tombstone) is
+ * due before this time; INT64_MAX when none is pending. It may be early (INT64_MIN
+ * right after a configuration change or a restore), never late: a caller that sleeps
+ * until then and ticks misses nothing. */
+int bl_router_next_due(const bl_router *r, int64_t *due);
 
 /* Applies one event; BL_EINVAL for an unknown op or a field that does not fit the
  * call's parameter. NEXT and ASSIGN decisions are reported only by step/run. */

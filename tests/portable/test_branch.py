@@ -397,3 +397,21 @@ def test_vip_goes_ahead_of_those_who_waited_less():
     b.apply(sms(40000, "+99", "vip"))
     b.apply({"k": "presence", "t": 41000, "desk": 2, "state": "available"})
     assert b.desk_of(3) == 2  # waited 1 s, but 60 s of priority beats 41 s and 11 s
+
+
+def test_next_due_names_router_timers_and_backup_tiers():
+    b = branch_with(offer_timeout_s=20,
+                    queues=[{"name": "general", "backup_after_s": 30}, {"name": "loans"}],
+                    desks=[{"desk": 1, "cap": 1, "queues": ["loans"], "backup_queues": ["general"]},
+                           {"desk": 2, "cap": 1, "queues": ["loans"]}])
+    b.apply(press(0, 1))
+    b.apply(sms(1000, "+1", "hi"))
+    assert b.desk_of(1) is None and b.next_due() == 31000  # desk 1 only backs general up
+    effects = b.apply({"k": "tick", "t": 31000})
+    assert ("assigned", 1, 1) in effects
+    assert b.next_due() == 31000 + 20000  # the offer's timeout
+    b.apply({"k": "reply", "t": 32000, "conv": 1, "text": "hello"})
+    # The router may keep the cancelled deadline (early, never late): one idle tick.
+    assert b.next_due() in (None, 51000)
+    b.apply({"k": "tick", "t": 51000})
+    assert b.next_due() is None and b.desk_of(1) == 1

@@ -65,6 +65,7 @@ def assert_same_state(nat, twin, n_queues, n_agents, convs=range(0, 14)):
             assert outcome(nat.position, conv) == outcome(twin.position, conv)
             assert nat.conv_agent(conv) == twin.conv_agent(conv)
             assert nat.conv_queue(conv) == twin.conv_queue(conv)
+    assert nat.next_due() == twin.next_due()
     assert nat.snapshot() == twin.snapshot()
 
 

@@ -145,6 +145,7 @@ class Branch:
         self._leds = {}
         self.metrics = Metrics(config["service_level_s"])
         self.events_applied = 0
+        self.now = 0  # the time of the last event applied
 
     # -- public API ----------------------------------------------------------------
     def check(self, event):
@@ -159,6 +160,7 @@ class Branch:
 
     def apply(self, event):
         self.check(event)
+        self.now = event["t"]
         effects = []
         _APPLY[event["k"]](self, event, effects)
         self._assign(event["t"], effects)
@@ -177,11 +179,20 @@ class Branch:
         return effects
 
     def next_due(self):
-        """When a `tick` event next has something to do (ms), or None."""
-        times = [self.outbox.next_due()]
+        """When a `tick` event next has something to do (ms), or None: a retry, a long
+        message's timeout, a router timer, or a waiting conversation reaching its queue's
+        backup tier (the router evaluates that when asked, not by a timer)."""
+        times = [self.outbox.next_due(), self.router.next_due()]
         for p in self.reassembler.pending():
             times.append(p["first_ms"] + self.reassembler.timeout_ms)
-        times = [t for t in times if t is not None]
+        for conv in self.conversations.values():
+            backup_s = self.config["queues"][self._queue_index[conv.queue]].get("backup_after_s")
+            if backup_s and conv.state == "waiting":
+                key = conv.created - self._vip_ms.get(conv.customer, 0)
+                times.append(key + backup_s * 1000)
+        # Anything at or before the last event's time was dealt with by that event (a
+        # backup tier already reached just has no backup agent free: no tick helps).
+        times = [t for t in times if t is not None and t > self.now]
         return min(times) if times else None
 
     def desk_of(self, conv_id):

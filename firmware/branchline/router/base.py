@@ -8,6 +8,7 @@ answers. A subclass provides:
     _take(agent, now_ms) -> (rc, conv)       bl_router_take_next
     _next(now_ms) -> (conv, agent) or None   bl_router_next_assignment (raises on bad now)
     _query(which, x) -> value or rc          one of QUERIES
+    _next_due_raw() -> int64                   bl_router_next_due
     step(op, a, b, c, now_ms, d=0) -> (rc, [(conv, agent), ...])
     snapshot() -> bytes ; restore(blob) (classmethod) -> router
 """
@@ -291,6 +292,12 @@ class RouterBase:
     def position(self, conv):
         """How many wait ahead of a WAITING conversation in its (private) queue."""
         return self._ask(7, conv)
+
+    def next_due(self):
+        """No timer is due before this time (ms; possibly early, never late), or None when
+        none is pending: when to `tick` so that timers fire without other traffic."""
+        due = self._next_due_raw()
+        return None if due == _I64_MAX else due
 
     # -- batches -----------------------------------------------------------------------------
     def run(self, events):

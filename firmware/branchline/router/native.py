@@ -190,6 +190,11 @@ class NativeRouter(RouterBase):
     def _query(self, which, x):
         return _QUERY[which](self._r, x)
 
+    def _next_due_raw(self):
+        due = ffi.new("int64_t *")
+        lib.bl_router_next_due(self._r, due)
+        return due[0]
+
     def step(self, op, a, b, c, now_ms, d=0):
         """One C call: apply the event, then drain: (rc, [(conv, agent), ...]).
 

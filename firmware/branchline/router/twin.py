@@ -761,6 +761,9 @@ class TwinRouter(RouterBase):
         return rc, out
 
     # -- queries -----------------------------------------------------------------------------------
+    def _next_due_raw(self):
+        return self._next_due
+
     def _query(self, which, x):
         if which < 4:
             if which == 0:
