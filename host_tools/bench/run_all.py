@@ -2,7 +2,7 @@
 
 import importlib
 
-BENCHES = ("router",)
+BENCHES = ("router", "sms")
 
 
 def main(only=None):

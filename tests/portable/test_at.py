@@ -90,7 +90,7 @@ def test_a_late_answer_cannot_pass_for_the_next_commands():
     e.receive_data(b'\r\n+CMTI: "SM",4\r\n', 80)  # URCs still count while draining
     evs = drain(e)
     assert [type(ev).__name__ for ev in evs] == ["Response", "Noise", "Urc"]
-    e.tick(60 + at.DRAIN_MS)
+    e.tick(80 + at.DRAIN_MS)  # quiet since the last byte at 80
     assert e.data_to_send() == b"AT+CMGR=3\r"
     e.receive_data(b"\r\n+CMGR: 0,,5\r\n0011\r\n\r\nOK\r\n", 400)
     (resp,) = drain(e)
@@ -173,3 +173,28 @@ def test_a_long_answer_that_keeps_coming_does_not_time_out():
     e.tick(4500 + 1000)  # a second of silence after the last line
     (resp,) = drain(e)
     assert resp.reason == "timeout" and len(resp.lines) == 18
+
+
+def test_draining_lasts_until_the_line_is_quiet():
+    e = at.ATEngine()
+    e.recover_prompt(0)
+    e.send(at.Command("AT"), 0)
+    for t in range(100, 2000, 100):  # a killed predecessor's listing still coming
+        e.receive_data(b"+CMGL: 1,1,,5\r\n0011\r\nOK\r\n", t)
+        e.tick(t)
+        assert e.data_to_send() in (b"", b"\x1b")
+    e.tick(1900 + at.DRAIN_MS - 1)
+    assert e.data_to_send() == b""
+    e.tick(1900 + at.DRAIN_MS)
+    assert e.data_to_send() == b"AT\r"
+
+
+def test_draining_ends_even_if_the_line_never_goes_quiet():
+    e = at.ATEngine()
+    e.recover_prompt(0)
+    e.send(at.Command("AT"), 0)
+    t = 0
+    while t < at.DRAIN_MAX_MS:
+        t += 100
+        e.receive_data(b"noise\r\n", t)
+    assert e.data_to_send().endswith(b"AT\r")

@@ -15,9 +15,13 @@ from branchline.compat import const
 NEED_DATA = "NEED_DATA"
 
 MAX_LINE = const(1024)  # a PDU line is at most 2 * (12 + 164) hex digits
-# After ESC or a timeout the modem may still answer what we gave up on; for this long,
-# answers are discarded (URCs still count) so they cannot pass for the next command's.
+# After ESC or a timeout the modem may still answer what we gave up on: until the line
+# has been quiet this long, answers are discarded (URCs still count) so they cannot pass
+# for the next command's. A modem still listing a full SIM for a killed predecessor
+# keeps talking for seconds, hence quiet rather than a fixed wait; DRAIN_MAX_MS bounds
+# it against a line that never stops.
 DRAIN_MS = const(300)
+DRAIN_MAX_MS = const(60000)
 CTRL_Z = b"\x1a"
 ESC = b"\x1b"
 
@@ -181,6 +185,7 @@ class ATEngine:
         self._events = []
         self._now_ms = 0
         self._drain_until = None
+        self._drain_limit = None
 
     # -- commands in, bytes out ------------------------------------------------------
     def send(self, command, now_ms):
@@ -204,6 +209,7 @@ class ATEngine:
 
     def _drain(self):
         self._drain_until = self._now_ms + DRAIN_MS
+        self._drain_limit = self._now_ms + DRAIN_MAX_MS
 
     def _drain_over(self):
         if self._drain_until is not None and self._now_ms >= self._drain_until:
@@ -241,6 +247,8 @@ class ATEngine:
     # -- bytes in, events out --------------------------------------------------------
     def receive_data(self, data, now_ms):
         self._now_ms = now_ms
+        if self._drain_until is not None and data:
+            self._drain_until = min(now_ms + DRAIN_MS, self._drain_limit)
         self._rx.extend(data)
         self._parse()
         self._drain_over()

@@ -33,8 +33,13 @@ class Log:
             if key in NUMBER_KEYS and not self.debug_enabled:
                 value = mask_number(value)
             parts.append("%s=%s" % (key, _quote(value)))
-        self.stream.write(" ".join(parts) + "\n")
-        self.stream.flush()
+        try:
+            self.stream.write(" ".join(parts) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            # Whoever read our output went away (a closed pipe): the appliance must keep
+            # working, and a log line is not worth a crash or a busy loop.
+            pass
 
     def info(self, event, **fields):
         self._emit("info", event, fields)

@@ -7,7 +7,7 @@ wait in the core's outbox and go out when a modem becomes ready. A modem that st
 answering is rebooted (AT+CFUN=1,1), then reopened; the others carry on meanwhile.
 """
 
-import binascii
+import hashlib
 
 from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.serial_link import SerialLink
@@ -108,7 +108,8 @@ class ModemPort:
             "slot": ev.slot,
             # The stored PDU (sender, SMSC timestamp, text, part header) identifies the
             # message whether it comes by +CMT, +CMTI or a sweep, or again after a crash.
-            "fp": "%s:%08x" % (self.id, binascii.crc32(ev.pdu.encode())),
+            # 64 bits: with a CRC-32 one message in a million would pass for another.
+            "fp": "%s:%s" % (self.id, hashlib.sha256(ev.pdu.encode()).hexdigest()[:16]),
         }
         if msg.concat is not None:
             event["concat"] = list(msg.concat)
