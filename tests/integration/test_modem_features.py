@@ -272,3 +272,15 @@ def test_a_message_read_again_after_a_crash_before_its_delete_counts_once(make_b
     assert [m["text"] for m in conv["messages"]] == ["only once please"]
     reads = [e for e in branch.journal_events() if e["k"] == "sms_in"]
     assert len(reads) == 2 and reads[0]["fp"] == reads[1]["fp"]
+
+
+def test_a_modem_that_lost_its_sim_is_passed_over(make_branch):
+    branch = make_branch(modem_ids=("m0", "m1"), modem_config={"health_interval_s": 1})
+    m1 = branch.modems["m1"]
+    conv = open_conversation(branch, sim=m1)
+    m1.set_sim_present(False)
+    branch.wait_for("m1 reported without SIM",
+                    lambda: branch.gateway_has("modem_health", modem="m1", sim_ready="False"))
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "via m0"})
+    branch.wait_for("sent by m0", lambda: branch.modem.sent)
+    assert m1.sent == [] and branch.modem.sent_texts() == [(CUSTOMER, "via m0")]

@@ -227,8 +227,11 @@ def test_status_reports_settle_delivery_of_every_part():
     b.apply({"k": "sms_status", "t": 5000, "modem": "m0", "mr": 8, "status": "delivered"})
     assert b.conversations[1].deliveries[out] == "sent"  # part 2 still outstanding
     b.apply({"k": "sms_status", "t": 5000, "modem": "m0", "mr": 9, "status": "pending"})
+    assert b.conversations[1].part_states[out] == ["delivered", "pending"]
     b.apply({"k": "sms_status", "t": 6000, "modem": "m0", "mr": 9, "status": "delivered"})
     assert b.conversations[1].deliveries[out] == "delivered"
+    assert b.conversations[1].as_dict()["deliveries"] == [
+        {"out": out, "state": "delivered", "parts": ["delivered", "delivered"]}]
     b.apply({"k": "sms_status", "t": 7000, "modem": "m1", "mr": 8, "status": "failed"})
     assert b.conversations[1].deliveries[out] == "delivered"  # another modem's reference
 

@@ -79,6 +79,7 @@ class Conversation:
         "messages",
         "kind",
         "deliveries",
+        "part_states",
         "accepted",
     )
 
@@ -86,6 +87,7 @@ class Conversation:
         self.id = conv_id
         self.kind = kind  # "sms", or "callback" for a missed call
         self.deliveries = {}  # out_id -> "sending" | "retrying" | "sent" | "delivered" | "failed"
+        self.part_states = {}  # out_id -> each part's "sent" | "pending" | "delivered" | "failed"
         self.accepted = False  # the desk holding it took it up (its first reply)
         self.customer = customer
         self.modem = modem
@@ -110,7 +112,8 @@ class Conversation:
             "first_reply": self.first_reply,
             "messages": [{"dir": d, "t": t, "text": x} for d, t, x in self.messages],
             "deliveries": [
-                {"out": o, "state": self.deliveries[o]} for o in sorted(self.deliveries)
+                {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}
+                for o in sorted(self.deliveries)
             ],
         }
 
@@ -505,9 +508,13 @@ class Branch:
             self._delivery(item["conv"], out_id, "retrying")
 
     def _apply_sms_status(self, ev, effects):
-        settled = self.outbox.report(ev["modem"], ev["mr"], ev["status"])
-        if settled is not None:
-            self._delivery(settled[1], settled[0], settled[2])
+        known = self.outbox.report(ev["modem"], ev["mr"], ev["status"])
+        if known is not None:
+            out_id, conv_id, state, parts = known
+            self._delivery(conv_id, out_id, state)
+            conv = self.conversations.get(conv_id)
+            if conv is not None:
+                conv.part_states[out_id] = parts
 
     def _delivery(self, conv_id, out_id, state):
         conv = self.conversations.get(conv_id)

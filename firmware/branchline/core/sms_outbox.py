@@ -57,12 +57,13 @@ class SmsOutbox:
     def sent(self, out_id, modem, message_refs):
         """Every part was accepted: the item is done; remember its references."""
         item = self.items.pop(out_id)
-        record = [out_id, item["conv"], len(message_refs), 0, "sent"]
-        for mr in message_refs:
+        # The delivery of each part, as status reports tell it: "sent" until then.
+        record = {"out": out_id, "conv": item["conv"], "parts": ["sent"] * len(message_refs)}
+        for part, mr in enumerate(message_refs):
             key = "%s:%d" % (modem, mr)
             if key in self._refs:
                 self._ref_order.remove(key)
-            self._refs[key] = record
+            self._refs[key] = (record, part)
             self._ref_order.append(key)
         while len(self._ref_order) > RECENT_REFS:
             del self._refs[self._ref_order.pop(0)]
@@ -82,17 +83,20 @@ class SmsOutbox:
         return item, item["retry_at"]
 
     def report(self, modem, mr, status):
-        """A status report: returns (out_id, conv_id, state) when it settles a message's
-        delivery ("delivered" when every part arrived, "failed" at the first failed part),
-        else None (unknown reference, or parts still outstanding or pending)."""
-        record = self._refs.get("%s:%d" % (modem, mr))
-        if record is None or record[4] in ("delivered", "failed") or status == "pending":
+        """A status report for one part: returns (out_id, conv_id, state, part states)
+        with the message's state ("delivered" when every part arrived, "failed" when one
+        failed, else "sent"), or None for a reference sent too long ago to remember."""
+        found = self._refs.get("%s:%d" % (modem, mr))
+        if found is None:
             return None
-        if status == "failed":
-            record[4] = "failed"
+        record, part = found
+        parts = record["parts"]
+        if parts[part] in ("sent", "pending"):  # a final word is not taken back
+            parts[part] = status
+        if "failed" in parts:
+            state = "failed"
+        elif all(p == "delivered" for p in parts):
+            state = "delivered"
         else:
-            record[3] += 1
-            if record[3] < record[2]:
-                return None
-            record[4] = "delivered"
-        return record[0], record[1], record[4]
+            state = "sent"
+        return record["out"], record["conv"], state, list(parts)

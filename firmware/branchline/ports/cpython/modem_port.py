@@ -42,7 +42,15 @@ class ModemPort:
 
     @property
     def in_service(self):
-        return self.link.port is not None and self.driver.ready
+        """Open, initialised, and not known to lack a SIM or a network (as last polled):
+        a modem without them accepts AT+CMGS only to fail it."""
+        health = self.driver.health
+        return (
+            self.link.port is not None
+            and self.driver.ready
+            and health.sim_ready is not False
+            and health.registered is not False
+        )
 
     # -- link --------------------------------------------------------------------
     def _on_open(self):
