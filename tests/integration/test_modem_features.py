@@ -281,6 +281,33 @@ def test_a_modem_that_lost_its_sim_is_passed_over(make_branch):
     m1.set_sim_present(False)
     branch.wait_for("m1 reported without SIM",
                     lambda: branch.gateway_has("modem_health", modem="m1", sim_ready="False"))
+    before = len(m1.commands)
     branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "via m0"})
     branch.wait_for("sent by m0", lambda: branch.modem.sent)
-    assert m1.sent == [] and branch.modem.sent_texts() == [(CUSTOMER, "via m0")]
+    assert branch.modem.sent_texts() == [(CUSTOMER, "via m0")]
+    # Not even tried on m1 (the customer's own modem, but known to be without a SIM).
+    assert not [c for c in m1.commands[before:] if c.upper().startswith("AT+CMGS")]
+
+
+def test_a_modem_lost_mid_send_does_not_strand_the_reply(make_branch):
+    branch = make_branch(modem_ids=("m0", "m1"))
+    m1 = branch.modems["m1"]
+    conv = open_conversation(branch, sim=m1)
+    m1.hang()  # takes the AT+CMGS and never answers, then vanishes
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "still arrives"})
+    time.sleep(0.5)  # the send is on its way to m1
+    m1.vanish()
+    branch.wait_for("sent by m0", lambda: branch.modem.sent, timeout=20)
+    assert branch.modem.sent_texts() == [(CUSTOMER, "still arrives")]
+    m1.reappear()
+
+
+def test_direct_status_reports_are_acknowledged(make_branch):
+    branch = make_branch(modem_config={"direct": True})
+    conv = open_conversation(branch)
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
+    branch.wait_for("delivered", lambda: delivery(branch, conv) == ["delivered"])
+    time.sleep(0.5)
+    acks = [c for c in branch.modem.commands if c.upper() == "AT+CNMA"]
+    assert len(acks) == 2  # the customer's message and the report
+    assert branch.modem.memories["SR"].used == 0  # no fallback to storing the report

@@ -418,3 +418,55 @@ def test_next_due_names_router_timers_and_backup_tiers():
     assert b.next_due() in (None, 51000)
     b.apply({"k": "tick", "t": 51000})
     assert b.next_due() is None and b.desk_of(1) == 1
+
+
+def test_supervisor_assignment_counts_as_answered_and_closes_cleanly():
+    b = branch_with(desks=[{"desk": 1, "cap": 1, "queues": ["general"]},
+                           {"desk": 2, "cap": 1, "queues": ["general"]}])
+    b.apply(sms(1000, "+1", "about a loan"))  # loans: nobody serves it
+    b.apply({"k": "presence", "t": 2000, "desk": 2, "state": "available"})
+    effects = b.apply({"k": "assign", "t": 3000, "conv": 1, "desk": 2})
+    assert ("assigned", 1, 2) in effects and b.conversations[1].assigned == 3000
+    assert b.metrics.snapshot()["answered"] == 1
+    (up,) = kinds(b.apply({"k": "close", "t": 9000, "conv": 1}), "uplink")
+    assert up[3]["session"]["desk"] == 2 and b.metrics.snapshot()["handle_s"] == 6.0
+
+
+def test_a_reply_or_close_at_the_offer_deadline_meets_the_state_after_the_timeout():
+    b = branch_with(offer_timeout_s=120)
+    b.apply(press(1000, 1))
+    b.apply(sms(2000, "+1", "hi"))
+    # The offer ran out at 122000; no tick came in between (a clock step, say).
+    effects = b.apply({"k": "reply", "t": 122000, "conv": 1, "text": "sorry, here now"})
+    assert kinds(effects, "refused") == [] or b.conversations[1].state == "assigned"
+    b2 = branch_with(offer_timeout_s=120, max_missed_offers=1)
+    b2.apply(press(1000, 1))
+    b2.apply(sms(2000, "+1", "hi"))
+    effects = b2.apply({"k": "close", "t": 122000, "conv": 1})
+    (refused,) = kinds(effects, "refused")
+    assert "close" in refused[1] and b2.conversations[1].state == "waiting"
+    assert b2.presence(1) == "break"
+
+
+def test_escalating_a_conversation_its_full_queue_held_back():
+    b = branch.Branch(CFG)
+    b._held.append(99)  # as if the router's queue had been full when it arrived
+    conv = branch.Conversation(99, "+9", "m0", "general", 0)
+    b.conversations[99] = conv
+    b._open_by_customer["+9"] = 99
+    b.apply({"k": "escalate", "t": 10, "conv": 99})
+    assert conv.state == "remote" and 99 not in b._held
+    b.apply({"k": "close", "t": 20, "conv": 99})
+    assert 99 not in b.conversations
+
+
+def test_a_late_report_for_a_reused_reference_is_not_taken_for_the_new_message():
+    b, out = reply_sent()
+    b.apply({"k": "sms_sent", "t": 4000, "out": out, "ok": True, "modem": "m0", "mr": [17]})
+    # A report for the message that had TP-MR 17 one wrap earlier, to another number.
+    b.apply({"k": "sms_status", "t": 5000, "modem": "m0", "mr": 17, "to": "+4915112345678",
+             "status": "failed"})
+    assert b.conversations[1].deliveries[out] == "sent"
+    b.apply({"k": "sms_status", "t": 6000, "modem": "m0", "mr": 17, "to": "1",
+             "status": "delivered"})
+    assert b.conversations[1].deliveries[out] == "delivered"  # "+1" written as "1"

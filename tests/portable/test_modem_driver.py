@@ -162,9 +162,7 @@ def test_an_acknowledgement_does_not_wait_for_the_report_sweep():
     d.ack_direct(3)
     d.data_to_send()
     ok(d)  # AT+CPMS="SR"
-    assert d.data_to_send() == b"AT+CMGL=4\r"
-    ok(d)
-    assert d.data_to_send() == b"AT+CNMA\r"  # before switching back, as soon as it can
+    assert d.data_to_send() == b"AT+CNMA\r"  # as soon as it can, before the listing
 
 
 def test_status_report_announced_in_any_memory_is_swept_from_sr():
@@ -181,12 +179,31 @@ def test_status_report_announced_in_any_memory_is_swept_from_sr():
     ok(d, lines=("+CMGL: 1,1,,%d" % (len(report) // 2 - 1), report))
     (ev,) = drain(d)
     assert isinstance(ev, modem.StatusReport) and ev.report.message_ref == 42
-    assert ev.report.status_kind == "delivered"
+    assert ev.report.status_kind == "delivered" and ev.slot == 1
+    assert d.data_to_send() == b'AT+CPMS="SM","SM","SM"\r'  # not deleted: not durable yet
+    ok(d)
+    assert d.data_to_send() == b"AT+CMGR=4\r"  # the held read goes out after the switch back
+    ok(d)
+    # Durable now: deleted in a transaction of its own.
+    d.delete_report(1, 6)
+    assert d.data_to_send() == b'AT+CPMS="SR"\r'
+    ok(d)
     assert d.data_to_send() == b"AT+CMGD=1\r"
     ok(d)
     assert d.data_to_send() == b'AT+CPMS="SM","SM","SM"\r'
-    ok(d)
-    assert d.data_to_send() == b"AT+CMGR=4\r"  # the held read goes out after the switch back
+
+
+def test_a_report_waiting_for_the_journal_is_not_reported_twice():
+    d = started()
+    drain(d)
+    report = pdu.encode_status_report(7, "+447700900123", SCTS, SCTS, 0)
+    listing = ("+CMGL: 3,1,,%d" % (len(report) // 2 - 1), report)
+    for _ in range(2):
+        d.receive_data(b'\r\n+CDSI: "SR",3\r\n', 1)
+        ok(d)
+        ok(d, lines=listing)
+        ok(d)
+    assert len([e for e in drain(d) if isinstance(e, modem.StatusReport)]) == 1
 
 
 def test_direct_status_report():
@@ -295,11 +312,10 @@ def test_the_report_sweep_never_deletes_a_customers_message():
     drain(d)
     d.data_to_send()
     message = pdu.encode_deliver("+447700900123", "keep me", SCTS)[0]
-    # A modem without "SR" memory: the select fails and the list shows the SM messages.
+    # A modem without "SR" memory: the select fails, and nothing is listed or deleted.
     d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     d.receive_data(b"\r\nERROR\r\n", 2)
-    ok(d, lines=("+CMGL: 1,0,,%d" % (len(message) // 2 - 1), message))
-    assert d.data_to_send() == b'AT+CPMS="SR"\rAT+CMGL=4\rAT+CPMS="SM","SM","SM"\r'
+    assert d.data_to_send() == b'AT+CPMS="SR"\rAT+CPMS="SM","SM","SM"\r'
     # The select worked but the memory holds a message that is not a report.
     d2 = started()
     drain(d2)
@@ -310,8 +326,6 @@ def test_the_report_sweep_never_deletes_a_customers_message():
     (problem,) = drain(d2)
     assert isinstance(problem, modem.ModemProblem) and "left" in problem.reason
     assert b"CMGD" not in d2.data_to_send()
-
-
 def test_a_caller_who_gives_up_ends_the_call():
     d = started()
     drain(d)

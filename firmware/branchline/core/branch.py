@@ -34,6 +34,7 @@ from branchline.router import (
     OFFERED,
     OFFLINE,
     REASON_MISSED,
+    REMOTE,
     WRAPUP,
     QueueFull,
     RouterError,
@@ -163,10 +164,20 @@ class Branch:
 
     def apply(self, event):
         self.check(event)
-        self.now = event["t"]
+        now = event["t"]
+        self.now = now
         effects = []
-        _APPLY[event["k"]](self, event, effects)
-        self._assign(event["t"], effects)
+        # Timers due by now (an offer running out, a wrap-up ending) happen before the
+        # event, so that it meets the state the router will act on.
+        self.router.tick(now)
+        self._reconcile(now, effects)
+        try:
+            self.check(event)
+            _APPLY[event["k"]](self, event, effects)
+        except (Rejected, RouterError) as e:
+            # Valid when it was journaled, overtaken by time: the same on every replay.
+            effects.append(("refused", "%s: %s" % (event["k"], e)))
+        self._assign(now, effects)
         self._led_changes(effects)
         self.events_applied += 1
         return effects
@@ -317,7 +328,10 @@ class Branch:
         text = ev.get("text")
         if not isinstance(text, str) or not text.strip():
             raise Rejected("reply needs a non-empty text")
-        parts = len(pdu.split(text)[1])
+        try:
+            parts = len(pdu.split(text)[1])
+        except pdu.PduError as e:  # e.g. more parts than a concatenation can number
+            raise Rejected("reply cannot be sent as SMS: %s" % e)
         if parts > self.config["max_reply_parts"]:
             raise Rejected(
                 "reply too long: %d SMS parts, at most %d" % (parts, self.config["max_reply_parts"])
@@ -341,6 +355,8 @@ class Branch:
     def _check_sms_status(self, ev):
         if not isinstance(ev.get("modem"), str) or not _is_int(ev.get("mr")):
             raise Rejected("sms_status needs a modem and a message reference")
+        if "to" in ev and not isinstance(ev["to"], str):
+            raise Rejected("sms_status to must be the recipient's number")
         if ev.get("status") not in DELIVERY_STATES:
             raise Rejected("sms_status status must be one of %s" % ", ".join(DELIVERY_STATES))
 
@@ -477,14 +493,18 @@ class Branch:
         effects.append(self.outbox.add(out_id, conv.modem, conv.customer, text, conv.id))
 
     def _apply_close(self, ev, effects):
-        conv = self.conversations.pop(ev["conv"])
+        conv = self.conversations[ev["conv"]]
         now = ev["t"]
-        self._open_by_customer.pop(conv.customer, None)
         if conv.state == "remote":
-            self.router.release(conv.id, now)
+            # A conversation escalated while its full queue held it back never reached
+            # the router: nothing to release there.
+            if self.router.conv_state(conv.id) == REMOTE:
+                self.router.release(conv.id, now)
         else:
             self.router.complete(self._agent_of_desk[conv.desk], conv.id, now)
             self.metrics.on_closed(now - conv.assigned)
+        del self.conversations[conv.id]
+        self._open_by_customer.pop(conv.customer, None)
         record = conv.as_dict()
         record["state"] = "closed"
         record["closed"] = now
@@ -508,7 +528,7 @@ class Branch:
             self._delivery(item["conv"], out_id, "retrying")
 
     def _apply_sms_status(self, ev, effects):
-        known = self.outbox.report(ev["modem"], ev["mr"], ev["status"])
+        known = self.outbox.report(ev["modem"], ev["mr"], ev["status"], ev.get("to"))
         if known is not None:
             out_id, conv_id, state, parts = known
             self._delivery(conv_id, out_id, state)
@@ -544,7 +564,10 @@ class Branch:
         conversation so far goes up with the reason."""
         conv = self.conversations[ev["conv"]]
         now = ev["t"]
-        self.router.upstream(conv.id, now)
+        if conv.id in self._held:
+            self._held.remove(conv.id)  # its queue was full: the router never had it
+        else:
+            self.router.upstream(conv.id, now)
         conv.state = "remote"
         conv.desk = None
         note = ev.get("note", "") if isinstance(ev.get("note", ""), str) else ""
@@ -610,7 +633,7 @@ class Branch:
                 break
             self._assigned(pick[0], pick[1], now, effects)
             self._release_held(now)
-        self._reconcile(effects)
+        self._reconcile(now, effects)
 
     def _assigned(self, conv_id, agent, now, effects):
         conv = self.conversations[conv_id]
@@ -624,9 +647,9 @@ class Branch:
             self.metrics.on_answered(now - conv.created)
         effects.append(("assigned", conv_id, conv.desk))
 
-    def _reconcile(self, effects):
+    def _reconcile(self, now, effects):
         """Follow what the router did on its own (an offer timing out, a desk leaving, a
-        supervisor's reassignment): each conversation's desk is the router's holder."""
+        supervisor's assignment): each conversation's desk is the router's holder."""
         for conv_id in sorted(self.conversations):
             conv = self.conversations[conv_id]
             if conv.state not in ("waiting", "assigned"):
@@ -637,12 +660,12 @@ class Branch:
                 holder = self.desks[self.router.conv_agent(conv_id)]
             if holder == conv.desk:
                 continue
-            if conv.desk is not None:
+            if holder is None:
                 effects.append(("returned", conv_id, conv.desk))
-            conv.desk = holder
-            conv.state = "waiting" if holder is None else "assigned"
-            if holder is not None:
-                effects.append(("assigned", conv_id, holder))
+                conv.desk = None
+                conv.state = "waiting"
+            else:
+                self._assigned(conv_id, self.router.conv_agent(conv_id), now, effects)
             conv.accepted = conv.accepted and state == ACTIVE
 
     def _release_held(self, now):

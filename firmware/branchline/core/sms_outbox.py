@@ -58,7 +58,12 @@ class SmsOutbox:
         """Every part was accepted: the item is done; remember its references."""
         item = self.items.pop(out_id)
         # The delivery of each part, as status reports tell it: "sent" until then.
-        record = {"out": out_id, "conv": item["conv"], "parts": ["sent"] * len(message_refs)}
+        record = {
+            "out": out_id,
+            "conv": item["conv"],
+            "to": item["to"],
+            "parts": ["sent"] * len(message_refs),
+        }
         for part, mr in enumerate(message_refs):
             key = "%s:%d" % (modem, mr)
             if key in self._refs:
@@ -82,14 +87,17 @@ class SmsOutbox:
         item["retry_at"] = now + self.backoff_ms[step]
         return item, item["retry_at"]
 
-    def report(self, modem, mr, status):
+    def report(self, modem, mr, status, recipient=None):
         """A status report for one part: returns (out_id, conv_id, state, part states)
         with the message's state ("delivered" when every part arrived, "failed" when one
-        failed, else "sent"), or None for a reference sent too long ago to remember."""
+        failed, else "sent"), or None for a reference sent too long ago to remember, or
+        one now reused for another number (a late report after TP-MR wrapped)."""
         found = self._refs.get("%s:%d" % (modem, mr))
         if found is None:
             return None
         record, part = found
+        if recipient is not None and not same_number(recipient, record["to"]):
+            return None
         parts = record["parts"]
         if parts[part] in ("sent", "pending"):  # a final word is not taken back
             parts[part] = status
@@ -100,3 +108,13 @@ class SmsOutbox:
         else:
             state = "sent"
         return record["out"], record["conv"], state, list(parts)
+
+
+def same_number(a, b):
+    """The same phone, however written: +44 7700 900123 and 07700900123 match on their
+    last nine digits (a national prefix or a country code is all that may differ)."""
+    da = "".join(c for c in a if "0" <= c <= "9")
+    db = "".join(c for c in b if "0" <= c <= "9")
+    if not da or not db:
+        return a == b  # alphanumeric: as written
+    return da[-9:] == db[-9:]

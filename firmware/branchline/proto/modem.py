@@ -135,12 +135,16 @@ class SmsFailed:
 
 
 class StatusReport:
-    """A delivery report; `report` is a pdu.StatusReport (message_ref, status_kind...)."""
+    """A delivery report; `report` is a pdu.StatusReport (message_ref, status_kind...).
 
-    __slots__ = ("report",)
+    Like a message, it stays with the modem until the adapter says it is durable:
+    `delete_report(slot)` for one kept in "SR", `ack_direct()` for a +CDS (slot None)."""
 
-    def __init__(self, report):
+    __slots__ = ("report", "slot")
+
+    def __init__(self, report, slot=None):
         self.report = report
+        self.slot = slot
 
 
 class IncomingCall:
@@ -240,9 +244,11 @@ class ModemDriver:
         self._reading = {}  # slot -> True while read or awaiting delete (no double reads)
         self._outgoing = {}  # ref -> [remaining (hex, length) parts, message refs so far]
         self._deferred = []  # commands held while the read memory is switched to "SR"
-        self._in_sr = False
-        self._sr_selected = False
-        self._sr_sweep_wanted = False
+        self._in_sr = False  # the read memory is "SR" for a transaction in progress
+        self._sr_list_wanted = False
+        self._sr_again = False  # another transaction was asked for during this one
+        self._sr_to_delete = []  # reports made durable, to delete in the next transaction
+        self._sr_reported = {}  # SR slot -> True from its report until its deletion
         self._timeouts = 0
         self._call_number = None
         self._rings = 0
@@ -251,12 +257,24 @@ class ModemDriver:
 
     # -- adapter API ---------------------------------------------------------------
     def start(self, now_ms):
-        """(Re)initialise the modem and sweep what arrived while we were away."""
+        """(Re)initialise the modem and sweep what arrived while we were away.
+
+        After a reboot nothing the modem was doing survives: commands still queued,
+        SMS half sent, acknowledgements owed. The adapter resends what it had in flight."""
         self.ready = False
         self._initialising = True
+        self.engine = at.ATEngine()
         self._reading = {}
+        self._outgoing = {}
+        self._cnma_due = 0
         self._in_sr = False
         self._deferred = []
+        self._sr_again = False
+        self._sr_to_delete = []
+        self._sr_reported = {}
+        self._call_number = None
+        self._rings = 0
+        self._hanging_up = False
         self.engine.recover_prompt(now_ms)
         for text in init_commands(self.direct):
             self._send(at.Command(text, tag="init"), now_ms)
@@ -358,20 +376,41 @@ class ModemDriver:
             now_ms,
         )
 
+    def delete_report(self, slot, now_ms):
+        """The report from "SR" slot `slot` is durable: delete it (in a transaction)."""
+        self._sr_to_delete.append(slot)
+        self._sr_transaction(now_ms)
+
     def _sr_sweep(self, now_ms):
-        """Read and clear status reports stored in "SR": switch the read memory, list,
-        delete, switch back, holding every other command meanwhile (a +CMTI read in
-        between would otherwise look in the wrong memory)."""
+        self._sr_list_wanted = True
+        self._sr_transaction(now_ms)
+
+    def _sr_transaction(self, now_ms):
+        """Work on status reports stored in "SR": switch the read memory, delete the
+        durable ones, list new ones, switch back, holding every command that reads or
+        deletes messages meanwhile (it would act on the wrong memory)."""
         if self._in_sr:
-            self._sr_sweep_wanted = True
+            self._sr_again = True
             return
         self._in_sr = True
         self.engine.send(at.Command('AT+CPMS="SR"', tag=("sr", "select")), now_ms)
-        self.engine.send(
-            at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag=("sr", "list")), now_ms
-        )
 
-    def _sr_done(self, now_ms):
+    def _sr_selected_now(self, ok, now_ms):
+        # No "SR" memory on this modem: any list or delete now would act on the
+        # message memory instead, and must not happen.
+        deletes, self._sr_to_delete = self._sr_to_delete, []
+        if ok:
+            for slot in deletes:
+                self.engine.send(
+                    at.Command("AT+CMGD=%d" % slot, tag=("sr", "delete", slot)), now_ms
+                )
+            if self._sr_list_wanted:
+                self._sr_list_wanted = False
+                self.engine.send(
+                    at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag=("sr", "list")),
+                    now_ms,
+                )
+        self._sr_list_wanted = False
         self.engine.send(at.Command('AT+CPMS="SM","SM","SM"', tag=("sr", "back")), now_ms)
 
     def _sr_released(self, now_ms):
@@ -379,9 +418,9 @@ class ModemDriver:
         held, self._deferred = self._deferred, []
         for command in held:
             self.engine.send(command, now_ms)
-        if self._sr_sweep_wanted:
-            self._sr_sweep_wanted = False
-            self._sr_sweep(now_ms)
+        if self._sr_again or self._sr_to_delete:
+            self._sr_again = False
+            self._sr_transaction(now_ms)
 
     def _pump(self):
         while True:
@@ -478,15 +517,18 @@ class ModemDriver:
         elif kind == "send":
             self._on_sent_part(tag[1], resp, now_ms)
         elif kind == "sr":
-            self._on_sr(tag[1], resp, now_ms)
+            self._on_sr(tag, resp, now_ms)
 
-    def _on_sr(self, step, resp, now_ms):
+    def _on_sr(self, tag, resp, now_ms):
+        step = tag[1]
         if step == "select":
-            # No "SR" memory on this modem: the list that follows reads the message
-            # memory instead, and must not touch it.
-            self._sr_selected = resp.ok
+            self._sr_selected_now(resp.ok, now_ms)
+        elif step == "delete":
+            self._sr_reported.pop(tag[2], None)
         elif step == "list":
-            for slot, hex_pdu in _listed(resp.lines) if self._sr_selected else ():
+            for slot, hex_pdu in _listed(resp.lines):
+                if slot in self._sr_reported:
+                    continue  # reported already, waiting for the journal
                 try:
                     report = pdu.decode_status_report(hex_pdu)
                 except pdu.PduError as e:
@@ -496,9 +538,8 @@ class ModemDriver:
                         ModemProblem("SR slot %d holds no status report (%s): left" % (slot, e))
                     )
                     continue
-                self._events.append(StatusReport(report))
-                self.engine.send(at.Command("AT+CMGD=%d" % slot, tag=("sr", "delete")), now_ms)
-            self._sr_done(now_ms)
+                self._sr_reported[slot] = True
+                self._events.append(StatusReport(report, slot))
         elif step == "back":
             self._sr_released(now_ms)
 

@@ -37,6 +37,7 @@ class Gateway:
         self.uplink = None
         self._pending = []  # (event, after, future) not yet durable
         self._flush_scheduled = False
+        self._last_t = 0
         self._stopped = None
         self.failure = None  # why the gateway stopped itself, if it did
 
@@ -61,6 +62,11 @@ class Gateway:
         """Check, journal (grouped), apply, then run `after`. Returns a future of the effects
         (or of the Rejected error)."""
         fut = self.loop.create_future()
+        # Event time never runs backwards (an NTP step on a board without a clock): the
+        # core's timers and waits are measured between events.
+        if isinstance(event.get("t"), int):
+            event["t"] = max(event["t"], self._last_t)
+            self._last_t = event["t"]
         try:
             self.core.check(event)
         except core_branch.Rejected as e:
@@ -114,6 +120,13 @@ class Gateway:
                 self.log.warn("event_rejected", kind=event["k"], reason=str(e))
                 fut.set_exception(e)
                 fut.exception()
+                continue
+            except Exception as e:  # a bug: say so loudly, keep serving the branch
+                self.log.error("event_failed", kind=event["k"], reason=repr(e))
+                fut.set_exception(core_branch.Rejected("internal error: %r" % (e,)))
+                fut.exception()
+                if after is not None:
+                    after()  # the event is durable: what it acknowledges is safe
                 continue
             self.run_effects(effects)
             if after is not None:
@@ -172,6 +185,9 @@ class Gateway:
                 self.core.apply(event)
             except core_branch.Rejected as e:
                 self.log.warn("replay_skipped", kind=event.get("k"), reason=str(e))
+            except Exception as e:  # a bug: a crash loop would help nobody
+                self.log.error("replay_failed", kind=event.get("k"), reason=repr(e))
+        self._last_t = self.core.now
         self.log.info("journal_replayed", events=len(events),
                       conversations=len(self.core.conversations),
                       sms_outbox=len(self.core.sms_outbox),

@@ -124,6 +124,17 @@ class ModemPort:
         self.app.log.info("sms_received", modem=self.id, slot=ev.slot, chars=len(msg.text),
                           encoding=msg.encoding, part=event.get("concat"),
                           **{"from": msg.sender})
+        done = self.app.submit(event, after=lambda: self._release(ev.slot))
+        # Refused by the core (it cannot happen for a well-formed SMS, but a modem can
+        # report anything): keep the raw PDU for a technician rather than lose it, and
+        # free the slot only once that is journaled.
+        done.add_done_callback(
+            lambda fut: fut.exception() is not None and self._keep_raw(ev, str(fut.exception()))
+        )
+
+    def _keep_raw(self, ev, reason):
+        event = {"k": "sms_bad", "t": now_ms(), "modem": self.id, "pdu": ev.pdu,
+                 "reason": reason}
         self.app.submit(event, after=lambda: self._release(ev.slot))
 
     def _sms_undecodable(self, ev):
@@ -144,24 +155,37 @@ class ModemPort:
         self.app.log.info("sms_deleted", modem=self.id, slot=ev.slot)
 
     def _sms_sent(self, ev):
-        self.pool.done(ev.ref)
         self.app.log.info("sms_sent", modem=self.id, out=ev.ref, mr=ev.message_refs)
+        # In flight until the core has it: else another modem could send it again.
         self.app.submit({"k": "sms_sent", "t": now_ms(), "out": ev.ref, "ok": True,
-                         "modem": self.id, "mr": ev.message_refs})
+                         "modem": self.id, "mr": ev.message_refs},
+                        after=lambda: self.pool.done(ev.ref))
 
     def _sms_failed(self, ev):
-        self.pool.done(ev.ref)
         self.app.log.warn("sms_failed", modem=self.id, out=ev.ref, kind=ev.kind,
                           reason=ev.reason)
+        if ev.kind == "modem":
+            # No SIM, no network...: find out now, so the retry picks another modem.
+            self.driver.poll_health(now_ms())
         self.app.submit({"k": "sms_sent", "t": now_ms(), "out": ev.ref, "ok": False,
-                         "kind": ev.kind, "reason": ev.reason, "modem": self.id})
+                         "kind": ev.kind, "reason": ev.reason, "modem": self.id},
+                        after=lambda: self.pool.done(ev.ref))
 
     def _status_report(self, ev):
         r = ev.report
         self.app.log.info("sms_status", modem=self.id, mr=r.message_ref, status=r.status_kind,
                           detail=r.status_text)
         self.app.submit({"k": "sms_status", "t": now_ms(), "modem": self.id,
-                         "mr": r.message_ref, "status": r.status_kind})
+                         "mr": r.message_ref, "to": r.recipient, "status": r.status_kind},
+                        after=lambda: self._release_report(ev.slot))
+
+    def _release_report(self, slot):
+        """The report is durable: acknowledge it (+CDS) or delete it from "SR"."""
+        if slot is None:
+            self.driver.ack_direct(now_ms())
+        else:
+            self.driver.delete_report(slot, now_ms())
+        self.flush()
 
     def _incoming_call(self, ev):
         self.app.log.info("call_ringing", modem=self.id, rings=ev.rings,
@@ -250,6 +274,9 @@ class ModemPool:
     def tick(self):
         for port in self.ports.values():
             port.tick()
+        # SMS that found no modem in service go out as soon as one is (its health came
+        # back, another modem took over), not only when a modem re-initialises.
+        self.send_owed()
 
     def send(self, out_id, preferred, number, text):
         """Send through `preferred` if in service, else the least busy modem in service;
