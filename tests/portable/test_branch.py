@@ -4,6 +4,7 @@ and deterministic replay (same journal, same state, same owed effects)."""
 from check import raises
 
 from branchline.core import branch, concat, config
+from branchline.router import Router
 
 CFG = config.validate(
     {
@@ -470,3 +471,16 @@ def test_a_late_report_for_a_reused_reference_is_not_taken_for_the_new_message()
     b.apply({"k": "sms_status", "t": 6000, "modem": "m0", "mr": 17, "to": "1",
              "status": "delivered"})
     assert b.conversations[1].deliveries[out] == "delivered"  # "+1" written as "1"
+
+
+def test_conversations_a_full_queue_held_back_are_queued_as_room_appears():
+    b = branch.Branch(CFG)
+    b.router = Router(2, 2, 2)  # capacity 2 per queue, so that "full" is reachable
+    b.router.configure_agent(0, 2, 3)
+    b.router.configure_agent(1, 1, 1)
+    for i in range(3):
+        b.apply(sms(1000 + i, "+%d" % i, "hi"))  # general: two queued, one held
+    b.apply(sms(2000, "+9", "loan"))  # loans is not full: not held back by general
+    assert b._held == [3] and b.router.queue_length(1) == 1
+    b.apply({"k": "escalate", "t": 3000, "conv": 1})  # room in general
+    assert b._held == [] and b.router.queue_length(0) == 2

@@ -633,6 +633,8 @@ class Branch:
                 break
             self._assigned(pick[0], pick[1], now, effects)
             self._release_held(now)
+        if self._held:
+            self._release_held(now)  # room may have appeared otherwise (an escalation...)
         self._reconcile(now, effects)
 
     def _assigned(self, conv_id, agent, now, effects):
@@ -669,16 +671,22 @@ class Branch:
             conv.accepted = conv.accepted and state == ACTIVE
 
     def _release_held(self, now):
-        while self._held:
-            conv = self.conversations[self._held[0]]
+        """Queue what a full queue held back, in arrival order, as room appears (one
+        full queue does not hold back the others)."""
+        full = []
+        for conv_id in list(self._held):
+            conv = self.conversations[conv_id]
+            if conv.queue in full:
+                continue  # keep arrival order within a queue
             try:
                 self.router.enqueue(
                     self._queue_index[conv.queue], conv.id, now,
                     self._vip_ms.get(conv.customer, 0),
                 )
             except QueueFull:
-                return
-            self._held.pop(0)
+                full.append(conv.queue)
+                continue
+            self._held.remove(conv_id)
 
     def _led_for(self, desk):
         agent = self._agent_of_desk[desk]
