@@ -36,7 +36,7 @@ class Gateway:
         self._tick_timer = None
         self.uplink = None
         self._pending = []  # (event, after, future) not yet durable
-        self._flush_scheduled = False
+        self._flusher = None  # the task journaling submitted events, while there are any
         self._last_t = 0
         self._stopped = None
         self.failure = None  # why the gateway stopped itself, if it did
@@ -75,13 +75,21 @@ class Gateway:
             self.log.warn("event_rejected", kind=event.get("k"), reason=str(e))
             return fut
         self._pending.append((event, after, fut))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.loop.call_soon(self._flush)
+        if self._flusher is None:
+            self._flusher = self.loop.create_task(self._flush_all())
         return fut
 
-    def _flush(self):
-        self._flush_scheduled = False
+    async def _flush_all(self):
+        """Journal and apply what was submitted, group by group: while one group's fsync
+        runs (in a thread, so serial input keeps flowing), the next group gathers, so
+        fsync latency does not cap throughput."""
+        try:
+            while self._pending and self.failure is None:
+                await self._flush_group()
+        finally:
+            self._flusher = None
+
+    async def _flush_group(self):
         batch, self._pending = self._pending, []
         durable = []
         records = []
@@ -98,7 +106,7 @@ class Gateway:
         if not durable:
             return
         try:
-            self.journal.append(records)
+            await self.loop.run_in_executor(None, self.journal.append, records)
         except JournalWriteError as e:
             # Nothing of this group is durable, so nothing may be acknowledged (no SMS
             # deleted, no request answered OK). Without a journal the appliance cannot
@@ -243,8 +251,10 @@ class Gateway:
         self.modems.close()
         if self.panel is not None:
             self.panel.link.close()
+        if self._flusher is not None:
+            await self._flusher  # what was submitted is journaled before we go
         if self._pending:
-            self._flush()
+            await self._flush_all()
         self.uplink.stop()
         self.journal.close()
         self.log.info("gateway_stopped")
