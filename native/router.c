@@ -8,6 +8,14 @@
 #define NONE ((uint16_t)BL_NONE)
 #define ALIGN8 (sizeof(int64_t))
 
+/* Keeps a rarely used entry point out of the event dispatch, so that the dispatch needs
+ * no stack frame and reaches every op by a tail call. Only a hint: empty elsewhere. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 /* ---- small helpers ------------------------------------------------------------ */
 
 static inline int64_t sat_add(int64_t a, uint32_t b)
@@ -205,7 +213,11 @@ static inline void list_insert_sorted(bl_router *r, uint16_t *head, uint16_t *ta
 static inline void free_record(bl_router *r, uint16_t x, uint32_t slot)
 {
     bl_conv *c = &r->convs[x];
-    index_erase_at(r, slot);
+    if (r->index[(slot + 1u) & r->index_mask] == NONE) {
+        r->index[slot] = NONE; /* the end of its probe run: nothing to move back */
+    } else {
+        index_erase_at(r, slot);
+    }
     c->state = 0;
     c->priv = 0;
     c->t_ms = 0;
@@ -244,17 +256,17 @@ static uint16_t alloc_record(bl_router *r)
 
 /* ---- readiness -------------------------------------------------------------------- */
 
-/* Agent ag's bit in r->ready was just set (on) or cleared: keep the servable masks
+/* Agent a's bit in r->ready was just set (on) or cleared: keep the servable masks
  * exact (bit q <=> some ready agent serves q at that level). Becoming ready only adds
- * queues; stopping rechecks the agent's own queues against the remaining ready set. */
-static void ready_changed(bl_router *r, const bl_agent *ag, int on)
+ * queues; stopping rechecks the agent's own queues against the remaining ready set,
+ * unless the agent's becoming ready was the last change of `ready`: then the ready set
+ * is back to what it was before, and so are the masks (the usual completion, offer
+ * round trip: an agent frees a slot and is offered the next conversation at once).
+ * primary_by/backup_by change only for an agent that is not ready, which leaves the
+ * masks of any ready set without it as they were. */
+static void ready_off(bl_router *r, const bl_agent *ag)
 {
     uint32_t m;
-    if (on) {
-        r->prim_servable |= ag->primary;
-        r->back_servable |= ag->backup;
-        return;
-    }
     for (m = ag->primary; m; m &= m - 1u) {
         unsigned q = low_bit32(m);
         r->prim_servable &= ~((uint32_t)((r->primary_by[q] & r->ready) == 0) << q);
@@ -262,6 +274,25 @@ static void ready_changed(bl_router *r, const bl_agent *ag, int on)
     for (m = ag->backup; m; m &= m - 1u) {
         unsigned q = low_bit32(m);
         r->back_servable &= ~((uint32_t)((r->backup_by[q] & r->ready) == 0) << q);
+    }
+}
+
+static inline void ready_changed(bl_router *r, uint16_t a, int on)
+{
+    const bl_agent *ag = &r->agents[a];
+    if (on) {
+        r->undo_agent = a;
+        r->undo_prim = r->prim_servable;
+        r->undo_back = r->back_servable;
+        r->prim_servable |= ag->primary;
+        r->back_servable |= ag->backup;
+    } else if (r->undo_agent == a) {
+        r->undo_agent = NONE;
+        r->prim_servable = r->undo_prim;
+        r->back_servable = r->undo_back;
+    } else {
+        r->undo_agent = NONE;
+        ready_off(r, ag);
     }
 }
 
@@ -275,7 +306,7 @@ static inline void refresh_ready(bl_router *r, uint16_t a)
         return;
     }
     r->ready ^= bit;
-    ready_changed(r, ag, want != 0);
+    ready_changed(r, a, want != 0);
 }
 
 /* ---- placing conversations ------------------------------------------------------------ */
@@ -353,22 +384,34 @@ static void priv_remove(bl_router *r, uint16_t a, uint16_t x)
     }
 }
 
-/* Removes x from the agent's held[] keeping the order. Unused slots hold NONE, so x is
- * found and the rest moved down without data-dependent branches (it is on every
- * completion and offer, at a random place). */
+/* held[] as 16-bit lanes of one word (lane k = the k-th held record). */
+#define LANES ((uint64_t)0x0001000100010001u)
+
+static inline uint16_t held_at(const bl_agent *ag, unsigned k)
+{
+    return (uint16_t)(ag->held >> (16u * k));
+}
+
+/* Appends x (n_held < BL_MAX_HELD): the lane is NONE, so clearing NONE ^ x leaves x. */
+static inline void held_add(bl_agent *ag, uint16_t x)
+{
+    ag->held &= ~((uint64_t)(uint16_t)(NONE ^ x) << (16u * ag->n_held));
+    ag->n_held++;
+}
+
+/* Removes x from the agent's held[] keeping the order, without data-dependent branches
+ * (it is on every completion, at a random place): the lowest zero lane of held ^ x
+ * (exact, SWAR zero-lane test) is x's lane i; lanes below i stay, the ones above move
+ * down one and the top lane becomes NONE. */
 static inline void held_remove(bl_router *r, uint16_t a, uint16_t x)
 {
-    uint16_t *h = r->agents[a].held;
-    unsigned i = (unsigned)(h[1] == x) + 2u * (h[2] == x) + 3u * (h[3] == x);
-    /* slot k takes its successor when k >= i: masks, not branches */
-    unsigned m0 = 0u - (unsigned)(i == 0);
-    unsigned m1 = 0u - (unsigned)(i <= 1);
-    unsigned m2 = 0u - (unsigned)(i <= 2);
-    h[0] = (uint16_t)((h[1] & m0) | (h[0] & ~m0));
-    h[1] = (uint16_t)((h[2] & m1) | (h[1] & ~m1));
-    h[2] = (uint16_t)((h[3] & m2) | (h[2] & ~m2));
-    h[3] = NONE;
-    r->agents[a].n_held--;
+    bl_agent *ag = &r->agents[a];
+    uint64_t w = ag->held;
+    uint64_t v = w ^ (LANES * x);
+    uint64_t z = (v - LANES) & ~v & (LANES << 15);
+    uint64_t below = ((z & (0u - z)) >> 15) - 1u; /* the lanes under x's */
+    ag->held = (w & below) | ((w >> 16) & ~below) | ((uint64_t)NONE << 48);
+    ag->n_held--;
 }
 
 /* Puts a WAITING record where it belongs: its agent's private queue or its home queue. */
@@ -421,7 +464,7 @@ static inline void offer(bl_router *r, uint16_t a, uint16_t x, int64_t now)
     c->state = BL_OFFERED;
     c->agent = a;
     c->t_ms = now;
-    ag->held[ag->n_held++] = x;
+    held_add(ag, x);
     ag->last_change_ms = now;
     refresh_ready(r, a);
     if (r->cfg.offer_timeout_ms) {
@@ -435,7 +478,7 @@ static void leave(bl_router *r, uint16_t a, int64_t now)
     bl_agent *ag = &r->agents[a];
     uint8_t i = 0;
     while (i < ag->n_held) {
-        uint16_t x = ag->held[i];
+        uint16_t x = held_at(ag, i);
         if (r->convs[x].state == BL_OFFERED) {
             held_remove(r, a, x);
             place_waiting(r, x, now);
@@ -486,7 +529,7 @@ static void run_timers(bl_router *r, int64_t now)
             }
         }
         while (r->cfg.offer_timeout_ms && i < ag->n_held) {
-            uint16_t x = ag->held[i];
+            uint16_t x = held_at(ag, i);
             bl_conv *c = &r->convs[x];
             int64_t end = sat_add(c->t_ms, r->cfg.offer_timeout_ms);
             if (c->state != BL_OFFERED) {
@@ -593,6 +636,7 @@ static void setup(bl_router *r, void *mem, const bl_router_cfg *cfg)
     }
     r->free_head = 0;
     r->remote_head = r->remote_tail = r->tomb_head = r->tomb_tail = NONE;
+    r->undo_agent = NONE;
     r->next_due = I64_MAX;
     for (i = 0; i < cfg->n_queues; i++) {
         bl_queue *qu = &r->queues[i];
@@ -605,7 +649,7 @@ static void setup(bl_router *r, void *mem, const bl_router_cfg *cfg)
     for (i = 0; i < cfg->n_agents; i++) {
         bl_agent *ag = &r->agents[i];
         ag->cap = 1;
-        ag->held[0] = ag->held[1] = ag->held[2] = ag->held[3] = NONE;
+        ag->held = ~(uint64_t)0; /* every lane NONE */
         ag->priv_head = ag->priv_tail = NONE;
         ag->wrap_until_ms = I64_MAX;
     }
@@ -699,7 +743,7 @@ int bl_router_configure_agent(bl_router *r, uint16_t agent, uint8_t cap, uint32_
     ag = &r->agents[agent];
     if (r->ready & bit) {
         r->ready &= ~bit;
-        ready_changed(r, ag, 0);
+        ready_changed(r, agent, 0);
     }
     for (flip = ag->primary ^ primary; flip; flip &= flip - 1u) {
         r->primary_by[low_bit32(flip)] ^= bit;
@@ -758,9 +802,13 @@ static int makes_cycle(const bl_router *r, uint8_t q, uint8_t to)
     return 0;
 }
 
-int bl_router_set_queue(bl_router *r, uint16_t queue, uint8_t strategy, uint8_t overflow_q,
-                        uint32_t backup_after_ms, uint32_t overflow_after_ms, int64_t now_ms)
+/* bl_router_set_queue with strategy | overflow_q << 8 in one argument: six arguments,
+ * so the event dispatch reaches it by a tail call (no stack frame there). */
+static int set_queue(bl_router *r, uint16_t queue, uint32_t how, uint32_t backup_after_ms,
+                     uint32_t overflow_after_ms, int64_t now_ms)
 {
+    uint8_t strategy = (uint8_t)(how & 0xFFu);
+    uint8_t overflow_q = (uint8_t)(how >> 8);
     bl_queue *qu;
     int rc = enter(r, QUEUE_OK(r, queue) && strategy <= BL_MANUAL &&
                           (overflow_q == BL_NO_QUEUE ||
@@ -785,8 +833,15 @@ int bl_router_set_queue(bl_router *r, uint16_t queue, uint8_t strategy, uint8_t 
     return BL_OK;
 }
 
-int bl_router_set_wrapup(bl_router *r, uint16_t agent, uint32_t wrap_ms, uint8_t manual,
-                         int64_t now_ms)
+int bl_router_set_queue(bl_router *r, uint16_t queue, uint8_t strategy, uint8_t overflow_q,
+                        uint32_t backup_after_ms, uint32_t overflow_after_ms, int64_t now_ms)
+{
+    return set_queue(r, queue, strategy | (uint32_t)overflow_q << 8, backup_after_ms,
+                     overflow_after_ms, now_ms);
+}
+
+NOINLINE int bl_router_set_wrapup(bl_router *r, uint16_t agent, uint32_t wrap_ms,
+                                  uint8_t manual, int64_t now_ms)
 {
     int rc = enter(r, AGENT_OK(r, agent) && manual <= 1, now_ms);
 
@@ -1108,7 +1163,7 @@ int bl_router_release(bl_router *r, uint32_t conv, int64_t now_ms)
     return rc;
 }
 
-int bl_router_tick(bl_router *r, int64_t now_ms)
+NOINLINE int bl_router_tick(bl_router *r, int64_t now_ms)
 {
     return enter(r, r != NULL, now_ms);
 }
@@ -1180,22 +1235,18 @@ static int assign_from(bl_router *r, int64_t now, bl_assignment *out)
         }
     }
     if (m) { /* the lowest (key, seq) head, from the copies in the queue table */
-        int64_t bk;
-        uint64_t bs;
         best_q = (int)low_bit32(m);
         m &= m - 1u;
-        bk = r->queues[best_q].head_key;
-        bs = r->queues[best_q].head_seq;
         while (m) {
-            /* Selects with masks: which head wins is random, a branch would miss. */
+            /* Selects with a mask: which head wins is random, a branch would miss. */
             unsigned q = low_bit32(m);
-            int64_t k = r->queues[q].head_key;
-            uint64_t sq = r->queues[q].head_seq;
-            uint64_t sel = 0u - (uint64_t)((k < bk) | ((k == bk) & (sq < bs)));
+            const bl_queue *qu = &r->queues[q];
+            const bl_queue *bq = &r->queues[best_q];
+            unsigned sel = 0u - (unsigned)((qu->head_key < bq->head_key) |
+                                           ((qu->head_key == bq->head_key) &
+                                            (qu->head_seq < bq->head_seq)));
             m &= m - 1u;
-            bk = (int64_t)(((uint64_t)bk & ~sel) | ((uint64_t)k & sel));
-            bs = (bs & ~sel) | (sq & sel);
-            best_q = (int)(((unsigned)best_q & ~(unsigned)sel) | (q & (unsigned)sel));
+            best_q = (int)((unsigned)best_q ^ ((q ^ (unsigned)best_q) & sel));
         }
         best = r->queues[best_q].head;
     }
@@ -1404,8 +1455,7 @@ static int apply_one(bl_router *r, const bl_event *ev)
         if (ev->b > 0xFFFFu) {
             return BL_EINVAL;
         }
-        return bl_router_set_queue(r, ev->a, (uint8_t)(ev->b & 0xFFu), (uint8_t)(ev->b >> 8),
-                                   ev->c, ev->d, ev->now_ms);
+        return set_queue(r, ev->a, ev->b, ev->c, ev->d, ev->now_ms);
     case BL_OP_SET_WRAPUP:
         if (ev->c > 1) {
             return BL_EINVAL;
@@ -1615,7 +1665,7 @@ static void write_all(const bl_router *r, writer *w)
         put(w, (uint64_t)ag->wrap_until_ms, 8);
         put(w, ag->n_held, 1);
         for (k = 0; k < ag->n_held; k++) {
-            put_conv(w, &r->convs[ag->held[k]]);
+            put_conv(w, &r->convs[held_at(ag, k)]);
         }
         put_list(w, r, ag->priv_head, ag->priv_count);
     }
@@ -1847,7 +1897,7 @@ static int restore_body(bl_router *r, reader *rd)
                 (r->convs[x].state != BL_OFFERED && r->convs[x].state != BL_ACTIVE)) {
                 return -1;
             }
-            ag->held[ag->n_held++] = x;
+            held_add(ag, x);
         }
         if (get_list(r, rd, BL_WAITING, 1, &ag->priv_head, &ag->priv_tail) != 0) {
             return -1;

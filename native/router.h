@@ -152,11 +152,12 @@ typedef struct {
 typedef struct {
     int64_t last_change_ms;   /* last offer, completion, or becoming AVAILABLE */
     int64_t wrap_until_ms;    /* WRAPUP: when it ends (INT64_MAX: waits for "ready") */
+    uint64_t held;            /* BL_MAX_HELD record indexes, 16 bits each: lane k (bits
+                                 16k..16k+15) for k < n_held is the k-th OFFERED/ACTIVE
+                                 record, oldest first; the unused lanes are BL_NONE */
     uint32_t primary;         /* queues served at primary level */
     uint32_t backup;          /* queues served at backup level; disjoint from primary */
     uint32_t wrap_ms;         /* wrap-up after each completion; 0 with !wrap_manual = none */
-    uint16_t held[BL_MAX_HELD]; /* held[0..n_held): OFFERED/ACTIVE records, oldest first;
-                                   the unused slots are BL_NONE */
     uint16_t priv_head, priv_tail, priv_count; /* private queue, ascending (key, seq) */
     uint16_t reason;          /* BREAK reason code */
     uint8_t presence;         /* BL_OFFLINE .. BL_WRAPUP */
@@ -175,6 +176,8 @@ typedef struct {
     uint16_t free_head;  /* free records, linked through next */
     uint16_t remote_head, remote_tail;
     uint16_t tomb_head, tomb_tail; /* ABANDONED records, oldest first */
+    uint16_t undo_agent; /* BL_NONE, or the agent whose becoming ready was the last change
+                            of `ready`: undo_prim/undo_back are the masks from before */
     uint64_t next_seq;
     int64_t next_due;    /* no timer is due before this (may be early, never late) */
     uint64_t ready;      /* bit a <=> AVAILABLE and n_held < cap */
@@ -183,6 +186,7 @@ typedef struct {
     uint32_t manual;     /* bit q <=> queue q's strategy is BL_MANUAL */
     uint32_t prim_servable; /* bit q <=> primary_by[q] & ready != 0 */
     uint32_t back_servable; /* bit q <=> backup_by[q] & ready != 0 */
+    uint32_t undo_prim, undo_back;
     uint64_t primary_by[BL_MAX_QUEUES]; /* bit a <=> agents[a].primary has bit q */
     uint64_t backup_by[BL_MAX_QUEUES];
     bl_queue queues[BL_MAX_QUEUES];

@@ -463,7 +463,7 @@ static void check_invariants(const bl_router *r)
         CHECK(ag->n_held <= BL_MAX_HELD);
         CHECK(((r->ready >> a) & 1u) == (ag->presence == BL_AVAILABLE && ag->n_held < ag->cap));
         for (k = ag->n_held; k < BL_MAX_HELD; k++) {
-            CHECK_EQ(ag->held[k], BL_NONE); /* held_remove relies on it */
+            CHECK_EQ((uint16_t)(ag->held >> (16u * k)), BL_NONE); /* held_remove relies on it */
         }
     }
     for (q = 0; q < r->cfg.n_queues; q++) {
