@@ -8,6 +8,8 @@ import subprocess
 import tempfile
 import time
 
+from host_tools.children import die_with_parent
+
 
 class BrokerUnavailable(RuntimeError):
     pass
@@ -50,6 +52,7 @@ class Broker:
             )
         self.proc = subprocess.Popen(
             [find_mosquitto(), "-c", conf],
+            preexec_fn=die_with_parent(),
             stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(self.dir, "broker.log"), "wb"),
         )

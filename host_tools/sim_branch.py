@@ -22,6 +22,7 @@ import paho.mqtt.client as paho
 from branchline.core import journal
 from branchline.ports.cpython.log import parse_line
 from host_tools.broker import Broker, free_port
+from host_tools.children import die_with_parent
 from host_tools.modem_sim import ModemSim
 from host_tools.panel_sim import PanelSim
 
@@ -137,6 +138,7 @@ class SimulatedBranch:
             self.gateway_events = []
         self.gateway = subprocess.Popen(
             [sys.executable, "-m", "branchline.ports.cpython.cli", "run", "--config", path],
+            preexec_fn=die_with_parent(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
