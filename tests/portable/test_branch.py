@@ -484,3 +484,16 @@ def test_conversations_a_full_queue_held_back_are_queued_as_room_appears():
     assert b._held == [3] and b.router.queue_length(1) == 1
     b.apply({"k": "escalate", "t": 3000, "conv": 1})  # room in general
     assert b._held == [] and b.router.queue_length(0) == 2
+
+
+def test_a_modem_refusal_waits_for_a_modem_instead_of_failing_the_reply():
+    b, out = reply_sent()
+    t = 4000
+    for _ in range(10):  # more refusals than backoff steps: no SIM anywhere for a while
+        b.apply({"k": "sms_sent", "t": t, "out": out, "ok": False, "kind": "modem"})
+        t = b.outbox.next_due()
+        assert len(kinds(b.apply({"k": "tick", "t": t}), "send_sms")) == 1
+    assert b.conversations[1].deliveries[out] == "sending"
+    b.apply({"k": "sms_sent", "t": 3000 + 24 * 3600 * 1000, "out": out, "ok": False,
+             "kind": "modem"})
+    assert b.conversations[1].deliveries[out] == "failed"  # a day late: given up

@@ -490,7 +490,7 @@ class Branch:
         out_id = self._next_out
         self._next_out += 1
         conv.deliveries[out_id] = "sending"
-        effects.append(self.outbox.add(out_id, conv.modem, conv.customer, text, conv.id))
+        effects.append(self.outbox.add(out_id, conv.modem, conv.customer, text, conv.id, now))
 
     def _apply_close(self, ev, effects):
         conv = self.conversations[ev["conv"]]

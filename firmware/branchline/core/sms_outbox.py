@@ -5,6 +5,8 @@ An item stays until a modem accepted every part of it or it failed for good:
 - a temporary refusal (network busy, timeout) retries after the next backoff step;
 - a modem refusal (no SIM, not registered) retries the same way, through any modem;
 - a permanent refusal (bad number, barred) or running out of steps fails it.
+A modem refusal is not the message's fault, so it never uses up the steps: the message
+waits (at the last step's pace) until a modem can send it, for at most MODEM_WAIT_MS.
 Accepted messages are remembered by (modem, TP-MR) for a while, so status reports can be
 matched to them; TP-MR is one octet and wraps, so the newest send with a reference wins.
 """
@@ -12,6 +14,7 @@ matched to them; TP-MR is one octet and wraps, so the newest send with a referen
 from branchline.proto.at_errors import MODEM, PERMANENT
 
 RECENT_REFS = 1024
+MODEM_WAIT_MS = 24 * 3600 * 1000  # an answer a day late helps nobody: fail it then
 
 
 class SmsOutbox:
@@ -21,14 +24,15 @@ class SmsOutbox:
         self._refs = {}  # "modem:mr" -> [out_id, conv_id, parts, delivered count, state]
         self._ref_order = []  # keys of _refs, oldest first (bounded)
 
-    def add(self, out_id, modem, to, text, conv_id):
+    def add(self, out_id, modem, to, text, conv_id, now):
         self.items[out_id] = {
             "modem": modem,
             "to": to,
             "text": text,
             "conv": conv_id,
-            "attempts": 0,
+            "attempts": 0,  # refusals that count against the backoff steps
             "retry_at": None,
+            "since": now,
         }
         return self._effect(out_id)
 
@@ -77,13 +81,17 @@ class SmsOutbox:
     def failed(self, out_id, kind, now):
         """A refusal: returns (item, retry_at) where retry_at is None when it failed for good."""
         item = self.items[out_id]
-        item["attempts"] += 1
-        step = item["attempts"] - 1
-        if kind == PERMANENT or step >= len(self.backoff_ms):
-            del self.items[out_id]
-            return item, None
         if kind == MODEM:
             item["modem"] = None  # any modem that can send
+            gave_up = now - item["since"] >= MODEM_WAIT_MS
+            step = min(item["attempts"], len(self.backoff_ms) - 1)
+        else:
+            item["attempts"] += 1
+            step = item["attempts"] - 1
+            gave_up = kind == PERMANENT or step >= len(self.backoff_ms)
+        if gave_up or not self.backoff_ms:
+            del self.items[out_id]
+            return item, None
         item["retry_at"] = now + self.backoff_ms[step]
         return item, item["retry_at"]
 
