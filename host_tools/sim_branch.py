@@ -130,7 +130,9 @@ class SimulatedBranch:
         self.start_gateway()
         return self
 
-    def start_gateway(self):
+    def start_gateway(self, wait=True):
+        """Start `branchline run`; with wait, return once its modems are ready (tests that
+        kill it at any moment, start-up included, do not wait)."""
         path = os.path.join(self.workdir, "config.json")
         with open(path, "w") as f:
             json.dump(self.config, f, indent=2, ensure_ascii=False)
@@ -145,6 +147,8 @@ class SimulatedBranch:
             encoding="utf-8",
         )
         threading.Thread(target=self._follow_gateway, args=(self.gateway,), daemon=True).start()
+        if not wait:
+            return
         proc = self.gateway
 
         def up():

@@ -19,8 +19,6 @@ line before its first command).
 import collections
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 
@@ -96,19 +94,6 @@ def make_messages(rng, count):
 def wire_bytes(text):
     """About what one message costs on the modem->host line (answers dominate)."""
     return sum(len(p) + 60 for p in pdu.encode_deliver("+1", text, (2024, 1, 1, 0, 0, 0, 0)))
-
-
-def spawn_gateway(branch):
-    """`branch.start_gateway` without waiting for the modem: the kills must be able to
-    land anywhere, start-up and the sweep included. Same process, same log follower."""
-    path = os.path.join(branch.workdir, "config.json")  # written by branch.start()
-    with branch._cond:
-        branch.gateway_events = []
-    branch.gateway = subprocess.Popen(
-        [sys.executable, "-m", "branchline.ports.cpython.cli", "run", "--config", path],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
-    )
-    threading.Thread(target=branch._follow_gateway, args=(branch.gateway,), daemon=True).start()
 
 
 class DeleteWatch:
@@ -234,7 +219,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path):
             timeline.append("%.1fs kill %d after %.2fs (%d stored, last logged: %s)" % (
                 time.monotonic() - t0, k + 1, lifetime, stored, last))
             time.sleep(rng.choice((0, 0, rng.uniform(0.1, 1.5))))
-            spawn_gateway(branch)
+            branch.start_gateway(wait=False)
 
         assert fed.wait(FEED_TIMEOUT_S), "the network did not finish delivering"
         assert not feed_errors, feed_errors
@@ -321,11 +306,11 @@ def test_restart_while_the_modem_still_answers_the_last_sweep(tmp_path):
         # The listing of 120 full messages takes about 4 s of line; kill the gateway
         # that asked for it at once, and start the next one while it is still coming.
         swept.clear()
-        spawn_gateway(branch)
+        branch.start_gateway(wait=False)
         assert swept.wait(15)
         time.sleep(0.05)
         branch.kill_gateway()
-        spawn_gateway(branch)
+        branch.start_gateway(wait=False)
         deadline = time.monotonic() + 20
         while not modem_settled(modem) and time.monotonic() < deadline:
             time.sleep(0.1)
