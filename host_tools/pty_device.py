@@ -7,6 +7,7 @@ each other. A pty has no baud rate: with `baud` set, bytes move in both directio
 faster than a real 8N1 line would carry them (`baud / 10` bytes per second).
 """
 
+import abc
 import collections
 import heapq
 import itertools
@@ -61,7 +62,7 @@ class Timer:
         self.cancelled = True
 
 
-class PtyDevice:
+class PtyDevice(abc.ABC):
     def __init__(self, link, baud=None):
         self.link = os.path.abspath(link)
         self.baud = baud
@@ -89,8 +90,9 @@ class PtyDevice:
     def on_start(self):
         """Hook: the port exists (a panel announces itself here)."""
 
+    @abc.abstractmethod
     def on_bytes(self, data):
-        raise NotImplementedError
+        """What the device does with bytes the driver wrote (runs in the I/O thread)."""
 
     def stop(self):
         self._stopping = True

@@ -169,8 +169,10 @@ class Branch:
         effects = []
         # Timers due by now (an offer running out, a wrap-up ending) happen before the
         # event, so that it meets the state the router will act on.
-        self.router.tick(now)
-        self._reconcile(now, effects)
+        due = self.router.next_due()
+        if due is not None and due <= now:
+            self.router.tick(now)
+            self._reconcile(now, effects)
         try:
             self.check(event)
             _APPLY[event["k"]](self, event, effects)
@@ -315,16 +317,8 @@ class Branch:
         if not isinstance(ev.get("force", False), bool):
             raise Rejected("force must be true or false")
 
-    def _assigned_conv(self, ev):
-        conv = self.conversations.get(ev.get("conv")) if _is_int(ev.get("conv")) else None
-        if conv is None:
-            raise Rejected("no open conversation %r" % (ev.get("conv"),))
-        if conv.state != "assigned":
-            raise Rejected("conversation %d is %s, not assigned" % (conv.id, conv.state))
-        return conv
-
     def _check_reply(self, ev):
-        self._assigned_conv(ev)
+        self._open_conv(ev, ("assigned",))
         text = ev.get("text")
         if not isinstance(text, str) or not text.strip():
             raise Rejected("reply needs a non-empty text")

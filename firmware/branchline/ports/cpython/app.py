@@ -14,7 +14,7 @@ from branchline.core import branch as core_branch
 from branchline.core import journal
 from branchline.ports.cpython import console
 from branchline.ports.cpython.clock import now_ms
-from branchline.ports.cpython.journal_file import FileJournal, JournalWriteError, fsync_dir
+from branchline.ports.cpython.journal_file import FileJournal, JournalWriteError, write_durably
 from branchline.ports.cpython.modem_port import ModemPool
 from branchline.ports.cpython.mqtt import Uplink
 from branchline.ports.cpython.panel_port import PanelPort
@@ -48,13 +48,7 @@ class Gateway:
                 count = int(f.read().strip() or 0) + 1
         except (OSError, ValueError):
             count = 1
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % count)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path)
+        write_durably(path, b"%d\n" % count)
         return count
 
     # -- the event path ------------------------------------------------------------

@@ -15,6 +15,18 @@ def fsync_dir(path):
         os.close(fd)
 
 
+def write_durably(path, data):
+    """Replace `path` with `data` so that a power cut leaves the old or the new whole:
+    write a temporary file, fsync it, rename it over, fsync the directory."""
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path)
+
+
 class JournalWriteError(OSError):
     """The journal could not be made durable: nothing of this group may be acknowledged."""
 
@@ -53,20 +65,11 @@ class FileJournal:
 
     def _repair(self, data, events, problem, skipped):
         copy = "%s.damaged-%d" % (self.path, int(time.time()))
-        with open(copy, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        write_durably(copy, data)
         self.log.error("journal_damaged", reason=problem, kept=len(events),
                        skipped_bytes=sum(b - a for a, b in skipped), copy=copy)
         blob = b"".join(journal.encode(e) for e in events)
-        tmp = self.path + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.path)
+        write_durably(self.path, blob)
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_RDWR, 0o600)
         self._end = len(blob)

@@ -125,12 +125,15 @@ class ModemPort:
                           encoding=msg.encoding, part=event.get("concat"),
                           **{"from": msg.sender})
         done = self.app.submit(event, after=lambda: self._release(ev.slot))
-        # Refused by the core (it cannot happen for a well-formed SMS, but a modem can
-        # report anything): keep the raw PDU for a technician rather than lose it, and
-        # free the slot only once that is journaled.
-        done.add_done_callback(
-            lambda fut: fut.exception() is not None and self._keep_raw(ev, str(fut.exception()))
-        )
+
+        def refused(fut):
+            # Refused by the core (not for a well-formed SMS, but a modem can report
+            # anything): keep the raw PDU for a technician rather than lose it, and free
+            # the slot only once that is journaled.
+            if fut.exception() is not None:
+                self._keep_raw(ev, str(fut.exception()))
+
+        done.add_done_callback(refused)
 
     def _keep_raw(self, ev, reason):
         event = {"k": "sms_bad", "t": now_ms(), "modem": self.id, "pdu": ev.pdu,
@@ -143,10 +146,13 @@ class ModemPort:
                  "reason": ev.reason}
         self.app.submit(event, after=lambda: self._release(ev.slot))
 
-    def _release(self, slot):
-        """The message is durable: free its storage slot, or acknowledge a direct one."""
+    def _release(self, slot, report=False):
+        """A message (or status report) is durable: free its storage slot (in "SR" for a
+        report), or acknowledge it when it came directly (+CMT, +CDS: slot None)."""
         if slot is None:
             self.driver.ack_direct(now_ms())
+        elif report:
+            self.driver.delete_report(slot, now_ms())
         else:
             self.driver.delete(slot, now_ms())
         self.flush()
@@ -177,15 +183,7 @@ class ModemPort:
                           detail=r.status_text)
         self.app.submit({"k": "sms_status", "t": now_ms(), "modem": self.id,
                          "mr": r.message_ref, "to": r.recipient, "status": r.status_kind},
-                        after=lambda: self._release_report(ev.slot))
-
-    def _release_report(self, slot):
-        """The report is durable: acknowledge it (+CDS) or delete it from "SR"."""
-        if slot is None:
-            self.driver.ack_direct(now_ms())
-        else:
-            self.driver.delete_report(slot, now_ms())
-        self.flush()
+                        after=lambda: self._release(ev.slot, report=True))
 
     def _incoming_call(self, ev):
         self.app.log.info("call_ringing", modem=self.id, rings=ev.rings,
