@@ -5,27 +5,36 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 MP_PKG := node_modules/@micropython/micropython-webassembly-pyscript/package.json
 
-.PHONY: all bootstrap system-deps demo test test-native test-python test-micropython \
+.PHONY: all bootstrap bootstrap-run system-deps system-deps-run print-packages-run \
+        print-packages-test demo test test-native test-python test-micropython \
         bench clean
 
 all: test
 
 # -- setup -----------------------------------------------------------------------------
+# What running needs (the demo, the appliance) and what testing needs besides: a newcomer
+# runs the demo without cross compilers, and README's package lists say the same.
+bootstrap-run: system-deps-run $(VENV)/.installed-run
 bootstrap: system-deps $(VENV)/.installed $(MP_PKG)
 
-# Commands the build needs from the system, each with the Debian package that has it.
-# An entry starting with / is a file instead of a command (libraries, specs). The cross
-# toolchains build the router's C tests for Cortex-M4 and aarch64 (run under qemu-user).
-SYSTEM_DEPS := mosquitto:mosquitto node:nodejs npm:npm cc:gcc valgrind:valgrind \
+# Commands each needs from the system, with the Debian package that has it. An entry
+# starting with / is a file instead of a command (libraries, specs). The C compiler
+# builds the native router (cffi); the cross toolchains build its C tests for Cortex-M4
+# and aarch64 (run under qemu-user); gammu checks that a third-party tool takes the
+# modem simulator for a modem.
+RUN_DEPS := mosquitto:mosquitto cc:gcc
+TEST_DEPS := node:nodejs npm:npm valgrind:valgrind \
 	arm-none-eabi-gcc:gcc-arm-none-eabi \
 	/usr/lib/arm-none-eabi/newlib/nosys.specs:libnewlib-arm-none-eabi \
 	aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
 	/usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross \
 	qemu-aarch64:qemu-user \
 	gammu:gammu
-system-deps:
+
+# Missing packages are installed with apt-get when root, else named, and make stops.
+define check_system_deps
 	@missing=""; \
-	for pair in $(SYSTEM_DEPS); do \
+	for pair in $(1); do \
 		cmd=$${pair%%:*}; pkg=$${pair##*:}; \
 		case $$cmd in \
 		/*) [ -e $$cmd ] || missing="$$missing $$pkg" ;; \
@@ -44,11 +53,22 @@ system-deps:
 			exit 1; \
 		fi; \
 	fi
+endef
+
+system-deps-run:
+	$(call check_system_deps,$(RUN_DEPS))
+
+system-deps:
+	$(call check_system_deps,$(RUN_DEPS) $(TEST_DEPS))
 
 # pip install -e compiles the native router through cffi (setup.py cffi_modules).
-$(VENV)/.installed: pyproject.toml setup.py native/router.c native/router.h native/build_router.py
+$(VENV)/.installed-run: pyproject.toml setup.py native/router.c native/router.h native/build_router.py
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(VPY) -m pip install -q -e '.[test]'
 	touch $@
 
@@ -56,8 +76,14 @@ $(MP_PKG): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The Debian packages of each set, one per line (a test compares them with README's).
+print-packages-run:
+	@for pair in $(RUN_DEPS) :python3-venv :python3-dev; do echo $${pair##*:}; done
+print-packages-test:
+	@for pair in $(TEST_DEPS); do echo $${pair##*:}; done
+
 # -- the two commands ----------------------------------------------------------------------
-demo: bootstrap
+demo: bootstrap-run
 	$(VPY) -m host_tools.cli demo
 
 # One after the other, even under make -j: each part needs the bootstrap done.

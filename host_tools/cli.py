@@ -118,7 +118,7 @@ def cmd_bench(args):
     return run_all.main(args.only)
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(prog="branchline-tools", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -151,8 +151,11 @@ def main(argv=None):
     p = sub.add_parser("bench", help="run the benchmarks (table + build/bench/*.json)")
     p.add_argument("only", nargs="*", help="names of benchmarks to run (default: all)")
     p.set_defaults(func=cmd_bench)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

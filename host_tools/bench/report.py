@@ -8,6 +8,10 @@ import time
 BENCH_DIR = os.environ.get("BRANCHLINE_BENCH_DIR", os.path.join("build", "bench"))
 
 
+class BenchUnavailable(RuntimeError):
+    """A benchmark cannot run here (the message says why and what to do instead)."""
+
+
 def write(name, figures, notes=None):
     """Print `figures` (a dict of key -> number) as a table and write them to <name>.json.
 

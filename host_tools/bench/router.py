@@ -119,6 +119,11 @@ def stream_hash(events):
 
 
 def run_c_bench(n_events):
+    if not os.path.exists(os.path.join(NATIVE_DIR, "bench_router.c")):
+        # An installed package has the compiled router, not the C sources the bench builds.
+        raise report.BenchUnavailable(
+            "router: needs the C sources (native/) of a source checkout; run `make bench` there"
+        )
     subprocess.run(["make", "-s", "-C", NATIVE_DIR, "build/bench_router"], check=True)
     binary = os.path.join(NATIVE_DIR, "build", "bench_router")
     line = subprocess.run(

@@ -2,6 +2,8 @@
 
 import importlib
 
+from host_tools.bench.report import BenchUnavailable
+
 BENCHES = ("router", "sms")
 
 
@@ -11,6 +13,11 @@ def main(only=None):
     if unknown:
         print("unknown benchmark(s): %s (have: %s)" % (", ".join(unknown), ", ".join(BENCHES)))
         return 2
+    unavailable = 0
     for name in names:
-        importlib.import_module("host_tools.bench." + name).main()
-    return 0
+        try:
+            importlib.import_module("host_tools.bench." + name).main()
+        except BenchUnavailable as e:
+            print("bench %s" % e)
+            unavailable += 1
+    return 1 if unavailable else 0

@@ -22,14 +22,18 @@ def load_config(path):
     return validate(doc)
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(prog="branchline", description=__doc__)
     parser.add_argument("--version", action="version", version="branchline " + __version__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the appliance")
     run.add_argument("--config", required=True, help="device configuration (JSON)")
     run.add_argument("--debug", action="store_true", help="log unmasked numbers and modem noise")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     try:
         cfg = load_config(args.config)
     except ConfigError as e:
