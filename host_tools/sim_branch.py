@@ -79,6 +79,8 @@ class SimulatedBranch:
         self.console_port = free_port()
         self.config = default_config(self.workdir, self.broker.port, self.console_port, modem_ids)
         self.config.update(config_overrides or {})
+        # The state folder exists before the first start, as an installer makes it.
+        os.makedirs(os.path.join(self.workdir, "state"), exist_ok=True)
         for m in self.config["modems"]:
             m.update(modem_config or {})
         self.modems = {}
@@ -118,7 +120,7 @@ class SimulatedBranch:
                 self._cond.wait(min(left, 0.1))
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self):
+    def start(self, gateway=True):
         self.broker.start()
         self.note("broker", "mosquitto listening on 127.0.0.1:%d" % self.broker.port)
         for modem_id, sim in self.modems.items():
@@ -127,19 +129,29 @@ class SimulatedBranch:
         self.panel.start()
         self.note("panel", "simulated button panel on %s" % self.panel.link)
         self._start_hq()
-        self.start_gateway()
+        if gateway:
+            self.start_gateway()
         return self
+
+    def write_config(self):
+        """The configuration as `branchline run --config` reads it: -> its path."""
+        path = os.path.join(self.workdir, "config.json")
+        with open(path, "w") as f:
+            json.dump(self.config, f, indent=2, ensure_ascii=False)
+        return path
+
+    def gateway_command(self):
+        return [sys.executable, "-m", "branchline.ports.cpython.cli", "run", "--config",
+                self.write_config()]
 
     def start_gateway(self, wait=True):
         """Start `branchline run`; with wait, return once its modems are ready (tests that
         kill it at any moment, start-up included, do not wait)."""
-        path = os.path.join(self.workdir, "config.json")
-        with open(path, "w") as f:
-            json.dump(self.config, f, indent=2, ensure_ascii=False)
+        command = self.gateway_command()
         with self._cond:
             self.gateway_events = []
         self.gateway = subprocess.Popen(
-            [sys.executable, "-m", "branchline.ports.cpython.cli", "run", "--config", path],
+            command,
             preexec_fn=die_with_parent(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ CFG = config.validate(
     {
         "site": "s1",
         "device": "d1",
+        "modems": [],
         "queues": [
             {"name": "general", "keywords": []},
             {"name": "loans", "keywords": ["loan", "贷款"]},
@@ -300,6 +301,7 @@ def branch_with(**changes):
     doc = {
         "site": "s1",
         "device": "d1",
+        "modems": [],
         "queues": [
             {"name": "general", "keywords": []},
             {"name": "loans", "keywords": ["loan"]},

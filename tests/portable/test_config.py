@@ -10,6 +10,7 @@ def good():
     return {
         "site": "s",
         "device": "d",
+        "modems": [],
         "queues": [{"name": "general"}],
         "desks": [{"desk": 1, "cap": 2, "queues": ["general"]}],
     }
@@ -50,6 +51,49 @@ def test_errors_name_the_key():
         mutate(doc)
         with raises(config.ConfigError, match=expected):
             config.validate(doc)
+
+
+def test_unknown_keys_are_refused_with_the_closest_known_one():
+    cases = (
+        (lambda d: d.update(offer_timout_s=30),
+         "offer_timout_s: unknown key (did you mean offer_timeout_s?)"),
+        (lambda d: d.update(queus=d.pop("queues")), "queus: unknown key (did you mean queues?)"),
+        (lambda d: d["desks"][0].update(cpa=2), "desks[0].cpa: unknown key (did you mean cap?)"),
+        (lambda d: d["queues"][0].update(strategey="ordered"),
+         "queues[0].strategey: unknown key (did you mean strategy?)"),
+        (lambda d: d.update(modems=[{"id": "m0", "port": "/dev/x", "drect": True}]),
+         "modems[0].drect: unknown key (did you mean direct?)"),
+        (lambda d: d.update(mqtt={"hots": "x"}), "mqtt.hots: unknown key (did you mean host?)"),
+        (lambda d: d.update(console={"adress": "0.0.0.0"}), "console.adress: unknown key"),
+        (lambda d: d.update(panel={"port": "/dev/x", "baudrate": 9600}),
+         "panel.baudrate: unknown key (did you mean baud?)"),
+        (lambda d: d.update(colour="blue"), "colour: unknown key"),
+    )
+    for mutate, expected in cases:
+        doc = good()
+        mutate(doc)
+        with raises(config.ConfigError, match=expected) as caught:
+            config.validate(doc)
+        assert str(caught.value) == expected or expected.endswith("unknown key"), caught.value
+
+
+def test_a_suggestion_only_when_a_key_is_close():
+    assert config.closest("offer_timout_s", config.TOP_KEYS) == "offer_timeout_s"
+    assert config.closest("colour", config.TOP_KEYS) is None
+    assert config.closest("x", ("y", "xy")) == "xy"  # one letter may always differ
+    assert config.closest("abc", ("abd", "abe")) == "abd"  # ties: the first in order
+
+
+def test_modems_must_be_given_even_when_there_are_none():
+    doc = good()
+    doc.pop("modems")
+    with raises(config.ConfigError, match='modems: missing (a branch without modems says "modems": [])'):
+        config.validate(doc)
+    assert config.warnings(config.validate(good())) == [
+        "modems: none configured: no SMS can be received or sent"]
+    doc = good()
+    doc["modems"] = [{"id": "m0", "port": "/dev/ttyUSB0"}]
+    assert config.warnings(config.validate(doc)) == []
 
 
 def test_not_an_object():

@@ -22,7 +22,7 @@ def open_journal(path, out=None):
 
 
 def test_append_replay_and_torn_tail(tmp_path):
-    path = tmp_path / "state" / "journal.bin"
+    path = tmp_path / "journal.bin"
     log_out = io.StringIO()
     j = open_journal(path, log_out)
     assert j.replay() == []

@@ -1,5 +1,11 @@
 """The device configuration (JSON produced by provisioning), validated with errors that
-name the offending key, e.g. `desks[1].cap: must be 1..3, got 5`."""
+name the offending key, e.g. `desks[1].cap: must be 1..3, got 5`.
+
+Every object has a fixed set of keys: anything else is a typo until proven otherwise,
+and is refused with the closest known key (`offer_timout_s: unknown key (did you mean
+offer_timeout_s?)`). Unknown keys are looked for before missing ones, so a misspelt
+required key is named as the typo it is rather than only as missing.
+"""
 
 from branchline.core.routing import STRATEGIES
 
@@ -24,9 +30,71 @@ DEFAULTS = {
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
+# The keys each object may have (the defaults above are the top level's optional ones).
+TOP_KEYS = tuple(DEFAULTS) + ("site", "device", "queues", "desks", "modems", "panel",
+                              "mqtt", "console")
+QUEUE_KEYS = ("name", "keywords", "strategy", "backup_after_s", "overflow_queue",
+              "overflow_after_s")
+DESK_KEYS = ("desk", "name", "cap", "queues", "backup_queues", "wrapup_s", "wrapup_manual")
+MODEM_KEYS = ("id", "port", "baud", "direct", "hangup_after_rings", "health_interval_s")
+PORT_KEYS = ("port", "baud")
+MQTT_KEYS = ("host", "port", "keepalive")
+CONSOLE_KEYS = ("host", "port")
+
 
 class ConfigError(ValueError):
     pass
+
+
+def _edit_distance(a, b):
+    """Edits from `a` to `b`: insertions, deletions, substitutions and swaps of two
+    neighbours (the commonest typo: "cpa" for "cap"), i.e. optimal string alignment."""
+    before = None
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        above, row = row, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(above[j] + 1, row[j - 1] + 1, above[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], before[j - 2] + 1)
+        before = above
+    return row[len(b)]
+
+
+def closest(word, candidates):
+    """The candidate a typo most likely meant, or None when none is close: at most a
+    third of the word's letters (and at least one) differ, or else one is the start of
+    the other ("baudrate" for "baud"). Ties go to the first in sorted order, so the
+    suggestion is the same on every runtime."""
+    best = None
+    best_distance = max(1, len(word) // 3) + 1
+    for candidate in sorted(candidates):
+        distance = _edit_distance(word, candidate)
+        if distance < best_distance:
+            best, best_distance = candidate, distance
+    if best is None:
+        for candidate in sorted(candidates):
+            if min(len(word), len(candidate)) >= 3 and (
+                    word.startswith(candidate) or candidate.startswith(word)):
+                return candidate
+    return best
+
+
+def _known_keys(doc, known, where):
+    for key in sorted(doc):  # sorted: the first error is the same on every runtime
+        if key not in known:
+            hint = closest(key, known)
+            raise ConfigError("%s%s: unknown key%s" % (
+                where, key, " (did you mean %s?)" % hint if hint else ""))
+
+
+def _object(value, known, where):
+    """`value` must be an object with only `known` keys; `where` is "section." style."""
+    if not isinstance(value, dict):
+        raise ConfigError("%s: must be an object" % where[:-1])
+    _known_keys(value, known, where)
+    return value
 
 
 def _need(doc, key, kind, where):
@@ -77,8 +145,7 @@ def _check_modems(modems):
     ids = {}
     for i, m in enumerate(modems):
         where = "modems[%d]." % i
-        if not isinstance(m, dict):
-            raise ConfigError("modems[%d]: must be an object" % i)
+        _object(m, MODEM_KEYS, where)
         modem_id = _name(m, "id", where)
         if modem_id in ids:
             raise ConfigError("%sid: %r is used twice" % (where, modem_id))
@@ -91,13 +158,13 @@ def _check_modems(modems):
 
 
 def _check_sections(doc):
-    modems = doc.get("modems", [])
-    if not isinstance(modems, list):
-        raise ConfigError("modems: must be a list")
-    _check_modems(modems)
-    for key in ("panel", "mqtt", "console"):
-        if key in doc and not isinstance(doc[key], dict):
-            raise ConfigError("%s: must be an object" % key)
+    if "modems" not in doc:
+        # Forgetting the modems must not pass for a branch that deliberately has none.
+        raise ConfigError('modems: missing (a branch without modems says "modems": [])')
+    _check_modems(_need(doc, "modems", list, ""))
+    for key, known in (("panel", PORT_KEYS), ("mqtt", MQTT_KEYS), ("console", CONSOLE_KEYS)):
+        if key in doc:
+            _object(doc[key], known, key + ".")
     if "panel" in doc:
         _check_port(doc["panel"], "panel.")
     mqtt = doc.get("mqtt", {})
@@ -117,8 +184,7 @@ def _check_queues(queues):
         raise ConfigError("queues: need 1..%d queues, got %d" % (MAX_QUEUES, len(queues)))
     for i, q in enumerate(queues):
         where = "queues[%d]." % i
-        if not isinstance(q, dict):
-            raise ConfigError("queues[%d]: must be an object" % i)
+        _object(q, QUEUE_KEYS, where)
         name = _need(q, "name", str, where)
         if name in names:
             raise ConfigError("%sname: %r is used twice" % (where, name))
@@ -150,14 +216,15 @@ def _check_desks(desks, queue_names):
     seen = {}
     for i, d in enumerate(desks):
         where = "desks[%d]." % i
-        if not isinstance(d, dict):
-            raise ConfigError("desks[%d]: must be an object" % i)
+        _object(d, DESK_KEYS, where)
         desk = _need(d, "desk", int, where)
         if not 1 <= desk <= MAX_DESKS:
             raise ConfigError("%sdesk: must be 1..%d, got %d" % (where, MAX_DESKS, desk))
         if desk in seen:
             raise ConfigError("%sdesk: desk %d is listed twice" % (where, desk))
         seen[desk] = True
+        if "name" in d and not isinstance(d["name"], str):
+            raise ConfigError("%sname: must be a string" % where)
         cap = _need(d, "cap", int, where)
         if not 1 <= cap <= 3:
             raise ConfigError("%scap: must be 1..3, got %d" % (where, cap))
@@ -185,6 +252,7 @@ def validate(doc):
     """Check `doc` and return it with defaults filled in; raise ConfigError otherwise."""
     if not isinstance(doc, dict):
         raise ConfigError("config: must be a JSON object")
+    _known_keys(doc, TOP_KEYS, "")
     _name(doc, "site", "")
     _name(doc, "device", "")
     queue_names = _check_queues(_need(doc, "queues", list, ""))
@@ -210,4 +278,12 @@ def validate(doc):
     for key in ("metrics_interval_s", "service_level_s", "concat_timeout_s"):
         if not _is_positive_int(out[key]):
             raise ConfigError("%s: must be a positive integer" % key)
+    return out
+
+
+def warnings(cfg):
+    """What a valid config may mean but probably does not: one line each, for the log."""
+    out = []
+    if not cfg["modems"]:
+        out.append("modems: none configured: no SMS can be received or sent")
     return out

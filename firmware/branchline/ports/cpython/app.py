@@ -7,7 +7,6 @@ fsync per group) and only then applied to the core and acknowledged to the outsi
 """
 
 import asyncio
-import os
 import signal
 
 from branchline.core import branch as core_branch
@@ -23,14 +22,16 @@ TICK_S = 0.5
 
 
 class Gateway:
-    def __init__(self, cfg, log):
+    def __init__(self, cfg, log, state_dir, console_socket):
+        """`state_dir` (a startup.StateDir) and `console_socket` were claimed already:
+        nothing here opens a port or a connection."""
         self.cfg = cfg
         self.log = log
         self.loop = None
         self.core = core_branch.Branch(cfg)
-        state_dir = cfg.get("state_dir", "state")
-        self.journal = FileJournal(os.path.join(state_dir, "journal.bin"), log)
-        self.boot_count = self._count_boot(state_dir)
+        self.journal = FileJournal(state_dir.join("journal.bin"), log)
+        self.boot_count = self._count_boot(state_dir.join("boot_count"))
+        self.console_socket = console_socket
         self.modems = None
         self.panel = None
         self._tick_timer = None
@@ -41,8 +42,7 @@ class Gateway:
         self._stopped = None
         self.failure = None  # why the gateway stopped itself, if it did
 
-    def _count_boot(self, state_dir):
-        path = os.path.join(state_dir, "boot_count")
+    def _count_boot(self, path):
         try:
             with open(path) as f:
                 count = int(f.read().strip() or 0) + 1
@@ -234,7 +234,7 @@ class Gateway:
         self._schedule_tick()
         if self.panel is not None:
             self.panel.link.open()
-        runner = await console.start(self, self.cfg.get("console", {}))
+        runner = await console.start(self, self.console_socket)
         ticker = asyncio.ensure_future(self._ticker())
         self.log.info("gateway_started", site=self.cfg["site"], device=self.cfg["device"],
                       boot=self.boot_count)

@@ -6,9 +6,10 @@ import json
 import sys
 
 from branchline import __version__
-from branchline.core.config import ConfigError, validate
+from branchline.core.config import ConfigError, validate, warnings
 from branchline.ports.cpython.app import Gateway
 from branchline.ports.cpython.log import Log
+from branchline.ports.cpython.startup import StartupError, StateDir, bind_console
 
 
 def load_config(path):
@@ -20,6 +21,18 @@ def load_config(path):
     except ValueError as e:
         raise ConfigError("%s: not valid JSON: %s" % (path, e))
     return validate(doc)
+
+
+def start(cfg, log):
+    """Claim the state folder and the console's address, then build the gateway: every
+    way this can fail is a StartupError, and no serial port or broker is touched yet."""
+    state_dir = StateDir(cfg["state_dir"])
+    console_socket = bind_console(cfg.get("console", {}))
+    try:
+        return Gateway(cfg, log, state_dir, console_socket)
+    except OSError as e:  # the journal or the boot counter cannot be opened or written
+        console_socket.close()
+        raise StartupError("state_dir: %s: %s" % (e.filename or cfg["state_dir"], e.strerror))
 
 
 def build_parser():
@@ -39,7 +52,14 @@ def main(argv=None):
     except ConfigError as e:
         print("branchline: config error: %s" % e, file=sys.stderr)
         return 2
-    gateway = Gateway(cfg, Log(debug=args.debug))
+    log = Log(debug=args.debug)
+    try:
+        gateway = start(cfg, log)
+    except StartupError as e:
+        print("branchline: cannot start: %s" % e, file=sys.stderr)
+        return 2
+    for line in warnings(cfg):
+        log.warn("config_warning", reason=line)
     asyncio.run(gateway.run())
     if gateway.failure is not None:
         print("branchline: stopped: %s" % gateway.failure, file=sys.stderr)

@@ -144,12 +144,11 @@ def make_app(gateway):
     return app
 
 
-async def start(gateway, cfg):
+async def start(gateway, sock):
+    """Serve on `sock`, the listening socket startup.bind_console made."""
     runner = web.AppRunner(make_app(gateway), access_log=None)
     await runner.setup()
-    host = cfg.get("host", "127.0.0.1")
-    port = int(cfg.get("port", 8080))
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    await web.SockSite(runner, sock).start()
+    host, port = sock.getsockname()[:2]
     gateway.log.info("console_listening", url="http://%s:%d" % (host, port))
     return runner

@@ -35,7 +35,6 @@ class FileJournal:
     def __init__(self, path, log):
         self.path = path
         self.log = log
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         existed = os.path.exists(path)
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         if not existed:

@@ -1,0 +1,142 @@
+"""Starting the gateway: what is wrong with its surroundings is one clear line, found
+before a serial port or the broker is touched; one gateway per state folder; the
+console on the address the config names."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from host_tools.sim_branch import SimulatedBranch
+
+
+@pytest.fixture
+def branch(tmp_path):
+    """A simulated branch (broker, modem, panel, head office) with no gateway yet."""
+    b = SimulatedBranch(workdir=str(tmp_path / "branch")).start(gateway=False)
+    yield b
+    b.close()
+
+
+def run_once(branch, timeout=30):
+    """`branchline run` that is expected to stop by itself: -> (exit code, stderr lines)."""
+    done = subprocess.run(branch.gateway_command(), capture_output=True, text=True,
+                          timeout=timeout)
+    return done.returncode, done.stderr.splitlines()
+
+
+def assert_refused_untouched(branch, expected):
+    rc, lines = run_once(branch)
+    assert rc == 2
+    assert lines == ["branchline: cannot start: " + expected], lines
+    # Nothing was opened: the modem heard no command, head office saw no connection.
+    time.sleep(0.3)
+    assert branch.modem.commands == []
+    assert branch.mqtt_messages == []
+
+
+def test_a_console_port_in_use_is_one_line_before_anything_opens(branch):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        branch.config["console"] = {"host": "127.0.0.1", "port": port}
+        assert_refused_untouched(
+            branch, "console.port: 127.0.0.1:%d is already in use (another gateway, or "
+                    "another program)" % port)
+
+
+def test_a_console_address_not_on_this_machine_is_one_line(branch):
+    branch.config["console"] = {"host": "192.0.2.1", "port": 8080}  # TEST-NET-1
+    assert_refused_untouched(
+        branch, "console.host: 192.0.2.1 is not an address of this machine (port 8080)")
+
+
+def test_a_console_host_that_does_not_resolve_is_one_line(branch):
+    branch.config["console"] = {"host": "no-such-host.invalid", "port": 8080}
+    rc, lines = run_once(branch)
+    assert rc == 2 and len(lines) == 1
+    assert lines[0].startswith("branchline: cannot start: console.host: cannot resolve "
+                               "'no-such-host.invalid'")
+
+
+def test_a_missing_state_folder_is_not_made_up(branch, tmp_path):
+    # A missing folder may be an SD card that did not mount: starting afresh there would
+    # look like a branch that lost its journal.
+    missing = str(tmp_path / "nowhere" / "state")
+    branch.config["state_dir"] = missing
+    assert_refused_untouched(
+        branch, "state_dir: %s does not exist (create it, or fix the path)" % missing)
+    assert not os.path.exists(missing)
+
+
+def test_a_state_folder_that_is_a_file_or_unwritable_is_one_line(branch, tmp_path):
+    path = str(tmp_path / "a-file")
+    open(path, "w").close()
+    branch.config["state_dir"] = path
+    assert_refused_untouched(branch, "state_dir: %s is not a folder" % path)
+    # sysfs refuses new files even to root, who can write anywhere else.
+    branch.config["state_dir"] = "/sys/kernel"
+    assert_refused_untouched(branch, "state_dir: /sys/kernel is not writable (Permission denied)")
+
+
+def test_a_config_typo_is_one_line(branch):
+    branch.config["offer_timout_s"] = 30
+    done = subprocess.run(branch.gateway_command(), capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "branchline: config error: offer_timout_s: unknown key (did you mean offer_timeout_s?)"]
+
+
+def test_a_second_gateway_on_the_same_state_folder_refuses_to_start(branch):
+    branch.start_gateway()
+    first = branch.gateway
+    connects = len(branch.gateway_has("mqtt_connected"))
+    # Another console port, so that the state folder is what stops it.
+    other = dict(branch.config, console={"host": "127.0.0.1", "port": 0})
+    path = os.path.join(branch.workdir, "second.json")
+    with open(path, "w") as f:
+        json.dump(other, f)
+    done = subprocess.run(branch.gateway_command()[:-1] + [path], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "branchline: cannot start: state_dir: %s is in use by another gateway (pid %d); "
+        "stop it first" % (branch.config["state_dir"], first.pid)]
+    # The first one carries on undisturbed: same MQTT session, and it still serves.
+    time.sleep(0.5)
+    assert first.poll() is None
+    assert len(branch.gateway_has("mqtt_connected")) == connects
+    assert not branch.gateway_has("mqtt_disconnected")
+    branch.modem.deliver("+447700900123", "still there?")
+    branch.wait_for("journaled by the first", lambda: branch.gateway_has("sms_deleted"))
+
+
+def test_a_killed_gateway_leaves_no_stale_lock(branch):
+    branch.start_gateway()
+    branch.kill_gateway()  # SIGKILL: no clean-up runs
+    branch.start_gateway()  # waits until its modem is ready
+    assert branch.gateway.poll() is None
+
+
+def test_no_modems_starts_only_when_said_and_warns(branch):
+    branch.config["modems"] = []
+    branch.start_gateway(wait=False)
+    (warning,) = branch.wait_for("warned", lambda: branch.gateway_has("config_warning"))
+    assert warning["reason"] == "modems: none configured: no SMS can be received or sent"
+    branch.wait_for("serving", lambda: branch.gateway_has("console_listening"))
+
+
+def test_the_console_listens_on_the_configured_address_only(branch):
+    branch.config["console"] = {"host": "127.0.0.2", "port": branch.console_port}
+    branch.start_gateway()
+    (listening,) = branch.gateway_has("console_listening")
+    assert listening["url"] == "http://127.0.0.2:%d" % branch.console_port
+    with urllib.request.urlopen("http://127.0.0.2:%d/api/state" % branch.console_port,
+                                timeout=10) as resp:
+        assert resp.status == 200
+    with pytest.raises(OSError):
+        urllib.request.urlopen("http://127.0.0.1:%d/api/state" % branch.console_port,
+                               timeout=10)
