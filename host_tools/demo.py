@@ -31,8 +31,8 @@ def run_story(branch):
                     and not branch.modem.storage)
     say("story", "desk 1 presses AVAIL on the panel")
     branch.panel.press(1, "AVAIL")
-    branch.wait_for("both conversations assigned to desk 1",
-                    lambda: len(branch.gateway_has("assigned", desk=1)) == 2)
+    branch.wait_for("both conversations offered to desk 1",
+                    lambda: len(branch.gateway_has("offered", desk=1)) == 2)
     status, state = branch.console("GET", "/api/state")
     convs = state["desks"][0]["conversations"]
     by_customer = {}

@@ -33,7 +33,7 @@ def open_conversation(branch, text="Hello", number=CUSTOMER, desk=1, sim=None):
     """A customer writes, desk `desk` takes it; returns the conversation id."""
     (sim or branch.modem).deliver(number, text)
     branch.panel.press(desk, "AVAIL")
-    assigned = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    assigned = branch.wait_for("assigned", lambda: branch.gateway_has("offered"))
     return int(assigned[-1]["conv"])
 
 
@@ -64,7 +64,7 @@ def test_missed_call_when_nobody_is_in_becomes_a_callback_request(make_branch):
     assert sum(q["waiting"] for q in state["queues"]) == 1
     assert len(branch.modem.sent) == 1  # one acknowledgement, not one per call
     branch.panel.press(1, "AVAIL")
-    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("offered"))
     conv = conversation(branch, int(assigned["conv"]))
     assert conv["kind"] == "callback" and conv["customer"] == CUSTOMER
     assert [m["dir"] for m in conv["messages"]] == ["call", "call"]
@@ -77,7 +77,7 @@ def test_a_call_rings_a_while_when_an_agent_is_in(make_branch):
     call = branch.modem.call(CUSTOMER)
     branch.wait_for("hung up", lambda: call.ended_by == "modem")
     assert call.rings == 2  # hangup_after_rings
-    branch.wait_for("callback assigned", lambda: branch.gateway_has("assigned"))
+    branch.wait_for("callback assigned", lambda: branch.gateway_has("offered"))
 
 
 def test_a_caller_who_gives_up_still_gets_a_callback(make_branch):
@@ -142,7 +142,7 @@ def test_long_message_arrives_as_one_text(make_branch):
     text = "Bonjour! " + "我的贷款申请怎么样了？" * 12 + " 😀"
     branch.modem.deliver(CUSTOMER, text)
     branch.panel.press(1, "AVAIL")
-    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("offered"))
     conv = conversation(branch, int(assigned["conv"]))
     assert [m["text"] for m in conv["messages"]] == [text]
     assert conv["queue"] == "general"
@@ -155,7 +155,7 @@ def test_direct_delivery_and_the_storage_fallback_never_duplicate(make_branch):
     for i in range(3):
         branch.modem.deliver(CUSTOMER, "direct %d" % i)
     branch.panel.press(1, "AVAIL")
-    branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    branch.wait_for("assigned", lambda: branch.gateway_has("offered"))
     branch.wait_for("storage emptied", lambda: not branch.modem.storage)
     conv = conversation(branch, 1)
     texts = sorted(m["text"] for m in conv["messages"])
@@ -267,7 +267,7 @@ def test_a_message_read_again_after_a_crash_before_its_delete_counts_once(make_b
     branch.start_gateway()  # the start-up sweep reads it again
     branch.wait_for("deleted now", lambda: not branch.modem.storage)
     branch.panel.press(1, "AVAIL")
-    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("offered"))
     conv = conversation(branch, int(assigned["conv"]))
     assert [m["text"] for m in conv["messages"]] == ["only once please"]
     reads = [e for e in branch.journal_events() if e["k"] == "sms_in"]

@@ -63,19 +63,19 @@ def test_keyword_case_folding_is_the_same_on_every_runtime():
 
 def test_waiting_conversations_go_to_the_agent_who_becomes_available():
     b, effects = run([sms(1000, "+1", "hi"), sms(2000, "+2", "loan please"), press(5000, 1)])
-    assigned = kinds(effects, "assigned")
+    assigned = kinds(effects, "offered")
     assert [(a[1], a[2]) for a in assigned] == [(1, 1), (2, 1)]
-    assert b.conversations[1].assigned == 5000
+    assert b.conversations[1].offered == 5000
     assert ("led", 1, "RED") in effects  # desk 1 is at its cap of 2
 
 
 def test_cap_is_never_exceeded_and_the_next_free_slot_is_used():
     events = [press(0, 2)] + [sms(10 + i, "+%d" % i, "hi") for i in range(3)]
     b, effects = run(events)
-    assert [a[2] for a in kinds(effects, "assigned")] == [2]
+    assert [a[2] for a in kinds(effects, "offered")] == [2]
     assert b.router.agent_load(1) == 1
     more = b.apply({"k": "close", "t": 100, "conv": 1})
-    assert [(a[1], a[2]) for a in kinds(more, "assigned")] == [(2, 2)]
+    assert [(a[1], a[2]) for a in kinds(more, "offered")] == [(2, 2)]
 
 
 def test_second_message_from_a_customer_joins_the_open_conversation():
@@ -108,23 +108,65 @@ def test_close_uplinks_a_session_record_and_metrics_follow():
     assert kind == "session" and payload["id"] == "d1-%d" % seq
     session = payload["session"]
     assert session["customer"] == "+1" and session["desk"] == 1 and session["queue"] == "general"
-    assert session["created"] == 1000 and session["assigned"] == 31000
+    assert (session["created"], session["offered"], session["accepted"]) == (1000, 31000, 32000)
     assert session["closed"] == 91000 and session["outcome"] == "resolved"
     assert [m["dir"] for m in session["messages"]] == ["in", "out"]
     assert not kinds(effects, "led")  # 1 of 2 slots before and 0 after: GREEN throughout
     (tick,) = kinds(b.apply({"k": "metrics", "t": 92000}), "uplink")
     m = tick[3]["metrics"]
     assert (m["offered"], m["answered"], m["closed"]) == (1, 1, 1)
-    assert m["asa_s"] == 30.0 and m["handle_s"] == 60.0 and m["service_level_pct"] == 100.0
+    assert m["asa_s"] == 31.0 and m["handle_s"] == 59.0 and m["service_level_pct"] == 100.0
     b.apply({"k": "uplink_ack", "t": 93000, "seq": seq})
     assert list(b.uplink_outbox) == [tick[1]]
 
 
+def accept(t, conv):
+    return {"k": "accept", "t": t, "conv": conv}
+
+
 def test_service_level_counts_slow_answers_against_it():
-    b, _ = run([sms(0, "+1", "a"), sms(0, "+2", "b"), press(41000, 1)])
+    b, _ = run([sms(0, "+1", "a"), sms(0, "+2", "b"), press(1000, 1), accept(41000, 1),
+                accept(41000, 2)])
     assert b.metrics.snapshot()["service_level_pct"] == 0.0
-    b2, _ = run([sms(0, "+1", "a"), press(40000, 1)])
+    b2, _ = run([sms(0, "+1", "a"), press(1000, 1), accept(40000, 1)])
     assert b2.metrics.snapshot()["service_level_pct"] == 100.0
+
+
+def test_offered_is_not_answered_until_the_desk_takes_it_up():
+    b = branch_with(offer_timeout_s=20)
+    b.apply(press(0, 1))
+    effects = b.apply(sms(1000, "+1", "hi"))
+    assert ("offered", 1, 1) in effects
+    doc = b.conversations[1].as_dict()
+    assert (doc["state"], doc["desk"], doc["offered"], doc["offer_deadline"]) == (
+        "offered", 1, 1000, 21000)
+    assert doc["accepted"] is None and b.metrics.snapshot()["answered"] == 0
+    effects = b.apply(accept(5000, 1))
+    assert ("accepted", 1, 1) in effects
+    doc = b.conversations[1].as_dict()
+    assert (doc["state"], doc["accepted"], doc["offer_deadline"]) == ("active", 5000, None)
+    m = b.metrics.snapshot()
+    assert (m["answered"], m["asa_s"]) == (1, 4.0)
+    with raises(branch.Rejected, match="conversation 1 is active"):
+        b.apply(accept(6000, 1))
+    b.apply({"k": "tick", "t": 60000})  # no offer timeout once accepted
+    assert b.desk_of(1) == 1
+
+
+def test_offers_that_time_out_are_not_answered():
+    # Both offers run out unanswered: nobody was answered, whatever the desk's LED said.
+    b = branch_with(offer_timeout_s=20, max_missed_offers=2,
+                    desks=[{"desk": 1, "cap": 2, "queues": ["general"]},
+                           {"desk": 2, "cap": 1, "queues": ["loans"]}])
+    b.apply(press(0, 1))
+    b.apply(sms(1000, "+1", "hi"))
+    b.apply(sms(1000, "+2", "hello"))
+    effects = b.apply({"k": "tick", "t": 21000})
+    m = b.metrics.snapshot()
+    assert (m["offered"], m["answered"], m["service_level_pct"]) == (2, 0, None)
+    assert ("missed_break", 1) in effects and b.presence(1) == "break"
+    assert [c.state for c in b.conversations.values()] == ["waiting", "waiting"]
+    assert kinds(b.apply({"k": "tick", "t": 22000}), "missed_break") == []  # said once
 
 
 def test_buttons_toggle_presence_and_leds():
@@ -141,7 +183,8 @@ def test_buttons_toggle_presence_and_leds():
 def test_invalid_events_are_rejected_without_changing_state():
     b, _ = run([sms(1, "+1", "hi")])
     bad = (
-        {"k": "reply", "t": 2, "conv": 1, "text": "waiting, not assigned"},
+        {"k": "reply", "t": 2, "conv": 1, "text": "waiting, not offered"},
+        {"k": "accept", "t": 2, "conv": 1},
         {"k": "reply", "t": 2, "conv": 99, "text": "x"},
         {"k": "close", "t": 2, "conv": 1},
         {"k": "button", "t": 2, "desk": 9, "button": "AVAIL"},
@@ -323,7 +366,7 @@ def test_an_offer_nobody_takes_up_goes_back_and_missed_offers_mean_a_break():
     b.apply(sms(1000, "+1", "hi"))
     assert b.desk_of(1) == 1
     effects = b.apply({"k": "tick", "t": 21000})
-    assert ("assigned", 1, 1) in effects  # back at the head, offered again: desk 1 is free
+    assert ("offered", 1, 1) in effects  # back at the head, offered again: desk 1 is free
     effects = b.apply({"k": "tick", "t": 41000})
     assert b.presence(1) == "break" and ("led", 1, "RED_BLINK") in effects
     assert b.conversations[1].state == "waiting"
@@ -337,7 +380,8 @@ def test_the_first_reply_takes_the_offer_up():
     b.apply(sms(1000, "+1", "hi"))
     b.apply({"k": "reply", "t": 5000, "conv": 1, "text": "Hello"})
     b.apply({"k": "tick", "t": 60000})
-    assert b.desk_of(1) == 1 and b.conversations[1].accepted
+    assert b.desk_of(1) == 1 and b.conversations[1].state == "active"
+    assert b.conversations[1].accepted == 5000
 
 
 def test_wrap_up_after_a_close_then_back_to_available():
@@ -350,7 +394,7 @@ def test_wrap_up_after_a_close_then_back_to_available():
     assert b.presence(1) == "wrapup" and ("led", 1, "AMBER_BLINK") in effects
     assert b.conversations[2].state == "waiting"
     effects = b.apply({"k": "tick", "t": 32000})
-    assert ("assigned", 2, 1) in effects
+    assert ("offered", 2, 1) in effects
 
 
 def test_manual_queue_waits_for_next():
@@ -360,7 +404,7 @@ def test_manual_queue_waits_for_next():
     b.apply(sms(1000, "+1", "hi"))
     assert b.desk_of(1) is None
     effects = b.apply(press(2000, 1, "NEXT"))
-    assert ("assigned", 1, 1) in effects
+    assert ("offered", 1, 1) in effects
     assert kinds(b.apply(press(3000, 1, "NEXT")), "refused") == []  # nothing left: fine
 
 
@@ -370,7 +414,7 @@ def test_transfer_to_a_desk_and_to_a_queue():
     b.apply({"k": "close", "t": 1200, "conv": 2})
     b.apply(press(1300, 2))
     effects = b.apply({"k": "transfer", "t": 2000, "conv": 1, "desk": 2})
-    assert ("returned", 1, 1) in effects and ("assigned", 1, 2) in effects
+    assert ("returned", 1, 1) in effects and ("offered", 1, 2) in effects
     effects = b.apply({"k": "transfer", "t": 3000, "conv": 1, "queue": "loans"})
     assert b.conversations[1].queue == "loans" and b.desk_of(1) == 1  # desk 2 lacks loans
     with raises(branch.Rejected):
@@ -414,7 +458,7 @@ def test_next_due_names_router_timers_and_backup_tiers():
     b.apply(sms(1000, "+1", "hi"))
     assert b.desk_of(1) is None and b.next_due() == 31000  # desk 1 only backs general up
     effects = b.apply({"k": "tick", "t": 31000})
-    assert ("assigned", 1, 1) in effects
+    assert ("offered", 1, 1) in effects
     assert b.next_due() == 31000 + 20000  # the offer's timeout
     b.apply({"k": "reply", "t": 32000, "conv": 1, "text": "hello"})
     # The router may keep the cancelled deadline (early, never late): one idle tick.
@@ -423,16 +467,20 @@ def test_next_due_names_router_timers_and_backup_tiers():
     assert b.next_due() is None and b.desk_of(1) == 1
 
 
-def test_supervisor_assignment_counts_as_answered_and_closes_cleanly():
+def test_supervisor_assignment_is_an_offer_and_closes_cleanly():
     b = branch_with(desks=[{"desk": 1, "cap": 1, "queues": ["general"]},
                            {"desk": 2, "cap": 1, "queues": ["general"]}])
     b.apply(sms(1000, "+1", "about a loan"))  # loans: nobody serves it
     b.apply({"k": "presence", "t": 2000, "desk": 2, "state": "available"})
     effects = b.apply({"k": "assign", "t": 3000, "conv": 1, "desk": 2})
-    assert ("assigned", 1, 2) in effects and b.conversations[1].assigned == 3000
-    assert b.metrics.snapshot()["answered"] == 1
-    (up,) = kinds(b.apply({"k": "close", "t": 9000, "conv": 1}), "uplink")
-    assert up[3]["session"]["desk"] == 2 and b.metrics.snapshot()["handle_s"] == 6.0
+    assert ("offered", 1, 2) in effects and b.conversations[1].offered == 3000
+    assert b.metrics.snapshot()["answered"] == 0
+    # Closing an offered conversation deals with it: it counts as answered then.
+    effects = b.apply({"k": "close", "t": 9000, "conv": 1})
+    (up,) = kinds(effects, "uplink")
+    assert up[3]["session"]["desk"] == 2 and up[3]["session"]["accepted"] == 9000
+    m = b.metrics.snapshot()
+    assert (m["answered"], m["asa_s"], m["handle_s"]) == (1, 8.0, 0.0)
 
 
 def test_a_reply_or_close_at_the_offer_deadline_meets_the_state_after_the_timeout():
@@ -441,7 +489,7 @@ def test_a_reply_or_close_at_the_offer_deadline_meets_the_state_after_the_timeou
     b.apply(sms(2000, "+1", "hi"))
     # The offer ran out at 122000; no tick came in between (a clock step, say).
     effects = b.apply({"k": "reply", "t": 122000, "conv": 1, "text": "sorry, here now"})
-    assert kinds(effects, "refused") == [] or b.conversations[1].state == "assigned"
+    assert kinds(effects, "refused") == [] or b.conversations[1].state in branch.HELD
     b2 = branch_with(offer_timeout_s=120, max_missed_offers=1)
     b2.apply(press(1000, 1))
     b2.apply(sms(2000, "+1", "hi"))

@@ -7,8 +7,10 @@ effects for the adapters to carry out:
     ("send_sms", out_id, modem, number, text)   send, then report event sms_sent
     ("uplink", seq, kind, payload)              publish, then report event uplink_ack
     ("led", desk, state)                        set a desk's LED on the panel
-    ("assigned", conv_id, desk)                 tell the desk's console
+    ("offered", conv_id, desk)                  offered to a desk (not answered until accepted)
+    ("accepted", conv_id, desk)                 the desk took it up (accept or first reply)
     ("returned", conv_id, desk)                 the desk lost it (offer timeout, transfer...)
+    ("missed_break", desk)                      the desk went on break after missed offers
     ("refused", reason)                         the router would not do what was asked
 
 Work the outside world must still do (SMS not yet sent, uplinks not yet acknowledged)
@@ -16,8 +18,8 @@ lives in outboxes that are part of the state, so replaying the journal after a p
 rebuilds them and `pending_effects()` hands them out again: nothing is lost.
 
 Event kinds: sms_in (one SMS or one part of a long one), sms_bad, sms_sent, sms_status,
-call (a missed call: a callback request), button, presence, reply, close, transfer,
-escalate, assign (a supervisor's), uplink_ack,
+call (a missed call: a callback request), button, presence, accept, reply, close,
+transfer, escalate, assign (a supervisor's), uplink_ack,
 tick (time passed: retries and reassembly timeouts fall due; `next_due()` says when the
 next one does) and metrics (a snapshot for head office).
 """
@@ -47,6 +49,8 @@ REASON_PANEL = 1  # break reason of the panel's BREAK button (the console names 
 RECENT_FINGERPRINTS = 512
 REMEMBERED_CUSTOMERS = 4096  # for "the queue of that number's last topic"
 DELIVERY_STATES = ("delivered", "pending", "failed")
+HELD = ("offered", "active")  # a desk holds the conversation
+HELD_OR_WAITING = ("waiting",) + HELD
 
 
 BUTTONS = ("AVAIL", "BREAK", "READY", "NEXT")
@@ -67,6 +71,14 @@ class Rejected(ValueError):
 
 
 class Conversation:
+    """One customer's conversation while it is open.
+
+    state: "waiting" (in a queue), "offered" (a desk holds it but has not taken it up:
+    not answered yet; `offer_deadline` says when it goes back), "active" (the desk took
+    it up: accept or first reply), "remote" (head office has it). Times in ms: created,
+    offered (the first offer), accepted (answered), first_reply; None until they happen.
+    """
+
     __slots__ = (
         "id",
         "customer",
@@ -75,13 +87,14 @@ class Conversation:
         "state",
         "desk",
         "created",
-        "assigned",
+        "offered",
+        "offer_deadline",
+        "accepted",
         "first_reply",
         "messages",
         "kind",
         "deliveries",
         "part_states",
-        "accepted",
     )
 
     def __init__(self, conv_id, customer, modem, queue, now, kind="sms"):
@@ -89,14 +102,15 @@ class Conversation:
         self.kind = kind  # "sms", or "callback" for a missed call
         self.deliveries = {}  # out_id -> "sending" | "retrying" | "sent" | "delivered" | "failed"
         self.part_states = {}  # out_id -> each part's "sent" | "pending" | "delivered" | "failed"
-        self.accepted = False  # the desk holding it took it up (its first reply)
         self.customer = customer
         self.modem = modem
         self.queue = queue
         self.state = "waiting"
         self.desk = None
         self.created = now
-        self.assigned = None
+        self.offered = None
+        self.offer_deadline = None  # while offered with an offer timeout
+        self.accepted = None
         self.first_reply = None
         self.messages = []
 
@@ -109,7 +123,9 @@ class Conversation:
             "state": self.state,
             "desk": self.desk,
             "created": self.created,
-            "assigned": self.assigned,
+            "offered": self.offered,
+            "offer_deadline": self.offer_deadline,
+            "accepted": self.accepted,
             "first_reply": self.first_reply,
             "messages": [{"dir": d, "t": t, "text": x} for d, t, x in self.messages],
             "deliveries": [
@@ -147,6 +163,7 @@ class Branch:
         self.quarantine = []
         self._fingerprints = []
         self._leds = {}
+        self._missed_break = {}  # desk -> True while on break after missed offers
         self.metrics = Metrics(config["service_level_s"])
         self.events_applied = 0
         self.now = 0  # the time of the last event applied
@@ -300,7 +317,7 @@ class Branch:
         return conv
 
     def _check_transfer(self, ev):
-        self._open_conv(ev, ("waiting", "assigned"))
+        self._open_conv(ev, HELD_OR_WAITING)
         if "desk" in ev:
             self._check_desk(ev)
         elif ev.get("queue") not in self._queue_index:
@@ -309,30 +326,30 @@ class Branch:
             raise Rejected("keep_time must be true or false")
 
     def _check_escalate(self, ev):
-        self._open_conv(ev, ("waiting", "assigned"))
+        self._open_conv(ev, HELD_OR_WAITING)
 
     def _check_assign(self, ev):
-        self._open_conv(ev, ("waiting", "assigned"))
+        self._open_conv(ev, HELD_OR_WAITING)
         self._check_desk(ev)
         if not isinstance(ev.get("force", False), bool):
             raise Rejected("force must be true or false")
 
+    def _check_accept(self, ev):
+        self._open_conv(ev, ("offered",))
+
     def _check_reply(self, ev):
-        self._open_conv(ev, ("assigned",))
+        self._open_conv(ev, HELD)
         text = ev.get("text")
         if not isinstance(text, str) or not text.strip():
             raise Rejected("reply needs a non-empty text")
-        try:
-            parts = len(pdu.split(text)[1])
-        except pdu.PduError as e:  # e.g. more parts than a concatenation can number
-            raise Rejected("reply cannot be sent as SMS: %s" % e)
+        parts = pdu.part_count(text)
         if parts > self.config["max_reply_parts"]:
             raise Rejected(
                 "reply too long: %d SMS parts, at most %d" % (parts, self.config["max_reply_parts"])
             )
 
     def _check_close(self, ev):
-        self._open_conv(ev, ("assigned", "remote"))
+        self._open_conv(ev, HELD + ("remote",))
 
     def _check_sms_sent(self, ev):
         if not _is_int(ev.get("out")) or ev["out"] not in self.sms_outbox:
@@ -466,14 +483,25 @@ class Branch:
             agent, PRESENCE_BY_NAME[ev["state"]], ev["t"], ev.get("reason", 0)
         )
 
+    def _apply_accept(self, ev, effects):
+        self._accept(self.conversations[ev["conv"]], ev["t"], effects)
+
+    def _accept(self, conv, now, effects):
+        """The desk takes the offer up: no offer timeout from now on, and the customer
+        counts as answered (the first time: a transfer offers it again)."""
+        self.router.accept(self._agent_of_desk[conv.desk], conv.id, now)
+        conv.state = "active"
+        conv.offer_deadline = None
+        if conv.accepted is None:
+            conv.accepted = now
+            self.metrics.on_answered(now - conv.created)
+        effects.append(("accepted", conv.id, conv.desk))
+
     def _apply_reply(self, ev, effects):
         conv = self.conversations[ev["conv"]]
         now = ev["t"]
-        if not conv.accepted:
-            # The first reply takes the offer up: no offer timeout from now on.
-            if self.router.conv_state(conv.id) == OFFERED:
-                self.router.accept(self._agent_of_desk[conv.desk], conv.id, now)
-            conv.accepted = True
+        if conv.state == "offered":
+            self._accept(conv, now, effects)  # answering is taking it up
         conv.messages.append(("out", now, ev["text"]))
         if conv.first_reply is None:
             conv.first_reply = now
@@ -495,8 +523,10 @@ class Branch:
             if self.router.conv_state(conv.id) == REMOTE:
                 self.router.release(conv.id, now)
         else:
+            if conv.state == "offered":
+                self._accept(conv, now, effects)  # closing it is dealing with it
             self.router.complete(self._agent_of_desk[conv.desk], conv.id, now)
-            self.metrics.on_closed(now - conv.assigned)
+            self.metrics.on_closed(now - conv.accepted)
         del self.conversations[conv.id]
         self._open_by_customer.pop(conv.customer, None)
         record = conv.as_dict()
@@ -549,7 +579,6 @@ class Branch:
         except RouterError as e:
             effects.append(("refused", "transfer: %s" % e))
             return
-        conv.accepted = False
         conv.messages.append(("note", now, "transferred to %s" % (
             "desk %d" % ev["desk"] if "desk" in ev else "queue " + ev["queue"])))
 
@@ -564,6 +593,7 @@ class Branch:
             self.router.upstream(conv.id, now)
         conv.state = "remote"
         conv.desk = None
+        conv.offer_deadline = None
         note = ev.get("note", "") if isinstance(ev.get("note", ""), str) else ""
         conv.messages.append(("note", now, "escalated to head office " + note))
         self._uplink("escalation", conv.as_dict(), now, effects)
@@ -632,23 +662,25 @@ class Branch:
         self._reconcile(now, effects)
 
     def _assigned(self, conv_id, agent, now, effects):
+        """The router offered the conversation to `agent`'s desk."""
         conv = self.conversations[conv_id]
         desk = self.desks[agent]
         if conv.desk is not None and conv.desk != desk:
             effects.append(("returned", conv_id, conv.desk))
-        conv.state = "assigned"
+        conv.state = "offered"
         conv.desk = desk
-        if conv.assigned is None:
-            conv.assigned = now
-            self.metrics.on_answered(now - conv.created)
-        effects.append(("assigned", conv_id, conv.desk))
+        timeout_ms = self.config["offer_timeout_s"] * 1000
+        conv.offer_deadline = now + timeout_ms if timeout_ms else None
+        if conv.offered is None:
+            conv.offered = now
+        effects.append(("offered", conv_id, conv.desk))
 
     def _reconcile(self, now, effects):
         """Follow what the router did on its own (an offer timing out, a desk leaving, a
         supervisor's assignment): each conversation's desk is the router's holder."""
         for conv_id in sorted(self.conversations):
             conv = self.conversations[conv_id]
-            if conv.state not in ("waiting", "assigned"):
+            if conv.state not in HELD_OR_WAITING:
                 continue
             state = self.router.conv_state(conv_id)
             holder = None
@@ -660,9 +692,9 @@ class Branch:
                 effects.append(("returned", conv_id, conv.desk))
                 conv.desk = None
                 conv.state = "waiting"
+                conv.offer_deadline = None
             else:
                 self._assigned(conv_id, self.router.conv_agent(conv_id), now, effects)
-            conv.accepted = conv.accepted and state == ACTIVE
 
     def _release_held(self, now):
         """Queue what a full queue held back, in arrival order, as room appears (one
@@ -701,6 +733,12 @@ class Branch:
             if self._leds.get(desk) != state:
                 self._leds[desk] = state
                 effects.append(("led", desk, state))
+            agent = self._agent_of_desk[desk]
+            missed = (self.router.agent_presence(agent) == BREAK
+                      and self.router.agent_reason(agent) == REASON_MISSED)
+            if missed and not self._missed_break.get(desk):
+                effects.append(("missed_break", desk))
+            self._missed_break[desk] = missed
 
 
 _CHECKS = {
@@ -708,6 +746,7 @@ _CHECKS = {
     "sms_bad": Branch._check_nothing,
     "button": Branch._check_button,
     "presence": Branch._check_presence,
+    "accept": Branch._check_accept,
     "reply": Branch._check_reply,
     "close": Branch._check_close,
     "sms_sent": Branch._check_sms_sent,
@@ -725,6 +764,7 @@ _APPLY = {
     "sms_bad": Branch._apply_sms_bad,
     "button": Branch._apply_button,
     "presence": Branch._apply_presence,
+    "accept": Branch._apply_accept,
     "reply": Branch._apply_reply,
     "close": Branch._apply_close,
     "sms_sent": Branch._apply_sms_sent,

@@ -2,11 +2,12 @@
 
 Definitions (docs/mqtt.md repeats them for head office):
 - offered: conversations that entered a queue.
-- answered: conversations assigned to an agent; speed of answer = assignment - arrival.
+- answered: conversations a desk took up (accepted, replied to, or closed while offered);
+  an offer alone is not an answer. Speed of answer = acceptance - arrival.
 - service level: answered within `service_level_s`, as a share of conversations that have
   finished waiting (answered + abandoned), the "80 % within 40 s" figure.
 - first response time: arrival to the agent's first reply.
-- handle time: assignment to wrap-up (close).
+- handle time: acceptance to wrap-up (close).
 """
 
 

@@ -491,13 +491,8 @@ def _read_ud(r, dcs, udhi):
     return enc, text, data, udh, (_parse_concat(udh) if udh else None)
 
 
-def split(text):
-    """-> (encoding, [chunk, ...]): GSM 7-bit when every character fits, else UCS2.
-
-    One chunk when the text fits a single message (160 septets / 70 UTF-16 units),
-    otherwise chunks of at most 153 septets / 67 units, cut only between characters so an
-    escape pair or a surrogate pair is never split.
-    """
+def _chunks(text):
+    """-> (encoding, [chunk, ...]) with no limit on the number of chunks (see split)."""
     if not isinstance(text, str):
         raise PduError("text must be a str, got %s" % type(text).__name__)
     if gsm7.fits(text):
@@ -521,6 +516,23 @@ def split(text):
         cur.append(ch)
         used += c
     chunks.append("".join(cur))
+    return enc, chunks
+
+
+def part_count(text):
+    """How many SMS parts `text` takes, however many that is (what an agent is told
+    when a reply is too long; split refuses more than a concatenation can number)."""
+    return len(_chunks(text)[1])
+
+
+def split(text):
+    """-> (encoding, [chunk, ...]): GSM 7-bit when every character fits, else UCS2.
+
+    One chunk when the text fits a single message (160 septets / 70 UTF-16 units),
+    otherwise chunks of at most 153 septets / 67 units, cut only between characters so an
+    escape pair or a surrogate pair is never split.
+    """
+    enc, chunks = _chunks(text)
     if len(chunks) > MAX_PARTS:
         raise PduError("text needs %d parts, at most %d can be concatenated" % (len(chunks), MAX_PARTS))
     return enc, chunks

@@ -165,10 +165,16 @@ class Gateway:
                 self.log.info("returned", conv=effect[1], desk=effect[2])
             elif kind == "refused":
                 self.log.warn("refused", reason=effect[1])
-            elif kind == "assigned":
-                conv = self.core.conversations[effect[1]]
-                self.log.info("assigned", conv=effect[1], desk=effect[2], queue=conv.queue,
-                              customer=conv.customer, waited_ms=conv.assigned - conv.created)
+            elif kind in ("offered", "accepted"):
+                conv = self.core.conversations.get(effect[1])  # gone if closed at once
+                self.log.info(kind, conv=effect[1], desk=effect[2],
+                              queue=conv.queue if conv else None,
+                              customer=conv.customer if conv else None,
+                              waited_ms=self.core.now - conv.created if conv else None,
+                              deadline=conv.offer_deadline if conv else None)
+            elif kind == "missed_break":
+                self.log.warn("desk_break_missed_offers", desk=effect[1],
+                              misses=self.cfg["max_missed_offers"])
 
     def fail(self, reason):
         """Stop with an error: the CLI exits non-zero so a supervisor restarts us."""

@@ -1,7 +1,10 @@
 """The agents' console API on the branch LAN (JSON over HTTP, aiohttp).
 
 GET  /api/state                          desks, queues, outboxes, metrics
-GET  /api/conversations/{id}             one open conversation with its messages
+GET  /api/conversations/{id}             one open conversation with its messages; its
+                                         state is waiting, offered (with offer_deadline),
+                                         active or remote
+POST /api/conversations/{id}/accept      {}: take an offer up (so does the first reply)
 POST /api/conversations/{id}/reply       {"text": "..."}: send an SMS to the customer
 POST /api/conversations/{id}/close       {"outcome": "resolved"}: wrap up
 POST /api/conversations/{id}/transfer    {"desk": 2} or {"queue": "loans", "keep_time": true}
@@ -11,7 +14,8 @@ POST /api/desks/{desk}/presence          {"state": "available" | "break" | "offl
                                           "reason": 3}
 
 Every change goes through the gateway's journaled event path; a request the core
-rejects answers 409 with the reason, malformed input 400.
+rejects answers 409 with the reason, malformed input 400, a conversation that is not
+open 404 (GET and POST alike). Every error answer is JSON: {"error": "..."}.
 """
 
 import json
@@ -21,33 +25,60 @@ from aiohttp import web
 from branchline.core.branch import Rejected
 from branchline.ports.cpython.clock import now_ms
 
+MAX_BODY = 64 * 1024  # far above any request the console takes; an SMS reply is ~1 KB
+
 
 def _error(status, reason):
     return web.json_response({"error": reason}, status=status)
+
+
+def _refuse(exc_class, reason):
+    """An aiohttp HTTP exception carrying the console's JSON error body."""
+    return exc_class(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+@web.middleware
+async def _json_errors(request, handler):
+    """Every error answer is JSON, aiohttp's own too (404 of an unknown path, 405, 413),
+    so the agents' pages and scripts handle one shape."""
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400 or e.content_type == "application/json":
+            raise
+        return _error(e.status, e.reason.lower() if e.status != 413 else
+                      "body too large (at most %d bytes)" % MAX_BODY)
+    except Exception as e:  # a bug: one log line, and a JSON 500 for the client
+        request.app["gateway"].log.error("console_failed", path=request.path, reason=repr(e))
+        return _error(500, "internal error")
 
 
 def _int_param(request, name):
     try:
         return int(request.match_info[name])
     except ValueError:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "%s must be an integer" % name}),
-            content_type="application/json",
-        )
+        raise _refuse(web.HTTPBadRequest, "%s must be an integer" % name)
+
+
+def _conversation_id(request):
+    """The open conversation the path names; 404 for any other, whatever the method."""
+    conv = _int_param(request, "conv")
+    if conv not in request.app["gateway"].core.conversations:
+        raise _refuse(web.HTTPNotFound, "no open conversation %d" % conv)
+    return conv
 
 
 async def _body(request):
+    if not request.body_exists:
+        return {}  # e.g. accept, which needs nothing more than its path
     try:
         doc = await request.json()
     except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "body is not JSON"}), content_type="application/json"
-        )
+        raise _refuse(web.HTTPBadRequest, "body is not JSON")
+    except RecursionError:  # the json module gives up on deep nesting this way
+        raise _refuse(web.HTTPBadRequest, "body is nested too deeply")
     if not isinstance(doc, dict):
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "body must be a JSON object"}),
-            content_type="application/json",
-        )
+        raise _refuse(web.HTTPBadRequest, "body must be a JSON object")
     return doc
 
 
@@ -62,14 +93,18 @@ async def _submit(gateway, event):
     return web.json_response({"ok": True, "effects": len(effects)})
 
 
-def _conv_event(kind, fields):
+def _conv_event(kind, fields, required=()):
     """A POST /api/conversations/{id}/<kind> handler whose body's `fields` (name -> type)
-    become the event's, checked for type here and for meaning by the core."""
+    become the event's, checked for type (and presence, if `required`) here and for
+    meaning by the core."""
 
     async def handler(request):
-        conv = _int_param(request, "conv")
+        conv = _conversation_id(request)
         doc = await _body(request)
         event = {"k": kind, "t": now_ms(), "conv": conv}
+        for name in required:
+            if name not in doc:
+                return _error(400, "%s is missing" % name)
         for name, kind_of in fields.items():
             if name in doc:
                 value = doc[name]
@@ -91,33 +126,12 @@ def make_app(gateway):
 
     @routes.get("/api/conversations/{conv}")
     async def conversation(request):
-        conv = gateway.core.conversations.get(_int_param(request, "conv"))
-        if conv is None:
-            return _error(404, "no open conversation")
+        conv = gateway.core.conversations[_conversation_id(request)]
         return web.json_response(conv.as_dict())
 
-    @routes.post("/api/conversations/{conv}/reply")
-    async def reply(request):
-        conv = _int_param(request, "conv")
-        doc = await _body(request)
-        text = doc.get("text")
-        if not isinstance(text, str):
-            return _error(400, "text must be a string")
-        now = now_ms()
-        return await _submit(gateway, {"k": "reply", "t": now, "conv": conv, "text": text})
-
-    @routes.post("/api/conversations/{conv}/close")
-    async def close(request):
-        conv = _int_param(request, "conv")
-        doc = await _body(request)
-        outcome = doc.get("outcome", "resolved")
-        if not isinstance(outcome, str):
-            return _error(400, "outcome must be a string")
-        now = now_ms()
-        return await _submit(
-            gateway, {"k": "close", "t": now, "conv": conv, "outcome": outcome}
-        )
-
+    routes.post("/api/conversations/{conv}/accept")(_conv_event("accept", {}))
+    routes.post("/api/conversations/{conv}/reply")(_conv_event("reply", {"text": str}, ("text",)))
+    routes.post("/api/conversations/{conv}/close")(_conv_event("close", {"outcome": str}))
     routes.post("/api/conversations/{conv}/transfer")(
         _conv_event("transfer", {"desk": int, "queue": str, "keep_time": bool})
     )
@@ -129,6 +143,8 @@ def make_app(gateway):
     @routes.post("/api/desks/{desk}/presence")
     async def presence(request):
         desk = _int_param(request, "desk")
+        if desk not in gateway.core.desks:
+            raise _refuse(web.HTTPNotFound, "no desk %d" % desk)
         doc = await _body(request)
         state = doc.get("state")
         if not isinstance(state, str):
@@ -138,7 +154,7 @@ def make_app(gateway):
             event["reason"] = doc["reason"]
         return await _submit(gateway, event)
 
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_json_errors])
     app["gateway"] = gateway
     app.add_routes(routes)
     return app

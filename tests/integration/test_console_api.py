@@ -1,0 +1,130 @@
+"""The agents' console API as a browser or a script meets it: every refusal is JSON
+with a reason and the right status, bad bodies are 400 (never a 500), and an offer is
+not an answer until the desk takes it up."""
+
+import http.client
+import json
+
+import pytest
+
+from host_tools.sim_branch import SimulatedBranch
+
+CUSTOMER = "+447700900123"
+
+
+@pytest.fixture
+def branch(tmp_path):
+    b = SimulatedBranch(workdir=str(tmp_path), config_overrides={"max_reply_parts": 3})
+    b.start()
+    yield b
+    b.close()
+
+
+def raw(branch, method, path, body=b"", headers=None):
+    """-> (status, content type, decoded JSON body) for exactly these bytes."""
+    conn = http.client.HTTPConnection("127.0.0.1", branch.console_port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, resp.getheader("Content-Type", ""), json.loads(data)
+    finally:
+        conn.close()
+
+
+def offered(branch, text="Hello"):
+    branch.modem.deliver(CUSTOMER, text)
+    branch.panel.press(1, "AVAIL")
+    (offer,) = branch.wait_for("offered", lambda: branch.gateway_has("offered"))
+    return int(offer["conv"])
+
+
+def test_every_error_is_json_with_its_status(branch):
+    cases = (
+        ("GET", "/nowhere", b"", 404),
+        ("DELETE", "/api/state", b"", 405),
+        ("POST", "/api/desks/1/presence", b'{"state": "' + b"x" * 70000 + b'"}', 413),
+        ("POST", "/api/desks/1/presence", b"{not json", 400),
+        ("POST", "/api/desks/1/presence", b"[1, 2]", 400),
+        ("POST", "/api/desks/1/presence", b'{"state": []}', 400),
+        ("POST", "/api/desks/1/presence", b'{"state": "asleep"}', 409),
+        ("POST", "/api/desks/9/presence", b'{"state": "available"}', 404),
+        ("POST", "/api/conversations/abc/reply", b'{"text": "x"}', 400),
+    )
+    for method, path, body, expected in cases:
+        status, ctype, doc = raw(branch, method, path, body)
+        assert (status, ctype.split(";")[0]) == (expected, "application/json"), (path, doc)
+        assert isinstance(doc["error"], str) and doc["error"], doc
+    assert not branch.gateway_has("console_failed")
+
+
+def test_a_deeply_nested_body_is_400_not_a_crash(branch):
+    body = b"[" * 20000 + b"]" * 20000  # 40 KB: under the size limit
+    status, _, doc = raw(branch, "POST", "/api/desks/1/presence", body)
+    assert status == 400 and doc["error"] == "body is nested too deeply"
+    status, _, doc = raw(branch, "POST", "/api/conversations/1/reply", b'{"a":' * 5000 + b"1"
+                         + b"}" * 5000)
+    assert status in (400, 404)  # conversation 1 does not exist: either answer is fine
+    assert not branch.gateway_has("console_failed")
+    assert branch.console("GET", "/api/state")[0] == 200  # still serving
+
+
+def test_an_unknown_conversation_is_404_for_get_and_post(branch):
+    for method, path, body in (("GET", "/api/conversations/7", b""),
+                               ("POST", "/api/conversations/7/reply", b'{"text": "x"}'),
+                               ("POST", "/api/conversations/7/accept", b""),
+                               ("POST", "/api/conversations/7/close", b"{}"),
+                               ("POST", "/api/conversations/7/transfer", b'{"desk": 2}')):
+        status, _, doc = raw(branch, method, path, body)
+        assert (status, doc["error"]) == (404, "no open conversation 7"), (method, path)
+
+
+def test_a_reply_too_long_names_the_configured_limit(branch):
+    conv = offered(branch)
+    for text in ("x" * 500, "x" * 40000):  # 4 parts; and more than any SMS can number
+        status, doc = branch.console("POST", "/api/conversations/%d/reply" % conv,
+                                     {"text": text})
+        assert status == 409 and doc["error"].startswith("reply too long: ")
+        assert doc["error"].endswith(" SMS parts, at most 3"), doc
+    status, doc = branch.console("POST", "/api/conversations/%d/reply" % conv, {})
+    assert (status, doc["error"]) == (400, "text is missing")
+
+
+def test_an_offer_is_not_answered_until_accepted(branch):
+    conv = offered(branch)
+    status, doc = branch.console("GET", "/api/conversations/%d" % conv)
+    assert doc["state"] == "offered" and doc["accepted"] is None
+    assert doc["offer_deadline"] == doc["offered"] + branch.config.get("offer_timeout_s", 120) * 1000
+    state = branch.console("GET", "/api/state")[1]
+    assert state["metrics"]["answered"] == 0
+    status, _, doc = raw(branch, "POST", "/api/conversations/%d/accept" % conv)
+    assert status == 200, doc
+    branch.wait_for("accepted", lambda: branch.gateway_has("accepted", conv=conv, desk=1))
+    status, doc = branch.console("GET", "/api/conversations/%d" % conv)
+    assert doc["state"] == "active" and doc["accepted"] >= doc["offered"]
+    assert doc["offer_deadline"] is None
+    assert branch.console("GET", "/api/state")[1]["metrics"]["answered"] == 1
+    status, _, doc = raw(branch, "POST", "/api/conversations/%d/accept" % conv)
+    assert status == 409 and doc["error"] == "conversation %d is active" % conv
+
+
+def test_offers_timing_out_unanswered_are_not_counted_as_answered(tmp_path):
+    b = SimulatedBranch(workdir=str(tmp_path), config_overrides={
+        "offer_timeout_s": 1, "max_missed_offers": 1})
+    b.start()
+    try:
+        b.modem.deliver(CUSTOMER, "first")
+        b.modem.deliver("+8613800138000", "second")
+        b.wait_for("both queued", lambda: len(b.gateway_has("sms_deleted")) == 2)
+        b.panel.press(1, "AVAIL")  # desk 1 (cap 2) is offered both and takes neither up
+        (brk,) = b.wait_for("desk on break", lambda: b.gateway_has("desk_break_missed_offers"))
+        assert (brk["level"], brk["desk"], brk["misses"]) == ("warn", "1", "1")
+        assert b.panel.wait_led(1, "RED_BLINK", 5)
+        seen = len(b.mqtt("metrics"))
+        b.wait_for("metrics after the timeouts", lambda: len(b.mqtt("metrics")) > seen)
+        metrics = b.console("GET", "/api/state")[1]["metrics"]
+        assert (metrics["offered"], metrics["answered"]) == (2, 0)
+        assert metrics["service_level_pct"] is None  # nothing answered, nothing abandoned
+        assert b.mqtt("metrics")[-1]["metrics"]["answered"] == 0
+    finally:
+        b.close()
