@@ -16,8 +16,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _make(*args):
-    return subprocess.run(["make", "-s", "-C", ROOT] + list(args), check=True,
-                          capture_output=True, text=True).stdout
+    # --no-print-directory: under another make (make test), -w would add lines.
+    command = ["make", "-s", "--no-print-directory", "-C", ROOT] + list(args)
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
 def test_the_demo_needs_only_what_running_needs():
