@@ -8,7 +8,7 @@ and wraps up; the session records and a metrics snapshot reach head office over 
 
 import sys
 
-from host_tools.sim_branch import SimulatedBranch, StepFailed
+from host_tools.sim_branch import SimulatedBranch, StepFailed, per_mille, seconds
 
 CUSTOMERS = (
     ("+8613800138000", "你好，我想查询我的账户余额。"),
@@ -56,7 +56,8 @@ def run_story(branch):
             raise StepFailed("close refused: %s %s" % (status, body))
     branch.wait_for("two session records at head office", lambda: len(branch.mqtt("session")) == 2)
     branch.wait_for("a metrics snapshot counting both closed conversations",
-                    lambda: [m for m in branch.mqtt("metrics") if m["metrics"]["closed"] == 2])
+                    lambda: [m for m in branch.mqtt("metrics")
+                             if m["metrics"]["day"]["all"]["handled"] == 2])
     return [by_customer[number] for number, _ in CUSTOMERS]
 
 
@@ -72,14 +73,16 @@ def main(keep=False):
         run_story(branch)
         rc = branch.stop_gateway()
         branch.note("story", "gateway stopped (exit %s)" % rc)
-        metrics = [m for m in branch.mqtt("metrics") if m["metrics"]["closed"] == 2][-1]["metrics"]
+        metrics = [m["metrics"]["day"]["all"] for m in branch.mqtt("metrics")
+                   if m["metrics"]["day"]["all"]["handled"] == 2][-1]
         print()
         print("Done: %d SMS in, %d SMS out, %d session records at head office."
               % (len(branch.gateway_has("sms_received")), len(branch.modem.sent),
                  len(branch.mqtt("session"))))
-        print("Metrics: service level %s%% within %ss, ASA %ss, first response %ss, handle %ss."
-              % (metrics["service_level_pct"], metrics["service_level_s"], metrics["asa_s"],
-                 metrics["first_response_s"], metrics["handle_s"]))
+        print("Today: service level %s within %ds, ASA %s, first response %s, handle %s."
+              % (per_mille(metrics["service_level_pm"]), metrics["service_level_s"],
+                 seconds(metrics["asa_ms"]), seconds(metrics["first_response_ms"]),
+                 seconds(metrics["handle_ms"])))
         if keep:
             print("Work folder kept: %s" % branch.workdir)
         return 0 if rc == 0 else 1

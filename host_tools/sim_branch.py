@@ -278,6 +278,15 @@ class SimulatedBranch:
 
 
 
+def per_mille(value):
+    """812 -> '81.2%' (figures are integers on the wire); '-' when undefined."""
+    return "-" if value is None else "%d.%d%%" % (value // 10, value % 10)
+
+
+def seconds(ms):
+    return "-" if ms is None else "%d.%03ds" % (ms // 1000, ms % 1000)
+
+
 def _summary(payload):
     """What head office would look at first in a message, on one line."""
     if "session" in payload:
@@ -285,8 +294,12 @@ def _summary(payload):
         return "id=%s conversation=%s queue=%s desk=%s messages=%d outcome=%s" % (
             payload["id"], s["id"], s["queue"], s["desk"], len(s["messages"]), s["outcome"])
     if "metrics" in payload:
-        m = payload["metrics"]
-        return "id=%s offered=%s answered=%s closed=%s SL=%s%% ASA=%ss" % (
-            payload["id"], m["offered"], m["answered"], m["closed"],
-            m["service_level_pct"], m["asa_s"])
+        m = payload["metrics"]["day"]["all"]
+        return "id=%s today: offered=%s answered=%s handled=%s SL=%s ASA=%s" % (
+            payload["id"], m["offered"], m["answered"], m["handled"],
+            per_mille(m["service_level_pm"]), seconds(m["asa_ms"]))
+    if "interval" in payload:
+        m = payload["interval"]["interval"]["all"]
+        return "id=%s interval ended: offered=%s answered=%s SL=%s" % (
+            payload["id"], m["offered"], m["answered"], per_mille(m["service_level_pm"]))
     return json.dumps(payload, ensure_ascii=False)

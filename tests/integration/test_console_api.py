@@ -124,7 +124,7 @@ def test_offers_timing_out_unanswered_are_not_counted_as_answered(tmp_path):
         b.wait_for("metrics after the timeouts", lambda: len(b.mqtt("metrics")) > seen)
         metrics = b.console("GET", "/api/state")[1]["metrics"]
         assert (metrics["offered"], metrics["answered"]) == (2, 0)
-        assert metrics["service_level_pct"] is None  # nothing answered, nothing abandoned
-        assert b.mqtt("metrics")[-1]["metrics"]["answered"] == 0
+        assert metrics["service_level_pm"] is None  # nothing answered, nothing abandoned
+        assert b.mqtt("metrics")[-1]["metrics"]["day"]["all"]["answered"] == 0
     finally:
         b.close()

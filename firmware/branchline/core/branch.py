@@ -95,6 +95,7 @@ class Conversation:
         "kind",
         "deliveries",
         "part_states",
+        "awaiting",
     )
 
     def __init__(self, conv_id, customer, modem, queue, now, kind="sms"):
@@ -112,6 +113,7 @@ class Conversation:
         self.offer_deadline = None  # while offered with an offer timeout
         self.accepted = None
         self.first_reply = None
+        self.awaiting = None  # the earliest customer message no reply has answered yet
         self.messages = []
 
     def as_dict(self):
@@ -164,7 +166,9 @@ class Branch:
         self._fingerprints = []
         self._leds = {}
         self._missed_break = {}  # desk -> True while on break after missed offers
-        self.metrics = Metrics(config["service_level_s"])
+        self.metrics = Metrics(config["service_level_s"], config["short_abandon_s"],
+                               config["report_interval_s"])
+        self._desk_clock = {}  # desk -> the (signed in, held, wrap-up) metrics last saw
         self.events_applied = 0
         self.now = 0  # the time of the last event applied
 
@@ -184,6 +188,8 @@ class Branch:
         now = event["t"]
         self.now = now
         effects = []
+        for done in self.metrics.advance(now):
+            self._uplink("interval", done, now, effects)
         # Timers due by now (an offer running out, a wrap-up ending) happen before the
         # event, so that it meets the state the router will act on.
         due = self.router.next_due()
@@ -198,6 +204,7 @@ class Branch:
             effects.append(("refused", "%s: %s" % (event["k"], e)))
         self._assign(now, effects)
         self._led_changes(effects)
+        self._desk_clocks(now)
         self.events_applied += 1
         return effects
 
@@ -215,7 +222,7 @@ class Branch:
         """When a `tick` event next has something to do (ms), or None: a retry, a long
         message's timeout, a router timer, or a waiting conversation reaching its queue's
         backup tier (the router evaluates that when asked, not by a timer)."""
-        times = [self.outbox.next_due(), self.router.next_due()]
+        times = [self.outbox.next_due(), self.router.next_due(), self.metrics.next_boundary()]
         for p in self.reassembler.pending():
             times.append(p["first_ms"] + self.reassembler.timeout_ms)
         for conv in self.conversations.values():
@@ -269,7 +276,7 @@ class Branch:
             "sms_outbox": len(self.sms_outbox),
             "partial_messages": len(self.reassembler.pending()),
             "uplink_outbox": len(self.uplink_outbox),
-            "metrics": self.metrics.snapshot(),
+            "metrics": self.metrics.summary(),
         }
 
     # -- checks (no state change) --------------------------------------------------
@@ -408,10 +415,12 @@ class Branch:
     def _message_in(self, customer, modem, text, now, effects):
         conv_id = self._open_by_customer.get(customer)
         if conv_id is not None:
-            self.conversations[conv_id].messages.append(("in", now, text))
-            return
-        conv = self._open(customer, modem, self.queue_for(text), now, "sms")
+            conv = self.conversations[conv_id]
+        else:
+            conv = self._open(customer, modem, self.queue_for(text), now, "sms")
         conv.messages.append(("in", now, text))
+        if conv.awaiting is None:
+            conv.awaiting = now
 
     def _open(self, customer, modem, queue, now, kind):
         conv = Conversation(self._next_conv, customer, modem, queue, now, kind)
@@ -419,7 +428,7 @@ class Branch:
         self.conversations[conv.id] = conv
         self._open_by_customer[customer] = conv.id
         self._remember_queue(customer, queue)
-        self.metrics.on_offered()
+        self.metrics.on_offered(queue, callback=kind == "callback")
         self._enqueue(conv, now)
         return conv
 
@@ -494,7 +503,7 @@ class Branch:
         conv.offer_deadline = None
         if conv.accepted is None:
             conv.accepted = now
-            self.metrics.on_answered(now - conv.created)
+            self.metrics.on_answered(conv.queue, conv.desk, now - conv.created)
         effects.append(("accepted", conv.id, conv.desk))
 
     def _apply_reply(self, ev, effects):
@@ -505,7 +514,10 @@ class Branch:
         conv.messages.append(("out", now, ev["text"]))
         if conv.first_reply is None:
             conv.first_reply = now
-            self.metrics.on_first_response(now - conv.created)
+            self.metrics.on_first_response(conv.queue, conv.desk, now - conv.created)
+        if conv.awaiting is not None:
+            self.metrics.on_response(conv.queue, conv.desk, now - conv.awaiting)
+            conv.awaiting = None
         self._send(conv, ev["text"], now, effects)
 
     def _send(self, conv, text, now, effects):
@@ -526,7 +538,8 @@ class Branch:
             if conv.state == "offered":
                 self._accept(conv, now, effects)  # closing it is dealing with it
             self.router.complete(self._agent_of_desk[conv.desk], conv.id, now)
-            self.metrics.on_closed(now - conv.accepted)
+            self.metrics.on_handled(conv.queue, conv.desk, now - conv.accepted,
+                                    callback=conv.kind == "callback")
         del self.conversations[conv.id]
         self._open_by_customer.pop(conv.customer, None)
         record = conv.as_dict()
@@ -579,6 +592,7 @@ class Branch:
         except RouterError as e:
             effects.append(("refused", "transfer: %s" % e))
             return
+        self.metrics.on_transfer(conv.queue, conv.desk)
         conv.messages.append(("note", now, "transferred to %s" % (
             "desk %d" % ev["desk"] if "desk" in ev else "queue " + ev["queue"])))
 
@@ -587,6 +601,7 @@ class Branch:
         conversation so far goes up with the reason."""
         conv = self.conversations[ev["conv"]]
         now = ev["t"]
+        self.metrics.on_escalation(conv.queue, conv.desk)
         if conv.id in self._held:
             self._held.remove(conv.id)  # its queue was full: the router never had it
         else:
@@ -619,13 +634,13 @@ class Branch:
         self._completed(self.reassembler.expire(now), now, effects)
 
     def _apply_metrics(self, ev, effects):
-        snap = self.metrics.snapshot()
+        body = self.metrics.report(ev["t"])
         summary = self.state_summary()
-        snap["waiting"] = sum(q["waiting"] for q in summary["queues"]) + summary["held"]
-        snap["agents_available"] = sum(
-            1 for d in summary["desks"] if d["presence"] == "available"
-        )
-        self._uplink("metrics", snap, ev["t"], effects)
+        body["live"] = {
+            "waiting": sum(q["waiting"] for q in summary["queues"]) + summary["held"],
+            "agents_available": sum(1 for d in summary["desks"] if d["presence"] == "available"),
+        }
+        self._uplink("metrics", body, ev["t"], effects)
 
     # -- helpers -------------------------------------------------------------------
     def _uplink(self, kind, body, now, effects):
@@ -713,6 +728,16 @@ class Branch:
                 full.append(conv.queue)
                 continue
             self._held.remove(conv_id)
+
+    def _desk_clocks(self, now):
+        """Tell the metrics each desk whose signed-in, held or wrap-up state changed."""
+        for agent, desk in enumerate(self.desks):
+            presence = self.router.agent_presence(agent)
+            state = (presence in (AVAILABLE, WRAPUP), self.router.agent_load(agent),
+                     presence == WRAPUP)
+            if self._desk_clock.get(desk) != state:
+                self._desk_clock[desk] = state
+                self.metrics.desk_state(desk, now, state[0], state[1], state[2])
 
     def _led_for(self, desk):
         agent = self._agent_of_desk[desk]

@@ -27,6 +27,8 @@ DEFAULTS = {
     "private_timeout_s": 300,  # a transfer to a desk overflows to its queue after this
     "vip_numbers": [],
     "vip_priority_s": 60,  # a VIP goes ahead of everyone who waited less than this
+    "short_abandon_s": 10,  # a customer who gives up sooner is left out of service level
+    "report_interval_s": 900,  # figures per interval of this length (it divides a day)
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -275,6 +277,11 @@ def validate(doc):
     vips = out["vip_numbers"]
     if not isinstance(vips, list) or not all(isinstance(v, str) and v for v in vips):
         raise ConfigError("vip_numbers: must be a list of phone numbers")
+    _int_in(out, "short_abandon_s", 0, DAY_S, "")
+    interval = _int_in(out, "report_interval_s", 60, DAY_S, "")
+    if interval % 60 or DAY_S % interval:
+        raise ConfigError("report_interval_s: must be whole minutes that divide a day "
+                          "(e.g. 900 or 1800), got %d" % interval)
     for key in ("metrics_interval_s", "service_level_s", "concat_timeout_s"):
         if not _is_positive_int(out[key]):
             raise ConfigError("%s: must be a positive integer" % key)

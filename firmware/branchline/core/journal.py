@@ -1,7 +1,8 @@
 """Journal record format: the append-only log that is the appliance's source of truth.
 
 A record is `<len:u32 LE><crc32:u32 LE><payload>` and the payload is one JSON object (an
-event: see core/branch.py). The CRC covers the payload. A power cut can leave a torn
+event: see core/branch.py) in the one encoding of core/jsonfmt.py, so that the same
+events give the same bytes (and CRCs) on every runtime. The CRC covers the payload. A power cut can leave a torn
 record at the end; `scan` stops at the first record that is short or fails its CRC and
 says where the good part ends, so the adapter truncates the tail and appends after it.
 Storage (files, flash) is the adapters' business: this module only frames bytes.
@@ -11,6 +12,7 @@ import json
 import struct
 
 from branchline.compat import const
+from branchline.core import jsonfmt
 
 try:
     from binascii import crc32
@@ -26,7 +28,7 @@ class JournalError(ValueError):
 
 
 def encode(event):
-    payload = json.dumps(event).encode()
+    payload = jsonfmt.encode(event)
     if len(payload) > MAX_RECORD:
         raise JournalError("record of %d bytes exceeds %d" % (len(payload), MAX_RECORD))
     return struct.pack("<II", len(payload), crc32(payload) & 0xFFFFFFFF) + payload

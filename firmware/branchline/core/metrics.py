@@ -1,65 +1,320 @@
-"""Contact-center figures, computed from what the core tells it, with time passed in.
+"""Contact-center figures, from what the core tells it, with time passed in.
 
-Definitions (docs/mqtt.md repeats them for head office):
-- offered: conversations that entered a queue.
-- answered: conversations a desk took up (accepted, replied to, or closed while offered);
-  an offer alone is not an answer. Speed of answer = acceptance - arrival.
-- service level: answered within `service_level_s`, as a share of conversations that have
-  finished waiting (answered + abandoned), the "80 % within 40 s" figure.
-- first response time: arrival to the agent's first reply.
-- handle time: acceptance to wrap-up (close).
+docs/metrics.md defines each figure and names its source. Everything is integer
+arithmetic (milliseconds, per-mille, milli-units), so every runtime computes the same
+bytes; ratios and means round half up.
+
+Counters are kept per scope (the whole branch, each queue, each desk) in four buckets:
+the current interval (`interval_s`, 15 minutes by default), the day (UTC), the last
+completed interval and the running totals. A scope's counters exist once something
+happened in it, so an idle queue or desk costs nothing. A new interval or day begins
+when time reaches it (`advance`), and the one that ended is returned for head office.
+Desks' time (signed in, busy, holding) is integrated between the changes the core
+reports (`desk_state`), split exactly at interval boundaries.
 """
 
+# One counter per name, in this order in every scope's list.
+COUNTERS = (
+    "offered",  # conversations that entered a queue (a queue's: those that entered it)
+    "answered",  # taken up by a desk
+    "answered_in_sl",  # ... within service_level_s of arriving
+    "wait_ms",  # sum of waits of the answered
+    "longest_wait_ms",  # longest wait of one answered or abandoned (a max, not a sum)
+    "abandoned",  # gave up waiting after short_abandon_s or more
+    "abandoned_in_sl",  # ... within service_level_s
+    "short_abandoned",  # gave up within short_abandon_s: left out of service level
+    "first_responses",  # first agent replies
+    "first_response_ms",  # sum of (first reply - arrival or hand-off)
+    "responses",  # agent replies that answered a customer's message
+    "response_ms",  # sum of (reply - the earliest message it answered)
+    "handled",  # conversations wrapped up by a desk
+    "handle_ms",  # sum of active time plus the wrap-up that followed
+    "transfers",
+    "escalations",
+    "callbacks_requested",
+    "callbacks_completed",
+    "offers",  # offers made to desks
+    "missed_offers",  # offers that timed out
+    "available_ms",  # desks: signed in (available, in wrap-up, or holding)
+    "busy_ms",  # desks: holding a conversation or in wrap-up
+    "held_ms",  # desks: integral of conversations held
+    "active_ms",  # desks: time holding at least one conversation
+)
+_N = len(COUNTERS)
+_AT = {}
+for _i, _name in enumerate(COUNTERS):
+    _AT[_name] = _i
+_LONGEST = _AT["longest_wait_ms"]
+DAY_MS = 86400000
 
-def _avg_s(total_ms, count):
-    if not count:
-        return None
-    return round(total_ms / count / 1000.0, 3)
+
+def ratio_pm(part, whole):
+    """part / whole in per-mille, rounded half up; None when whole is 0."""
+    return (2000 * part + whole) // (2 * whole) if whole else None
+
+
+def mean(total, count):
+    """total / count rounded half up; None when count is 0."""
+    return (2 * total + count) // (2 * count) if count else None
+
+
+def figures(c, service_level_s):
+    """The figures of one scope's counter list `c` (docs/metrics.md)."""
+    answered = c[1]
+    abandoned = c[5]
+    return {
+        "offered": c[0],
+        "answered": answered,
+        "abandoned": abandoned,
+        "short_abandoned": c[7],
+        "service_level_s": service_level_s,
+        "service_level_pm": ratio_pm(c[2], answered + abandoned),
+        "service_level2_pm": ratio_pm(c[2] + c[6], answered + abandoned),
+        "asa_ms": mean(c[3], answered),
+        "longest_wait_ms": c[_LONGEST],
+        "first_response_ms": mean(c[9], c[8]),
+        "response_ms": mean(c[11], c[10]),
+        "handle_ms": mean(c[13], c[12]),
+        "handled": c[12],
+        "transfers": c[14],
+        "escalations": c[15],
+        "transfers_per_conversation_pm": ratio_pm(c[14], c[12]),
+        "escalations_per_conversation_pm": ratio_pm(c[15], c[12]),
+        "callbacks_requested": c[16],
+        "callbacks_completed": c[17],
+        "offers": c[18],
+        "missed_offers": c[19],
+        "occupancy_pm": ratio_pm(c[21], c[20]),
+        "concurrency_milli": ratio_pm(c[22], c[23]),
+    }
+
+
+class Bucket:
+    """Counters of one period, per scope: "" the branch, "q:<queue>", "d:<desk>"."""
+
+    __slots__ = ("start", "end", "scopes")
+
+    def __init__(self, start, end):
+        self.start = start
+        self.end = end
+        self.scopes = {}
+
+    def counters(self, scope):
+        c = self.scopes.get(scope)
+        if c is None:
+            c = self.scopes[scope] = [0] * _N
+        return c
+
+    def report(self, service_level_s):
+        out = {"start": self.start, "end": self.end, "queues": {}, "desks": {}}
+        out["all"] = figures(self.scopes.get("") or [0] * _N, service_level_s)
+        for scope in sorted(self.scopes):
+            if scope:
+                group = "queues" if scope[0] == "q" else "desks"
+                out[group][scope[2:]] = figures(self.scopes[scope], service_level_s)
+        return out
+
+    def dump(self):
+        return [self.start, self.end, self.scopes]
+
+    @classmethod
+    def load(cls, doc):
+        b = cls(doc[0], doc[1])
+        b.scopes = doc[2]
+        return b
+
+
+class _DeskClock:
+    """A desk's state between two changes, for the time integrals."""
+
+    __slots__ = ("since", "signed_in", "held", "wrapup")
+
+    def __init__(self, now):
+        self.since = now
+        self.signed_in = False
+        self.held = 0
+        self.wrapup = False
 
 
 class Metrics:
-    def __init__(self, service_level_s):
+    def __init__(self, service_level_s, short_abandon_s=0, interval_s=900):
         self.service_level_ms = service_level_s * 1000
-        self.offered = 0
-        self.answered = 0
-        self.abandoned = 0
-        self.answered_in_sl = 0
-        self.wait_ms_total = 0
-        self.responded = 0
-        self.first_response_ms_total = 0
-        self.closed = 0
-        self.handle_ms_total = 0
+        self.short_abandon_ms = short_abandon_s * 1000
+        self.interval_ms = interval_s * 1000
+        self.totals = Bucket(None, None)
+        self.interval = None  # the current one, from the first event's time on
+        self.day = None
+        self.last_interval = None
+        self._desks = {}  # desk -> _DeskClock
+        self._scopes = {}  # (queue, desk) -> scope keys (a cache)
 
-    def on_offered(self):
-        self.offered += 1
+    # -- time ----------------------------------------------------------------------
+    def next_boundary(self):
+        """When the current interval ends (ms), or None before the first event."""
+        return self.interval.end if self.interval is not None else None
 
-    def on_answered(self, waited_ms):
-        self.answered += 1
-        self.wait_ms_total += waited_ms
-        if waited_ms <= self.service_level_ms:
-            self.answered_in_sl += 1
+    def advance(self, now):
+        """Move to the interval (and day) `now` falls in. -> for each interval that
+        ended with something in it, {"interval": its report, "day": the day so far},
+        plus "day_complete": true when the day ended with it; oldest first."""
+        if self.interval is None:
+            start = now - now % self.interval_ms
+            self.interval = Bucket(start, start + self.interval_ms)
+            self.day = Bucket(now - now % DAY_MS, now - now % DAY_MS + DAY_MS)
+            return []
+        done = []
+        sl_s = self.service_level_ms // 1000
+        while now >= self.interval.end:
+            end = self.interval.end
+            self._integrate_desks(end)
+            self.last_interval = self.interval
+            day_over = end >= self.day.end
+            if self.interval.scopes or day_over:
+                entry = {"interval": self.interval.report(sl_s), "day": self.day.report(sl_s)}
+                if day_over:
+                    entry["day_complete"] = True
+                done.append(entry)
+            self.interval = Bucket(end, end + self.interval_ms)
+            if day_over:  # intervals divide the day (config), so days end on a boundary
+                self.day = Bucket(end, end + DAY_MS)
+        return done
 
-    def on_first_response(self, after_ms):
-        self.responded += 1
-        self.first_response_ms_total += after_ms
+    def _scope(self, queue, desk):
+        """The scope keys a count goes to, made once per queue/desk pair."""
+        key = (queue, desk)
+        scopes = self._scopes.get(key)
+        if scopes is None:
+            scopes = [""]
+            if queue is not None:
+                scopes.append("q:" + queue)
+            if desk is not None:
+                scopes.append("d:%d" % desk)
+            scopes = self._scopes[key] = tuple(scopes)
+        return scopes
 
-    def on_closed(self, handled_ms):
-        self.closed += 1
-        self.handle_ms_total += handled_ms
+    def _add(self, name, amount, queue=None, desk=None):
+        i = _AT[name]
+        scopes = self._scope(queue, desk)
+        for bucket in (self.interval, self.day, self.totals):
+            for scope in scopes:
+                bucket.counters(scope)[i] += amount
 
-    def snapshot(self):
-        finished_waiting = self.answered + self.abandoned
-        sl = None
-        if finished_waiting:
-            sl = round(100.0 * self.answered_in_sl / finished_waiting, 2)
+    def _longest(self, wait_ms, queue):
+        for bucket in (self.interval, self.day, self.totals):
+            for scope in self._scope(queue, None):
+                c = bucket.counters(scope)
+                if wait_ms > c[_LONGEST]:
+                    c[_LONGEST] = wait_ms
+
+    # -- what happened (the core calls these as things happen) ---------------------
+    def on_offered(self, queue, callback=False):
+        self._add("offered", 1, queue)
+        if callback:
+            self._add("callbacks_requested", 1, queue)
+
+    def on_offer(self, queue, desk):
+        self._add("offers", 1, queue, desk)
+
+    def on_missed_offer(self, queue, desk):
+        self._add("missed_offers", 1, queue, desk)
+
+    def on_answered(self, queue, desk, wait_ms):
+        self._add("answered", 1, queue, desk)
+        self._add("wait_ms", wait_ms, queue, desk)
+        if wait_ms <= self.service_level_ms:
+            self._add("answered_in_sl", 1, queue, desk)
+        self._longest(wait_ms, queue)
+
+    def on_abandoned(self, queue, wait_ms):
+        if wait_ms < self.short_abandon_ms:
+            self._add("short_abandoned", 1, queue)
+            return
+        self._add("abandoned", 1, queue)
+        if wait_ms <= self.service_level_ms:
+            self._add("abandoned_in_sl", 1, queue)
+        self._longest(wait_ms, queue)
+
+    def on_first_response(self, queue, desk, after_ms):
+        self._add("first_responses", 1, queue, desk)
+        self._add("first_response_ms", after_ms, queue, desk)
+
+    def on_response(self, queue, desk, after_ms):
+        self._add("responses", 1, queue, desk)
+        self._add("response_ms", after_ms, queue, desk)
+
+    def on_handled(self, queue, desk, handle_ms, callback=False):
+        self._add("handled", 1, queue, desk)
+        self._add("handle_ms", handle_ms, queue, desk)
+        if callback:
+            self._add("callbacks_completed", 1, queue, desk)
+
+    def on_transfer(self, queue, desk):
+        self._add("transfers", 1, queue, desk)
+
+    def on_escalation(self, queue, desk):
+        self._add("escalations", 1, queue, desk)
+
+    def desk_state(self, desk, now, signed_in, held, wrapup):
+        """The desk's state from `now` on: signed in (not offline, not on break),
+        conversations held, in wrap-up. Time since its last change is counted first."""
+        clock = self._desks.get(desk)
+        if clock is None:
+            clock = self._desks[desk] = _DeskClock(now)
+        self._integrate(desk, clock, now)
+        clock.signed_in = signed_in
+        clock.held = held
+        clock.wrapup = wrapup
+
+    def _integrate_desks(self, until):
+        for desk in sorted(self._desks):
+            self._integrate(desk, self._desks[desk], until)
+
+    def _integrate(self, desk, clock, until):
+        span = until - clock.since
+        clock.since = until
+        if span <= 0:
+            return
+        busy = clock.held > 0 or clock.wrapup
+        if clock.signed_in or clock.held:
+            self._add("available_ms", span, None, desk)
+        if busy:
+            self._add("busy_ms", span, None, desk)
+        if clock.held:
+            self._add("held_ms", span * clock.held, None, desk)
+            self._add("active_ms", span, None, desk)
+
+    # -- reports -------------------------------------------------------------------
+    def report(self, now):
+        """Head office's `metrics` body: the last completed interval, the current one so
+        far, the day so far and the running totals, desks' time counted up to `now`."""
+        self._integrate_desks(now)
+        sl_s = self.service_level_ms // 1000
         return {
-            "offered": self.offered,
-            "answered": self.answered,
-            "abandoned": self.abandoned,
-            "service_level_pct": sl,
-            "service_level_s": self.service_level_ms // 1000,
-            "asa_s": _avg_s(self.wait_ms_total, self.answered),
-            "first_response_s": _avg_s(self.first_response_ms_total, self.responded),
-            "handle_s": _avg_s(self.handle_ms_total, self.closed),
-            "closed": self.closed,
+            "last_interval": self.last_interval.report(sl_s) if self.last_interval else None,
+            "interval": self.interval.report(sl_s) if self.interval else None,
+            "day": self.day.report(sl_s) if self.day else None,
+            "totals": self.totals.report(sl_s),
         }
+
+    def summary(self):
+        """The running totals of the whole branch (the console's and the demo's view)."""
+        return figures(self.totals.scopes.get("") or [0] * _N, self.service_level_ms // 1000)
+
+    # -- snapshots -----------------------------------------------------------------
+    def dump(self):
+        buckets = []
+        for b in (self.interval, self.day, self.last_interval, self.totals):
+            buckets.append(b.dump() if b is not None else None)
+        desks = {}
+        for desk, c in self._desks.items():
+            desks[str(desk)] = [c.since, c.signed_in, c.held, c.wrapup]
+        return {"buckets": buckets, "desks": desks}
+
+    def load(self, doc):
+        loaded = [Bucket.load(b) if b is not None else None for b in doc["buckets"]]
+        self.interval, self.day, self.last_interval, self.totals = loaded
+        self._desks = {}
+        for desk, (since, signed_in, held, wrapup) in doc["desks"].items():
+            clock = _DeskClock(since)
+            clock.signed_in, clock.held, clock.wrapup = signed_in, held, wrapup
+            self._desks[int(desk)] = clock

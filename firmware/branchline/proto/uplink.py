@@ -3,10 +3,9 @@
 Topics are versioned: bl/v1/<site>/<device>/<kind>. Schemas: docs/mqtt.md.
 """
 
-import json
+from branchline.core import jsonfmt
 
 VERSION = "v1"
-DATA_KINDS = ("session", "metrics")
 
 
 def topic(site, device, kind):
@@ -21,11 +20,11 @@ def status(online, now_ms, modems=None):
     doc = {"state": "online" if online else "offline", "ts": now_ms}
     if modems:
         doc["modems"] = modems
-    return json.dumps(doc)
+    return jsonfmt.encode(doc)
 
 
 def birth(firmware, config_version, boot_count, now_ms):
-    return json.dumps(
+    return jsonfmt.encode(
         {
             "firmware": firmware,
             "config_version": config_version,
@@ -36,4 +35,4 @@ def birth(firmware, config_version, boot_count, now_ms):
 
 
 def encode(payload):
-    return json.dumps(payload)
+    return jsonfmt.encode(payload)

@@ -1,0 +1,89 @@
+"""The one JSON encoding of everything the core writes (journal records, snapshots,
+uplink payloads), byte for byte the same on CPython and MicroPython.
+
+The runtimes' own json.dumps differ: CPython escapes non-ASCII (an emoji becomes two
+\\uD83D-style escapes, which MicroPython reads back as two lone surrogates), MicroPython
+writes UTF-8; MicroPython dicts do not keep insertion order; floats print differently.
+So this encoder fixes every choice:
+
+- objects with their keys in sorted order (keys must be strings);
+- compact separators, no spaces;
+- strings as UTF-8, escaping only what JSON requires: `"` and `\\`, \\b \\f \\n \\r \\t,
+  and the other characters below U+0020 as \\u00xx; a lone surrogate (only CPython can
+  hold one) becomes U+FFFD rather than bytes no decoder accepts;
+- integers, true, false, null, lists and tuples (as arrays); no floats: figures are
+  integers (ms, per-mille), so a float reaching here is a bug and raises TypeError.
+
+Decoding needs nothing special: both runtimes' json.loads read this alike.
+"""
+
+_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+          "\t": "\\t"}
+
+
+def _string(text, out):
+    out.append('"')
+    start = 0
+    i = 0
+    for ch in text:
+        code = ord(ch)
+        if code < 0x20 or ch == '"' or ch == "\\" or 0xD800 <= code <= 0xDFFF:
+            if start < i:
+                out.append(text[start:i])
+            if code < 0x20 or ch in _SHORT:
+                out.append(_SHORT.get(ch) or "\\u%04x" % code)
+            else:
+                out.append("\ufffd")
+            start = i + 1
+        i += 1
+    out.append(text[start:] if start else text)
+    out.append('"')
+
+
+def _value(obj, out):
+    if obj is None:
+        out.append("null")
+    elif obj is True:
+        out.append("true")
+    elif obj is False:
+        out.append("false")
+    elif isinstance(obj, str):
+        _string(obj, out)
+    elif isinstance(obj, int):
+        out.append(str(obj))
+    elif isinstance(obj, dict):
+        out.append("{")
+        first = True
+        for key in sorted(obj):
+            if not isinstance(key, str):
+                raise TypeError("JSON object keys must be strings, got %r" % (key,))
+            if not first:
+                out.append(",")
+            first = False
+            _string(key, out)
+            out.append(":")
+            _value(obj[key], out)
+        out.append("}")
+    elif isinstance(obj, (list, tuple)):
+        out.append("[")
+        first = True
+        for item in obj:
+            if not first:
+                out.append(",")
+            first = False
+            _value(item, out)
+        out.append("]")
+    else:
+        raise TypeError("cannot encode %s as JSON (figures are integers)" % type(obj).__name__)
+
+
+def dumps(obj):
+    """`obj` as JSON text (see the module's rules)."""
+    out = []
+    _value(obj, out)
+    return "".join(out)
+
+
+def encode(obj):
+    """`obj` as UTF-8 JSON bytes."""
+    return dumps(obj).encode()
