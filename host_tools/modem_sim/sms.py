@@ -13,6 +13,7 @@ from host_tools.modem_sim.results import cms, handles, number
 from host_tools.modem_sim.storage import ALL, REC_UNREAD, STO_UNSENT, Memory, tpdu_length
 
 MEMORIES = ("SM", "ME", "SR")
+STORM_SENDER = "+447700900999"
 CNMI_RANGES = (range(4), range(4), range(4), range(3), range(2))  # mode, mt, bm, ds, bfr
 
 
@@ -68,6 +69,8 @@ class SmsCommands:
         self.report_delay = report_delay
         self.cdsi_wrong_memory = cdsi_wrong_memory
         self.storage_full = False
+        self.storm_texts = []  # every message a storm delivered, in order
+        self._storm = None  # [seconds between deliveries, how many more or None, sender]
         self._network = collections.deque()  # Inbound items in the order the SMSC sends them
         self._awaiting_ack = None  # (Inbound, Timer) while a +CMT/+CDS waits for AT+CNMA
         self._concat_ref = 0
@@ -113,6 +116,34 @@ class SmsCommands:
         with self.lock:
             self.storage_full = full
             self.pump_network()
+
+    def storm(self, every_ms, count=None, sender=STORM_SENDER):
+        """The network delivers 'storm <n>' every `every_ms` ms, `count` times or until
+        `stop_storm()`: under AT+CNMI mt=1 a +CMTI follows each, a steady stream of URCs."""
+        with self.lock:
+            self._storm = [every_ms / 1000.0, count, sender]
+            self.later(self._storm[0], self._storm_step, self._storm)
+
+    def stop_storm(self):
+        with self.lock:
+            self._storm = None
+
+    @property
+    def storming(self):
+        return self._storm is not None
+
+    def _storm_step(self, storm):
+        if self._storm is not storm:
+            return  # stopped, or replaced by a newer storm
+        text = "storm %d" % len(self.storm_texts)
+        self.storm_texts.append(text)
+        self.deliver(storm[2], text)
+        if storm[1] is not None:
+            storm[1] -= 1
+            if storm[1] <= 0:
+                self._storm = None
+                return
+        self.later(storm[0], self._storm_step, storm)
 
     def pump_network(self):
         """Hand waiting messages over while the modem can take them, in order (the SMSC

@@ -311,3 +311,27 @@ def test_direct_status_reports_are_acknowledged(make_branch):
     acks = [c for c in branch.modem.commands if c.upper() == "AT+CNMA"]
     assert len(acks) == 2  # the customer's message and the report
     assert branch.modem.memories["SR"].used == 0  # no fallback to storing the report
+
+
+def sms_in_texts(branch):
+    return [e["text"] for e in branch.journal_events() if e["k"] == "sms_in"]
+
+
+def test_start_up_under_a_storm_of_deliveries_is_prompt_and_counts_each_once(make_branch):
+    # The modem keeps the AT+CNMI of the gateway's previous run: every delivery made
+    # while the new one starts comes with a +CMTI, one every 50 ms.
+    # Room for all of them: a full memory would end the storm (no more +CMTI).
+    branch = make_branch(modem_options={"capacity": 500})
+    branch.kill_gateway()
+    branch.modem.storm(every_ms=50, count=400)  # 20 s: longer than start-up may take
+    branch.start_gateway()
+    assert branch.modem.storming  # ready while the storm still blows
+    branch.modem.stop_storm()
+    delivered = list(branch.modem.storm_texts)
+    branch.wait_for(
+        "every message journaled and deleted from the modem",
+        lambda: len(sms_in_texts(branch)) >= len(delivered)
+        and not branch.modem.storage and not branch.modem.waiting,
+        timeout=60,
+    )
+    assert sorted(sms_in_texts(branch)) == sorted(delivered)

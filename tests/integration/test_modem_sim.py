@@ -359,6 +359,19 @@ def test_cmt_without_cnma_dropped_when_configured(open_sim):
     assert len(sim.lost) == 1 and sim.storage == {}
 
 
+def test_a_storm_delivers_a_message_every_period_each_announced(modem):
+    sim, line = modem
+    line.ok("AT+CNMI=2,1,0,0,0")
+    sim.storm(every_ms=20, count=3)
+    assert line.until('+CMTI: "SM",3') == ['+CMTI: "SM",1', '+CMTI: "SM",2', '+CMTI: "SM",3']
+    assert sim.storm_texts == ["storm 0", "storm 1", "storm 2"] and not sim.storming
+    assert [pdu.decode_deliver(sim.storage[i][1]).text for i in (1, 2, 3)] == sim.storm_texts
+    sim.storm(every_ms=20)  # until stopped
+    line.until('+CMTI: "SM",4')
+    sim.stop_storm()
+    assert line.silent_for(0.2) == b"" and not sim.storming
+
+
 # -- sending and status reports ------------------------------------------------------------
 
 
@@ -602,6 +615,11 @@ def test_command_line_simulator_takes_control_requests(tmp_path):
         assert "listening" in proc.stdout.readline()
         assert control.request(sock, {"op": "sms", "from": CUSTOMER, "text": "hi"}) == {"slots": [1]}
         assert control.request(sock, {"op": "storage"}) == {"slots": [1]}
+        assert control.request(sock, {"op": "storm", "ms": 10, "count": 2}) == {"ok": True}
+        deadline = time.monotonic() + 5
+        while control.request(sock, {"op": "storage"})["slots"] != [1, 2, 3]:
+            assert time.monotonic() < deadline, "the storm delivered nothing"
+            time.sleep(0.02)
         line = Line(link)
         try:
             line.ok("ATE0")
