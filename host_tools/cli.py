@@ -80,6 +80,7 @@ def cmd_modem_sim(args):
         cnma_timeout=args.cnma_timeout,
         cnma_fallback=args.cnma_fallback,
         cdsi_wrong_memory=args.cdsi_wrong_memory,
+        pdu_trailer=args.pdu_trailer,
     ).start()
     ops = _modem_ops(sim)
 
@@ -139,6 +140,8 @@ def main(argv=None):
                    help="what happens to a +CMT nobody acknowledged")
     p.add_argument("--cdsi-wrong-memory", action="store_true",
                    help='announce status reports stored in "SR" as +CDSI: "SM",<i>')
+    p.add_argument("--pdu-trailer", default="",
+                   help="text after the PDU of +CMGR/+CMGL answers (a modem's stray '\"')")
     p.set_defaults(func=cmd_modem_sim)
 
     p = sub.add_parser("panel-sim", help="simulate a desk button panel on a pseudo-terminal")

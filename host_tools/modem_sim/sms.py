@@ -49,7 +49,7 @@ class Inbound:
 
 class SmsCommands:
     def __init__(self, capacity, me_capacity, sr_capacity, cnma_timeout, cnma_fallback,
-                 report_delay, cdsi_wrong_memory):
+                 report_delay, cdsi_wrong_memory, *, pdu_trailer=""):
         if cnma_fallback not in ("store", "drop"):
             raise ValueError("cnma_fallback must be 'store' or 'drop', got %r" % cnma_fallback)
         self.memories = {
@@ -68,6 +68,7 @@ class SmsCommands:
         self.cnma_fallback = cnma_fallback
         self.report_delay = report_delay
         self.cdsi_wrong_memory = cdsi_wrong_memory
+        self.pdu_trailer = pdu_trailer  # printed after the PDU of +CMGR/+CMGL (a dialect)
         self.storage_full = False
         self.storm_texts = []  # every message a storm delivered, in order
         self._storm = None  # [seconds between deliveries, how many more or None, sender]
@@ -327,7 +328,7 @@ class SmsCommands:
         stat = number(cmd.args or "0", range(ALL + 1), cms(302))
         for index, old_stat, hex_pdu in self._memory(0).listing(stat):
             self.info("+CMGL: %d,%d,,%d" % (index, old_stat, tpdu_length(hex_pdu)))
-            self.raw_line(hex_pdu)
+            self.raw_line(hex_pdu + self.pdu_trailer)
 
     @handles("+CMGR")
     def _cmgr(self, cmd):
@@ -336,7 +337,7 @@ class SmsCommands:
         got = mem.read(number(fields(cmd.args)[0], range(1, mem.capacity + 1), cms(321)))
         if got is not None:  # an empty slot answers a bare OK, as SIM800 and EC2x do
             self.info("+CMGR: %d,,%d" % (got[0], tpdu_length(got[1])))
-            self.raw_line(got[1])
+            self.raw_line(got[1] + self.pdu_trailer)
 
     @handles("+CMGD", test=lambda sim: "+CMGD: (1-%d),(0-4)" % sim._memory(0).capacity)
     def _cmgd(self, cmd):

@@ -274,6 +274,27 @@ def test_a_message_read_again_after_a_crash_before_its_delete_counts_once(make_b
     assert len(reads) == 2 and reads[0]["fp"] == reads[1]["fp"]
 
 
+def test_a_pdu_line_ending_in_junk_is_read_and_counts_once(make_branch):
+    branch = make_branch()
+    branch.modem.fail_deletes(1)  # journaled, but the delete does not happen
+    branch.modem.deliver(CUSTOMER, "junk or not, the same message")
+    branch.wait_for("journaled, still on the modem",
+                    lambda: branch.gateway_has("modem_problem") and branch.modem.storage)
+    branch.kill_gateway()
+    branch.modem.pdu_trailer = '"'  # the next gateway reads it again, a stray quote after it
+    branch.start_gateway()
+    branch.wait_for("deleted now", lambda: not branch.modem.storage)
+    (junk,) = branch.gateway_has("pdu_junk")
+    assert (junk["level"], junk["modem"], junk["slot"], junk["junk"]) == ("warn", "m0", "1", '"')
+    reads = [e for e in branch.journal_events() if e["k"] == "sms_in"]
+    assert len(reads) == 2 and reads[0]["fp"] == reads[1]["fp"]
+    assert not [e for e in branch.journal_events() if e["k"] == "sms_bad"]
+    branch.panel.press(1, "AVAIL")
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    conv = conversation(branch, int(assigned["conv"]))
+    assert [m["text"] for m in conv["messages"]] == ["junk or not, the same message"]
+
+
 def test_a_modem_that_lost_its_sim_is_passed_over(make_branch):
     branch = make_branch(modem_ids=("m0", "m1"), modem_config={"health_interval_s": 1})
     m1 = branch.modems["m1"]

@@ -275,6 +275,14 @@ def test_cmgd_delflags(modem, delflag, left):
     assert sorted(sim.storage) == left
 
 
+def test_pdu_trailer_ends_the_pdu_lines_of_cmgr_and_cmgl(open_sim):
+    sim, line = open_sim(pdu_trailer='"')
+    sim.deliver(CUSTOMER, "with junk")
+    stored = sim.storage[1][1]
+    assert line.ok("AT+CMGR=1")[1] == stored + '"'
+    assert line.ok("AT+CMGL=4")[1] == stored + '"'
+
+
 def test_cmgd_one_slot_and_bad_indexes(modem):
     sim, line = modem
     sim.deliver(CUSTOMER, "a")

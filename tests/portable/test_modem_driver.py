@@ -93,6 +93,25 @@ def test_an_undecodable_pdu_is_reported_with_its_reason():
     assert isinstance(ev, modem.SmsUndecodable) and ev.slot == 1 and ev.reason
 
 
+def test_a_pdu_line_ending_in_junk_is_decoded_and_the_junk_reported():
+    hex_pdu = pdu.encode_deliver("+447700900123", "Hello branch", SCTS)[0]
+    header = "+CMGR: 0,,%d" % (len(hex_pdu) // 2 - 1)
+    d = started()
+    drain(d)
+    d.receive_data(b'\r\n+CMTI: "SM",3\r\n', 5)
+    ok(d, lines=(header, hex_pdu + '"'))
+    junk, ev = drain(d)
+    assert isinstance(junk, modem.PduJunk)
+    assert (junk.memory, junk.slot, junk.junk) == ("SM", 3, '"')
+    assert isinstance(ev, modem.SmsReceived) and ev.message.text == "Hello branch"
+    assert ev.pdu == hex_pdu  # what the fingerprint is made of: as if no junk had come
+    # The start-up sweep, with junk of another kind.
+    d = started(stored=[(5, hex_pdu + '",')])
+    junk, ev = [e for e in drain(d) if not isinstance(e, modem.ModemReady)]
+    assert (junk.slot, junk.junk) == (5, '",')
+    assert ev.slot == 5 and ev.pdu == hex_pdu and ev.message.text == "Hello branch"
+
+
 def test_send_goes_through_the_prompt_and_reports_the_message_reference():
     d = started()
     drain(d)

@@ -478,6 +478,22 @@ def test_bad_hex():
         pdu.decode_deliver(1234)
 
 
+def test_junk_after_a_pdu_line_is_split_off():
+    assert pdu.split_junk(HELLO_DELIVER + '"') == (HELLO_DELIVER, '"')
+    assert pdu.split_junk(HELLO_DELIVER + ' ",') == (HELLO_DELIVER, ' ",')
+    assert pdu.split_junk(HELLO_DELIVER + "?") == (HELLO_DELIVER, "?")
+    assert pdu.split_junk(HELLO_DELIVER) == (HELLO_DELIVER, "")
+    assert pdu.split_junk(HELLO_DELIVER + "3") == (HELLO_DELIVER, "3")  # half a pair
+    assert pdu.split_junk(HELLO_DELIVER + '3"') == (HELLO_DELIVER, '3"')
+    assert pdu.split_junk("\u4f60") == ("", "\u4f60")
+    # Damage inside the PDU is not a trailer: the decoder gets it whole and names it.
+    damaged = HELLO_DELIVER[:10] + '"' + HELLO_DELIVER[10:]
+    assert pdu.split_junk(damaged) == (damaged, "")
+    with raises(PduError, "position 10"):
+        pdu.decode_deliver(pdu.split_junk(damaged)[0])
+    assert pdu.decode_deliver(pdu.split_junk(HELLO_DELIVER + '"')[0]).text == "hellohello"
+
+
 def test_wrong_message_type():
     with raises(PduError, "SMS-DELIVER"):
         pdu.decode_deliver(HELLO_SUBMIT)

@@ -17,6 +17,7 @@ fingerprints make sure it is delivered to the core once.
 
 from branchline.proto import at, at_errors, pdu
 
+MESSAGE_MEMORY = "SM"  # where the driver has the modem keep, list and read messages
 SEND_TIMEOUT_MS = 60000
 READ_TIMEOUT_MS = 5000
 SWEEP_TIMEOUT_MS = 10000  # of silence: a long listing keeps it alive
@@ -100,6 +101,18 @@ class SmsUndecodable:
         self.slot = slot
         self.pdu = pdu_hex
         self.reason = reason
+
+
+class PduJunk:
+    """A PDU line ended with junk (a stray '"', a space) that was cut off before decoding;
+    `memory` and `slot` say where it was read (both None for +CMT/+CDS)."""
+
+    __slots__ = ("memory", "slot", "junk")
+
+    def __init__(self, memory, slot, junk):
+        self.memory = memory
+        self.slot = slot
+        self.junk = junk
 
 
 class SmsDeleted:
@@ -441,10 +454,10 @@ class ModemDriver:
             self._read(_first_int(urc.args), now_ms)
         elif name == "+CMT":
             self._cnma_due += 1 if self.direct else 0
-            self._decoded(None, urc.pdu or "")
+            self._decoded(None, self._pdu(None, None, urc.pdu or ""))
         elif name == "+CDS":
             self._cnma_due += 1 if self.direct else 0
-            self._status_report(urc.pdu or "")
+            self._status_report(self._pdu(None, None, urc.pdu or ""))
         elif name == "+CDSI":
             # Whatever memory it names: some modems say "SM" for a report kept in "SR".
             self._sr_sweep(now_ms)
@@ -526,7 +539,8 @@ class ModemDriver:
         elif step == "delete":
             self._sr_reported.pop(tag[2], None)
         elif step == "list":
-            for slot, hex_pdu in _listed(resp.lines):
+            for slot, line in _listed(resp.lines):
+                hex_pdu = self._pdu("SR", slot, line)
                 if slot in self._sr_reported:
                     continue  # reported already, waiting for the journal
                 try:
@@ -546,10 +560,10 @@ class ModemDriver:
     def _on_sweep(self, resp, starting):
         if not resp.ok:
             self._events.append(ModemProblem("AT+CMGL=4 failed: %s" % _reason(resp)))
-        for slot, hex_pdu in _listed(resp.lines):
+        for slot, line in _listed(resp.lines):
             if slot not in self._reading:
                 self._reading[slot] = True
-                self._decoded(slot, hex_pdu)
+                self._decoded(slot, self._pdu(MESSAGE_MEMORY, slot, line))
         if starting:
             self.ready = True
             self._initialising = False
@@ -564,7 +578,15 @@ class ModemDriver:
                     ModemProblem("AT+CMGR=%d failed: %s" % (slot, _reason(resp)))
                 )
             return
-        self._decoded(slot, resp.lines[1])
+        self._decoded(slot, self._pdu(MESSAGE_MEMORY, slot, resp.lines[1]))
+
+    def _pdu(self, memory, slot, line):
+        """The PDU in a line the modem printed, without any junk it ended with. The
+        message is then the same, and so is its fingerprint, whether junk came or not."""
+        hex_pdu, junk = pdu.split_junk(line)
+        if junk:
+            self._events.append(PduJunk(memory, slot, junk))
+        return hex_pdu
 
     def _decoded(self, slot, hex_pdu):
         try:

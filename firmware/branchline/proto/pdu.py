@@ -96,6 +96,21 @@ def _hex(b):
     return binascii.hexlify(b).decode().upper()
 
 
+def split_junk(line):
+    """A PDU line as a modem printed it -> (hex, junk): the whole hex digit pairs it
+    starts with, and what trails them when that holds no hex digit (some modems end
+    the line with a stray '"' or a space). A line with anything else after its digits
+    is damaged inside: it comes back whole, with no junk, for the decoder to name."""
+    n = 0
+    while n < len(line) and line[n] in _HEX:
+        n += 1
+    for ch in line[n:]:
+        if ch in _HEX:
+            return line, ""
+    n -= n & 1
+    return line[:n], line[n:]
+
+
 class _Reader:
     """Bounds-checked cursor over the PDU octets."""
 

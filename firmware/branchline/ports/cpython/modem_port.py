@@ -157,6 +157,10 @@ class ModemPort:
             self.driver.delete(slot, now_ms())
         self.flush()
 
+    def _pdu_junk(self, ev):
+        self.app.log.warn("pdu_junk", modem=self.id, memory=ev.memory, slot=ev.slot,
+                          junk=ev.junk)
+
     def _sms_deleted(self, ev):
         self.app.log.info("sms_deleted", modem=self.id, slot=ev.slot)
 
@@ -238,6 +242,7 @@ class ModemPort:
 _HANDLERS = {
     modem.SmsReceived: ModemPort._sms_received,
     modem.SmsUndecodable: ModemPort._sms_undecodable,
+    modem.PduJunk: ModemPort._pdu_junk,
     modem.SmsDeleted: ModemPort._sms_deleted,
     modem.SmsSent: ModemPort._sms_sent,
     modem.SmsFailed: ModemPort._sms_failed,
