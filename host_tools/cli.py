@@ -81,6 +81,7 @@ def cmd_modem_sim(args):
         cnma_fallback=args.cnma_fallback,
         cdsi_wrong_memory=args.cdsi_wrong_memory,
         pdu_trailer=args.pdu_trailer,
+        truncate_udl=args.truncate_udl,
     ).start()
     ops = _modem_ops(sim)
 
@@ -142,6 +143,8 @@ def main(argv=None):
                    help='announce status reports stored in "SR" as +CDSI: "SM",<i>')
     p.add_argument("--pdu-trailer", default="",
                    help="text after the PDU of +CMGR/+CMGL answers (a modem's stray '\"')")
+    p.add_argument("--truncate-udl", type=int, default=0, metavar="N",
+                   help="octets cut from each stored message's user data (TP-UDL kept)")
     p.set_defaults(func=cmd_modem_sim)
 
     p = sub.add_parser("panel-sim", help="simulate a desk button panel on a pseudo-terminal")

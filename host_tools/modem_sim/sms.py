@@ -49,7 +49,7 @@ class Inbound:
 
 class SmsCommands:
     def __init__(self, capacity, me_capacity, sr_capacity, cnma_timeout, cnma_fallback,
-                 report_delay, cdsi_wrong_memory, *, pdu_trailer=""):
+                 report_delay, cdsi_wrong_memory, *, pdu_trailer="", truncate_udl=0):
         if cnma_fallback not in ("store", "drop"):
             raise ValueError("cnma_fallback must be 'store' or 'drop', got %r" % cnma_fallback)
         self.memories = {
@@ -69,6 +69,7 @@ class SmsCommands:
         self.report_delay = report_delay
         self.cdsi_wrong_memory = cdsi_wrong_memory
         self.pdu_trailer = pdu_trailer  # printed after the PDU of +CMGR/+CMGL (a dialect)
+        self.truncate_udl = truncate_udl  # octets of user data lost when a message is stored
         self.storage_full = False
         self.storm_texts = []  # every message a storm delivered, in order
         self._storm = None  # [seconds between deliveries, how many more or None, sender]
@@ -174,10 +175,16 @@ class SmsCommands:
                 item.told_waiting = True
                 self.on_log("storage %s full: the network's message waits" % mem.name)
             return False
-        item.slot = mem.store(REC_UNREAD, item.pdu)
+        item.slot = mem.store(REC_UNREAD, self._as_stored(item.pdu))
         if self.cnmi_mt:
             self.urc('+CMTI: "%s",%d' % (mem.name, item.slot))
         return True
+
+    def _as_stored(self, hex_pdu):
+        """The dialect of modems that keep less user data than TP-UDL says (TP-UDL stays)."""
+        if self.truncate_udl:
+            return hex_pdu[: len(hex_pdu) - 2 * self.truncate_udl]
+        return hex_pdu
 
     def _route_report(self, item):
         if self.cnmi_ds == 1 and not item.store_only:

@@ -295,6 +295,21 @@ def test_a_pdu_line_ending_in_junk_is_read_and_counts_once(make_branch):
     assert [m["text"] for m in conv["messages"]] == ["junk or not, the same message"]
 
 
+def test_a_message_the_modem_cut_short_reaches_the_agent_marked(make_branch):
+    branch = make_branch(modem_options={"truncate_udl": 3})
+    text = "My card was swallowed by the ATM"  # 32 septets: 28 octets, 25 stored
+    branch.modem.deliver(CUSTOMER, text)
+    branch.panel.press(1, "AVAIL")
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    (message,) = conversation(branch, int(assigned["conv"]))["messages"]
+    assert message == {"dir": "in", "t": message["t"], "text": text[: 25 * 8 // 7],
+                       "truncated": True}
+    (event,) = [e for e in branch.journal_events() if e["k"] == "sms_in"]
+    assert event["truncated"] is True
+    assert branch.gateway_has("sms_truncated", modem="m0", slot=1)
+    branch.wait_for("deleted", lambda: not branch.modem.storage)
+
+
 def test_a_modem_that_lost_its_sim_is_passed_over(make_branch):
     branch = make_branch(modem_ids=("m0", "m1"), modem_config={"health_interval_s": 1})
     m1 = branch.modems["m1"]

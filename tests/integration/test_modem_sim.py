@@ -283,6 +283,16 @@ def test_pdu_trailer_ends_the_pdu_lines_of_cmgr_and_cmgl(open_sim):
     assert line.ok("AT+CMGL=4")[1] == stored + '"'
 
 
+def test_truncate_udl_stores_messages_short_of_their_user_data(open_sim):
+    sim, line = open_sim(truncate_udl=2)
+    scts = (2026, 1, 1, 0, 0, 0, 0)
+    sim.deliver(CUSTOMER, "cut short", scts=scts)
+    (whole,) = pdu.encode_deliver(CUSTOMER, "cut short", scts)
+    header, stored = line.ok("AT+CMGR=1")
+    assert stored == whole[:-4]  # TP-UDL still says 9 septets: 8 octets, 6 are there
+    assert header == "+CMGR: 0,,%d" % (len(stored) // 2 - 1)
+
+
 def test_cmgd_one_slot_and_bad_indexes(modem):
     sim, line = modem
     sim.deliver(CUSTOMER, "a")

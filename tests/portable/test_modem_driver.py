@@ -112,6 +112,17 @@ def test_a_pdu_line_ending_in_junk_is_decoded_and_the_junk_reported():
     assert ev.slot == 5 and ev.pdu == hex_pdu and ev.message.text == "Hello branch"
 
 
+def test_a_message_cut_short_by_the_modem_is_received_marked_not_undecodable():
+    hex_pdu = pdu.encode_deliver("+447700900123", "Hello branch", SCTS)[0][:-4]
+    d = started()
+    drain(d)
+    d.receive_data(b'\r\n+CMTI: "SM",2\r\n', 5)
+    ok(d, lines=("+CMGR: 0,,%d" % (len(hex_pdu) // 2 - 1), hex_pdu))
+    (ev,) = drain(d)
+    assert isinstance(ev, modem.SmsReceived) and ev.slot == 2
+    assert ev.message.truncated and ev.message.text == "Hello bran"  # 9 octets: 10 septets
+
+
 def test_send_goes_through_the_prompt_and_reports_the_message_reference():
     d = started()
     drain(d)

@@ -467,18 +467,24 @@ def _parse_concat(udh):
 
 
 def _read_ud(r, dcs, udhi):
-    """TP-UDL + TP-UD -> (encoding, text, data, udh, concat)."""
+    """TP-UDL + TP-UD -> (encoding, text, data, udh, concat, short).
+
+    User data shorter than TP-UDL claims (a modem that cut it) is kept as far as it
+    goes: every whole septet, every whole UTF-16 unit, every octet; `short` then says
+    what was missing (else None). A header that does not fit still raises PduError.
+    """
     enc = dcs_alphabet(dcs)
     udl = r.octet("TP-UDL")
     rest = r.rest()  # octets beyond TP-UDL's extent are tolerated (some modems pad)
+    short = None
     if enc == "gsm7":
         need = gsm7.packed_length(udl)
         if len(rest) < need:
-            raise PduError("TP-UDL says %d septets but only %d octets follow" % (udl, len(rest)))
+            short = "TP-UDL says %d septets but only %d octets follow" % (udl, len(rest))
     else:
         need = udl
         if len(rest) < need:
-            raise PduError("TP-UDL says %d octets but only %d follow" % (udl, len(rest)))
+            short = "TP-UDL says %d octets but only %d follow" % (udl, len(rest))
     ud = rest[:need]
     udh = None
     hdr = 0
@@ -494,16 +500,32 @@ def _read_ud(r, dcs, udhi):
         hdr_septets = (hdr * 8 + fill) // 7
         if hdr_septets > udl:
             raise PduError("TP-UDHL (%d octets) does not fit in TP-UDL (%d septets)" % (hdr - 1, udl))
-        septets = gsm7.unpack(ud[hdr:], udl - hdr_septets, fill)
+        n = udl - hdr_septets
+        if short is not None:
+            n = max(0, min(n, ((len(ud) - hdr) * 8 - fill) // 7))
+        septets = gsm7.unpack(ud[hdr:], n, fill)
+        if short is not None and septets and septets[-1] == gsm7.ESC:
+            septets = septets[:-1]  # the character it escapes was cut off
         data = bytes(septets)
         text = gsm7.decode(septets)
     else:
         data = bytes(ud[hdr:])
+        if short is not None and enc == "ucs2":
+            data = _whole_utf16(data)
         if enc == "ucs2":
             text = utf16be_decode(data)
         else:
             text = "".join([chr(b) for b in data])
-    return enc, text, data, udh, (_parse_concat(udh) if udh else None)
+    return enc, text, data, udh, (_parse_concat(udh) if udh else None), short
+
+
+def _whole_utf16(data):
+    """UTF-16BE cut anywhere -> its whole code units, less a high surrogate whose pair
+    was cut off (it would show as U+FFFD, a character the sender never wrote)."""
+    data = data[: len(data) & ~1]
+    if data and 0xD8 <= data[-2] <= 0xDB:
+        data = data[:-2]
+    return data
 
 
 def split(text):
@@ -583,7 +605,9 @@ class Deliver(_Message):
     encoding: 'gsm7' | '8bit' | 'ucs2'; text: str (8-bit data as one char per octet);
     data: the user data after the UDH (unpacked septets for gsm7, raw octets otherwise);
     udh: the user data header with its UDHL octet, or None; concat: (ref, total, seq) or None;
-    status_report_indication, more_messages, reply_path: bools from the first octet.
+    status_report_indication, more_messages, reply_path: bools from the first octet;
+    truncated: True when TP-UDL claims more user data than the PDU holds (text and data
+    are then what is there: every whole septet, every whole UTF-16 unit).
     """
 
     _fields = ("smsc", "sender", "sender_type", "pid", "dcs", "scts", "encoding", "text", "udh", "concat")
@@ -635,8 +659,13 @@ def _deliver_body(r):
     m.dcs = r.octet("TP-DCS")
     m.msg_class = dcs_class(m.dcs)
     m.scts = _decode_scts(r.take(7, "TP-SCTS"))
-    m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs, fo & _FO_UDHI)
+    _user_data_into(m, r, fo)
     return m
+
+
+def _user_data_into(m, r, fo):
+    m.encoding, m.text, m.data, m.udh, m.concat, short = _read_ud(r, m.dcs, fo & _FO_UDHI)
+    m.truncated = short is not None
 
 
 def _submit_body(r):
@@ -660,7 +689,7 @@ def _submit_body(r):
         m.validity = bytes(r.take(7, "TP-VP (enhanced)"))
     else:
         m.validity = None
-    m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs, fo & _FO_UDHI)
+    _user_data_into(m, r, fo)
     return m
 
 
@@ -833,7 +862,10 @@ def _status_trailer(r, fo, m):
         m.dcs = r.octet("TP-DCS")
     if pi & _PI_UDL:
         # An absent TP-DCS means the default alphabet (23.040 9.2.3.27).
-        m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs or 0, fo & _FO_UDHI)
+        enc, text, data, udh, concat, short = _read_ud(r, m.dcs or 0, fo & _FO_UDHI)
+        if short is not None:
+            raise PduError(short)  # a text nobody reads: not worth keeping in part
+        m.encoding, m.text, m.data, m.udh, m.concat = enc, text, data, udh, concat
 
 
 def _status_report_body(r):

@@ -121,6 +121,10 @@ class ModemPort:
         }
         if msg.concat is not None:
             event["concat"] = list(msg.concat)
+        if msg.truncated:
+            # Its TP-UDL claims more than the modem gave: the text is what was there.
+            event["truncated"] = True
+            self.app.log.warn("sms_truncated", modem=self.id, slot=ev.slot, chars=len(msg.text))
         self.app.log.info("sms_received", modem=self.id, slot=ev.slot, chars=len(msg.text),
                           encoding=msg.encoding, part=event.get("concat"),
                           **{"from": msg.sender})
