@@ -82,6 +82,7 @@ def cmd_modem_sim(args):
         cdsi_wrong_memory=args.cdsi_wrong_memory,
         pdu_trailer=args.pdu_trailer,
         truncate_udl=args.truncate_udl,
+        reports_in=args.reports_in,
     ).start()
     ops = _modem_ops(sim)
 
@@ -145,6 +146,8 @@ def main(argv=None):
                    help="text after the PDU of +CMGR/+CMGL answers (a modem's stray '\"')")
     p.add_argument("--truncate-udl", type=int, default=0, metavar="N",
                    help="octets cut from each stored message's user data (TP-UDL kept)")
+    p.add_argument("--reports-in", choices=("SR", "SM", "ME"), default="SR",
+                   help="the memory status reports are kept in")
     p.set_defaults(func=cmd_modem_sim)
 
     p = sub.add_parser("panel-sim", help="simulate a desk button panel on a pseudo-terminal")

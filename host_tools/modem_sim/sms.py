@@ -12,7 +12,6 @@ from host_tools.modem_sim.parser import READ, SET, fields
 from host_tools.modem_sim.results import cms, handles, number
 from host_tools.modem_sim.storage import ALL, REC_UNREAD, STO_UNSENT, Memory, tpdu_length
 
-MEMORIES = ("SM", "ME", "SR")
 STORM_SENDER = "+447700900999"
 CNMI_RANGES = (range(4), range(4), range(4), range(3), range(2))  # mode, mt, bm, ds, bfr
 
@@ -49,7 +48,8 @@ class Inbound:
 
 class SmsCommands:
     def __init__(self, capacity, me_capacity, sr_capacity, cnma_timeout, cnma_fallback,
-                 report_delay, cdsi_wrong_memory, *, pdu_trailer="", truncate_udl=0):
+                 report_delay, cdsi_wrong_memory, *, pdu_trailer="", truncate_udl=0,
+                 reports_in="SR"):
         if cnma_fallback not in ("store", "drop"):
             raise ValueError("cnma_fallback must be 'store' or 'drop', got %r" % cnma_fallback)
         self.memories = {
@@ -57,6 +57,10 @@ class SmsCommands:
             "ME": Memory("ME", me_capacity),
             "SR": Memory("SR", sr_capacity),
         }
+        if reports_in not in self.memories:
+            raise ValueError("reports_in must be one of %s, got %r"
+                             % (", ".join(self.memories), reports_in))
+        self.reports_in = reports_in  # the memory status reports are kept in
         self.storage = self.memories["SM"].slots  # the SIM's slots: index -> [stat, pdu]
         self.sent = []
         self.deleted = []  # (memory, index) of every message AT+CMGD removed, in order
@@ -193,14 +197,14 @@ class SmsCommands:
         if self.cnmi_ds == 0 and not item.store_only:
             self.on_log("status report not routed (AT+CNMI ds=0)")
             return
-        mem = self.memories["SR"]
+        mem = self.memories[self.reports_in]
         if self.storage_full or mem.full:
-            self.on_log("SR memory full: status report lost")
+            self.on_log("%s memory full: status report lost" % mem.name)
             self.lost.append(item.pdu)
             return
         item.slot = mem.store(REC_UNREAD, item.pdu)
         # The quirk some firmware has: the report is in SR but the URC names SM.
-        self.urc('+CDSI: "%s",%d' % ("SM" if self.cdsi_wrong_memory else "SR", item.slot))
+        self.urc('+CDSI: "%s",%d' % ("SM" if self.cdsi_wrong_memory else mem.name, item.slot))
 
     def _direct(self, item, header):
         self.urc(header % tpdu_length(item.pdu))
@@ -278,7 +282,7 @@ class SmsCommands:
             raise cms(302)
         for i, name in enumerate(names):
             # Status reports only arrive from the network; nothing is written into SR.
-            if name not in MEMORIES or (i > 0 and name == "SR"):
+            if name not in self.memories or (i > 0 and name == "SR"):
                 raise cms(302)
         self.mem[: len(names)] = names
         self.info("+CPMS: " + ",".join("%d,%d" % (m.used, m.capacity)

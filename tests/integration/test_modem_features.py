@@ -7,6 +7,7 @@ import time
 import pytest
 
 from branchline.proto import pdu
+from host_tools.modem_sim.storage import STO_UNSENT
 from host_tools.sim_branch import SimulatedBranch
 
 CUSTOMER = "+447700900123"
@@ -16,12 +17,12 @@ CUSTOMER = "+447700900123"
 def make_branch(tmp_path):
     made = []
 
-    def make(**kwargs):
+    def make(gateway=True, **kwargs):
         kwargs.setdefault("config_overrides", {})
         kwargs["config_overrides"].setdefault("retry_backoff_s", [1, 1])
         b = SimulatedBranch(workdir=str(tmp_path / ("b%d" % len(made))), **kwargs)
         made.append(b)
-        b.start()
+        b.start(gateway=gateway)
         return b
 
     yield make
@@ -371,3 +372,22 @@ def test_start_up_under_a_storm_of_deliveries_is_prompt_and_counts_each_once(mak
         timeout=60,
     )
     assert sorted(sms_in_texts(branch)) == sorted(delivered)
+
+
+def test_reports_kept_with_the_messages_settle_the_reply_and_drafts_stay(make_branch):
+    branch = make_branch(modem_options={"reports_in": "SM"},
+                         modem_config={"health_interval_s": 1}, gateway=False)
+    ((draft, _),) = pdu.encode_submit(CUSTOMER, "a draft somebody left on the SIM")
+    assert branch.modem.memories["SM"].store(STO_UNSENT, draft) == 1
+    branch.start_gateway()
+    conv = open_conversation(branch)
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
+    branch.wait_for("delivered", lambda: delivery(branch, conv) == ["delivered"])
+    branch.wait_for("report deleted from SM", lambda: list(branch.modem.storage) == [1])
+    sweeps = branch.modem.commands.count("AT+CMGL=4")
+    branch.wait_for("two more sweeps", lambda: branch.modem.commands.count("AT+CMGL=4") >= sweeps + 2)
+    assert branch.modem.storage[1][1] == draft and ("SM", 1) not in branch.modem.deleted
+    assert len(branch.gateway_has("sms_ignored", slot=1)) == 1  # told once, not every sweep
+    kinds = [e["k"] for e in branch.journal_events()]
+    assert "sms_status" in kinds and "sms_bad" not in kinds
+

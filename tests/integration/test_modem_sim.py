@@ -451,6 +451,18 @@ def test_cdsi_quirk_names_sm_for_a_report_stored_in_sr(open_sim):
     assert sim.storage == {} and list(sim.memories["SR"].slots) == [1]
 
 
+def test_reports_in_sm_are_kept_with_the_messages_and_announced_there(open_sim):
+    sim, line = open_sim(reports_in="SM")
+    line.ok("AT+CNMI=2,1,0,2,0")
+    sim.deliver(CUSTOMER, "a message first")
+    line.until('+CMTI: "SM",1')
+    send_sms(line, report=True)
+    assert line.until(lambda l: l.startswith("+CDSI:")) == ['+CDSI: "SM",2']
+    assert sim.memories["SR"].slots == {}
+    lines = line.ok("AT+CMGL=4")
+    assert report_fields(lines[3]) == (0, CUSTOMER, 0x00)  # slot 2, after the message
+
+
 def test_no_report_routed_with_ds0_and_none_unless_requested(modem):
     sim, line = modem
     line.ok("AT+CNMI=2,1,0,0,0")

@@ -525,6 +525,18 @@ def test_junk_after_a_pdu_line_is_split_off():
     assert pdu.decode_deliver(pdu.split_junk(HELLO_DELIVER + '"')[0]).text == "hellohello"
 
 
+def test_message_type_says_what_a_stored_pdu_is():
+    assert pdu.message_type(HELLO_DELIVER) == pdu.MTI_DELIVER
+    assert pdu.message_type(HELLO_SUBMIT) == pdu.MTI_SUBMIT
+    report = pdu.encode_status_report(1, "+1", (2026, 1, 1, 0, 0, 0, 0), (2026, 1, 1, 0, 0, 0, 0), 0)
+    assert pdu.message_type(report) == pdu.MTI_STATUS_REPORT
+    assert pdu.message_type(report[2:], with_smsc=False) == pdu.MTI_STATUS_REPORT
+    assert pdu.message_type("0003") == 3  # reserved: decodes as nothing
+    for bad in ("", "07", "0791", "zz", None):
+        with raises(PduError):
+            pdu.message_type(bad)
+
+
 def test_wrong_message_type():
     with raises(PduError, "SMS-DELIVER"):
         pdu.decode_deliver(HELLO_SUBMIT)

@@ -18,6 +18,7 @@ fingerprints make sure it is delivered to the core once.
 from branchline.proto import at, at_errors, pdu
 
 MESSAGE_MEMORY = "SM"  # where the driver has the modem keep, list and read messages
+USE_MESSAGE_MEMORY = 'AT+CPMS="%s","%s","%s"' % (MESSAGE_MEMORY, MESSAGE_MEMORY, MESSAGE_MEMORY)
 SEND_TIMEOUT_MS = 60000
 READ_TIMEOUT_MS = 5000
 SWEEP_TIMEOUT_MS = 10000  # of silence: a long listing keeps it alive
@@ -39,7 +40,7 @@ def init_commands(direct):
         "ATE0",
         "AT+CMEE=1",
         "AT+CMGF=0",
-        'AT+CPMS="SM","SM","SM"',
+        USE_MESSAGE_MEMORY,
         "AT+CLIP=1",
         "AT+CRC=1",
     ) + delivery
@@ -151,12 +152,25 @@ class StatusReport:
     """A delivery report; `report` is a pdu.StatusReport (message_ref, status_kind...).
 
     Like a message, it stays with the modem until the adapter says it is durable:
-    `delete_report(slot)` for one kept in "SR", `ack_direct()` for a +CDS (slot None)."""
+    `delete_report(slot, now_ms, memory)` for one kept in `memory` ("SR", or the
+    message memory of modems that keep reports with the messages), `ack_direct()` for a
+    +CDS (slot and memory None)."""
 
-    __slots__ = ("report", "slot")
+    __slots__ = ("report", "slot", "memory")
 
-    def __init__(self, report, slot=None):
+    def __init__(self, report, slot=None, memory=None):
         self.report = report
+        self.slot = slot
+        self.memory = memory
+
+
+class SubmitIgnored:
+    """`slot` of the message memory holds an SMS-SUBMIT (a draft, a copy kept by AT+CMGW):
+    not a customer's message, so it is neither journaled nor deleted. Told once per PDU."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot):
         self.slot = slot
 
 
@@ -262,6 +276,7 @@ class ModemDriver:
         self._sr_again = False  # another transaction was asked for during this one
         self._sr_to_delete = []  # reports made durable, to delete in the next transaction
         self._sr_reported = {}  # SR slot -> True from its report until its deletion
+        self._ignored = {}  # slot -> the SMS-SUBMIT last told about there
         self._timeouts = 0
         self._call_number = None
         self._rings = 0
@@ -285,6 +300,7 @@ class ModemDriver:
         self._sr_again = False
         self._sr_to_delete = []
         self._sr_reported = {}
+        self._ignored = {}
         self._call_number = None
         self._rings = 0
         self._hanging_up = False
@@ -389,10 +405,14 @@ class ModemDriver:
             now_ms,
         )
 
-    def delete_report(self, slot, now_ms):
-        """The report from "SR" slot `slot` is durable: delete it (in a transaction)."""
-        self._sr_to_delete.append(slot)
-        self._sr_transaction(now_ms)
+    def delete_report(self, slot, now_ms, memory="SR"):
+        """The report from `memory` slot `slot` is durable: delete it, from "SR" in a
+        transaction, from the message memory like a message."""
+        if memory != "SR":
+            self.delete(slot, now_ms)
+        else:
+            self._sr_to_delete.append(slot)
+            self._sr_transaction(now_ms)
 
     def _sr_sweep(self, now_ms):
         self._sr_list_wanted = True
@@ -424,7 +444,7 @@ class ModemDriver:
                     now_ms,
                 )
         self._sr_list_wanted = False
-        self.engine.send(at.Command('AT+CPMS="SM","SM","SM"', tag=("sr", "back")), now_ms)
+        self.engine.send(at.Command(USE_MESSAGE_MEMORY, tag=("sr", "back")), now_ms)
 
     def _sr_released(self, now_ms):
         self._in_sr = False
@@ -459,8 +479,7 @@ class ModemDriver:
             self._cnma_due += 1 if self.direct else 0
             self._status_report(self._pdu(None, None, urc.pdu or ""))
         elif name == "+CDSI":
-            # Whatever memory it names: some modems say "SM" for a report kept in "SR".
-            self._sr_sweep(now_ms)
+            self._report_announced(urc.args, now_ms)
         elif name in ("RING", "+CRING"):
             if name == "+CRING" and "VOICE" not in urc.args.upper():
                 return  # a data or fax call is not a customer
@@ -484,6 +503,14 @@ class ModemDriver:
                 self.start(now_ms)
         else:
             self._events.append(urc)
+
+    def _report_announced(self, args, now_ms):
+        """+CDSI: "<memory>",<slot>. A report kept with the messages is read from its slot
+        (and dispatched as what it is); "SR" is swept whatever memory is named, as some
+        modems say "SM" for a report kept in "SR"."""
+        if _unquote(_fields(args)[0]) != "SR":
+            self._read(_first_int(args), now_ms)
+        self._sr_sweep(now_ms)
 
     def _on_response(self, resp):
         tag = resp.command.tag
@@ -539,23 +566,26 @@ class ModemDriver:
         elif step == "delete":
             self._sr_reported.pop(tag[2], None)
         elif step == "list":
-            for slot, line in _listed(resp.lines):
-                hex_pdu = self._pdu("SR", slot, line)
-                if slot in self._sr_reported:
-                    continue  # reported already, waiting for the journal
-                try:
-                    report = pdu.decode_status_report(hex_pdu)
-                except pdu.PduError as e:
-                    # Only ever delete what is certainly a report: anything else in
-                    # this memory could be a customer's message.
-                    self._events.append(
-                        ModemProblem("SR slot %d holds no status report (%s): left" % (slot, e))
-                    )
-                    continue
-                self._sr_reported[slot] = True
-                self._events.append(StatusReport(report, slot))
+            self._sr_listed(resp)
         elif step == "back":
             self._sr_released(now_ms)
+
+    def _sr_listed(self, resp):
+        listing = [(slot, self._pdu("SR", slot, line)) for slot, line in _listed(resp.lines)]
+        for slot, hex_pdu in listing:
+            if slot in self._sr_reported:
+                continue  # reported already, waiting for the journal
+            try:
+                report = pdu.decode_status_report(hex_pdu)
+            except pdu.PduError as e:
+                # Only ever delete what is certainly a report: anything else in
+                # this memory could be a customer's message.
+                self._events.append(
+                    ModemProblem("SR slot %d holds no status report (%s): left" % (slot, e))
+                )
+                continue
+            self._sr_reported[slot] = True
+            self._events.append(StatusReport(report, slot, "SR"))
 
     def _on_sweep(self, resp, starting):
         if not resp.ok:
@@ -563,7 +593,7 @@ class ModemDriver:
         for slot, line in _listed(resp.lines):
             if slot not in self._reading:
                 self._reading[slot] = True
-                self._decoded(slot, self._pdu(MESSAGE_MEMORY, slot, line))
+                self._stored(slot, line)
         if starting:
             self.ready = True
             self._initialising = False
@@ -578,7 +608,24 @@ class ModemDriver:
                     ModemProblem("AT+CMGR=%d failed: %s" % (slot, _reason(resp)))
                 )
             return
-        self._decoded(slot, self._pdu(MESSAGE_MEMORY, slot, resp.lines[1]))
+        self._stored(slot, resp.lines[1])
+
+    def _stored(self, slot, line):
+        """A PDU from the message memory, taken for what its TP-MTI says it is: modems
+        that keep status reports with the messages, and drafts, have them there too."""
+        hex_pdu = self._pdu(MESSAGE_MEMORY, slot, line)
+        kind = _mti(hex_pdu)
+        if kind == pdu.MTI_STATUS_REPORT:
+            self._status_report(hex_pdu, slot)
+        elif kind == pdu.MTI_SUBMIT:
+            # Never ours to delete; forgotten, so that a message stored in this slot
+            # once the draft is gone is read.
+            self._reading.pop(slot, None)
+            if self._ignored.get(slot) != hex_pdu:
+                self._ignored[slot] = hex_pdu
+                self._events.append(SubmitIgnored(slot))
+        else:
+            self._decoded(slot, hex_pdu)  # a DELIVER, or what does not decode at all
 
     def _pdu(self, memory, slot, line):
         """The PDU in a line the modem printed, without any junk it ended with. The
@@ -596,13 +643,17 @@ class ModemDriver:
             return
         self._events.append(SmsReceived(slot, hex_pdu, message))
 
-    def _status_report(self, hex_pdu):
+    def _status_report(self, hex_pdu, slot=None):
+        """A +CDS (slot None) or a report kept in the message memory."""
         try:
             report = pdu.decode_status_report(hex_pdu)
         except pdu.PduError as e:
-            self._events.append(ModemProblem("undecodable status report: %s" % e))
+            if slot is None:
+                self._events.append(ModemProblem("undecodable status report: %s" % e))
+            else:  # kept for a technician and deleted, like any PDU there that does not decode
+                self._events.append(SmsUndecodable(slot, hex_pdu, str(e)))
             return
-        self._events.append(StatusReport(report))
+        self._events.append(StatusReport(report, slot, None if slot is None else MESSAGE_MEMORY))
 
     def _on_health(self, resp):
         polled = self._polled
@@ -664,6 +715,13 @@ def _reason(resp):
     if resp.code is not None and resp.reason and resp.reason.startswith("+CME"):
         return at_errors.describe("CME", resp.code)
     return resp.reason
+
+
+def _mti(hex_pdu):
+    try:
+        return pdu.message_type(hex_pdu)
+    except pdu.PduError:
+        return None
 
 
 def _listed(lines):

@@ -33,9 +33,10 @@ TOA_ALPHANUMERIC = const(0xD0)  # bit 7 always 1, TON 101 alphanumeric (GSM 7-bi
 _TON_INTERNATIONAL = const(1)
 _TON_ALPHANUMERIC = const(5)
 
-_MTI_DELIVER = const(0)
-_MTI_SUBMIT = const(1)
-_MTI_STATUS_REPORT = const(2)
+# TP-MTI (23.040 9.2.3.1), as received by the MS: what kind of TPDU it is.
+MTI_DELIVER = const(0)
+MTI_SUBMIT = const(1)  # a stored one: a draft or a copy written with AT+CMGW
+MTI_STATUS_REPORT = const(2)
 
 _FO_UDHI = const(0x40)
 _FO_SRR = const(0x20)  # SUBMIT: status report request
@@ -649,7 +650,7 @@ def _first_octet(r, mti, name):
 
 
 def _deliver_body(r):
-    fo = _first_octet(r, _MTI_DELIVER, "SMS-DELIVER")
+    fo = _first_octet(r, MTI_DELIVER, "SMS-DELIVER")
     m = Deliver()
     m.more_messages = not (fo & _FO_MMS)
     m.status_report_indication = bool(fo & _FO_SRI)
@@ -669,7 +670,7 @@ def _user_data_into(m, r, fo):
 
 
 def _submit_body(r):
-    fo = _first_octet(r, _MTI_SUBMIT, "SMS-SUBMIT")
+    fo = _first_octet(r, MTI_SUBMIT, "SMS-SUBMIT")
     m = Submit()
     m.reject_duplicates = bool(fo & _FO_RD)
     m.status_report_requested = bool(fo & _FO_SRR)
@@ -691,6 +692,15 @@ def _submit_body(r):
         m.validity = None
     _user_data_into(m, r, fo)
     return m
+
+
+def message_type(hex_or_bytes, with_smsc=True):
+    """TP-MTI of a PDU: MTI_DELIVER, MTI_SUBMIT, MTI_STATUS_REPORT (or 3, reserved), read
+    from its first octet so a stored PDU can be decoded as what it is. Raises only PduError."""
+    r = _Reader(_to_bytes(hex_or_bytes))
+    if with_smsc:
+        r.take(r.octet("SMSC length"), "SMSC address")
+    return r.octet("first octet") & 0x03
 
 
 def decode_deliver(hex_or_bytes, with_smsc=True):
@@ -716,7 +726,7 @@ def encode_submit(number, text, ref=0, validity_minutes=None, request_status_rep
     """
     da = _address_field(number, "number")
     sc = _smsc_field(smsc)
-    fo = _MTI_SUBMIT
+    fo = MTI_SUBMIT
     vp = b""
     if validity_minutes is not None:
         fo |= _VPF_RELATIVE << 3
@@ -748,7 +758,7 @@ def encode_deliver(sender, text, scts_tuple, smsc=None, concat_ref=0):
     ts = bytes(_encode_scts(scts_tuple))
     out = []
     for udhi, dcs, udl, ud in _parts(text, concat_ref):
-        tpdu = (bytes([_MTI_DELIVER | _FO_MMS | (_FO_UDHI if udhi else 0)]) + oa
+        tpdu = (bytes([MTI_DELIVER | _FO_MMS | (_FO_UDHI if udhi else 0)]) + oa
                 + bytes([0x00, dcs]) + ts + bytes([udl]) + ud)
         out.append(_hex(sc + tpdu))
     return out
@@ -869,7 +879,7 @@ def _status_trailer(r, fo, m):
 
 
 def _status_report_body(r):
-    fo = _first_octet(r, _MTI_STATUS_REPORT, "SMS-STATUS-REPORT")
+    fo = _first_octet(r, MTI_STATUS_REPORT, "SMS-STATUS-REPORT")
     m = StatusReport()
     m.more_messages = not (fo & _FO_MMS)
     m.answers_command = bool(fo & _FO_SRQ)
@@ -902,7 +912,7 @@ def encode_status_report(message_ref, recipient, scts, discharge, status, smsc=N
     for name, v in (("message_ref", message_ref), ("status", status)):
         if not isinstance(v, int) or not 0 <= v <= 255:
             raise PduError("%s must be 0..255, got %r" % (name, v))
-    tpdu = (bytes([_MTI_STATUS_REPORT | _FO_MMS, message_ref]) + _address_field(recipient, "recipient")
+    tpdu = (bytes([MTI_STATUS_REPORT | _FO_MMS, message_ref]) + _address_field(recipient, "recipient")
             + bytes(_encode_scts(scts)) + bytes(_encode_scts(discharge)) + bytes([status]))
     return _hex(_smsc_field(smsc) + tpdu)
 

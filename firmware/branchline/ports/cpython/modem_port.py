@@ -150,13 +150,14 @@ class ModemPort:
                  "reason": ev.reason}
         self.app.submit(event, after=lambda: self._release(ev.slot))
 
-    def _release(self, slot, report=False):
-        """A message (or status report) is durable: free its storage slot (in "SR" for a
-        report), or acknowledge it when it came directly (+CMT, +CDS: slot None)."""
+    def _release(self, slot, report_memory=None):
+        """A message (or status report) is durable: free its storage slot (a report's in
+        the memory it came from), or acknowledge it when it came directly (+CMT, +CDS:
+        slot None)."""
         if slot is None:
             self.driver.ack_direct(now_ms())
-        elif report:
-            self.driver.delete_report(slot, now_ms())
+        elif report_memory is not None:
+            self.driver.delete_report(slot, now_ms(), report_memory)
         else:
             self.driver.delete(slot, now_ms())
         self.flush()
@@ -191,7 +192,11 @@ class ModemPort:
                           detail=r.status_text)
         self.app.submit({"k": "sms_status", "t": now_ms(), "modem": self.id,
                          "mr": r.message_ref, "to": r.recipient, "status": r.status_kind},
-                        after=lambda: self._release(ev.slot, report=True))
+                        after=lambda: self._release(ev.slot, ev.memory))
+
+    def _submit_ignored(self, ev):
+        self.app.log.info("sms_ignored", modem=self.id, slot=ev.slot,
+                          reason="a stored SMS-SUBMIT (draft), not a received message")
 
     def _incoming_call(self, ev):
         self.app.log.info("call_ringing", modem=self.id, rings=ev.rings,
@@ -251,6 +256,7 @@ _HANDLERS = {
     modem.SmsSent: ModemPort._sms_sent,
     modem.SmsFailed: ModemPort._sms_failed,
     modem.StatusReport: ModemPort._status_report,
+    modem.SubmitIgnored: ModemPort._submit_ignored,
     modem.IncomingCall: ModemPort._incoming_call,
     modem.CallEnded: ModemPort._call_ended,
     modem.Health: ModemPort._health,
