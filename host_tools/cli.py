@@ -83,6 +83,8 @@ def cmd_modem_sim(args):
         pdu_trailer=args.pdu_trailer,
         truncate_udl=args.truncate_udl,
         reports_in=args.reports_in,
+        sr_memory=not args.no_sr_memory,
+        sr_select_ignored=args.sr_select_ignored,
     ).start()
     ops = _modem_ops(sim)
 
@@ -148,6 +150,10 @@ def main(argv=None):
                    help="octets cut from each stored message's user data (TP-UDL kept)")
     p.add_argument("--reports-in", choices=("SR", "SM", "ME"), default="SR",
                    help="the memory status reports are kept in")
+    p.add_argument("--no-sr-memory", action="store_true",
+                   help='no "SR" memory: not in AT+CPMS=?, AT+CPMS="SR" fails')
+    p.add_argument("--sr-select-ignored", action="store_true",
+                   help='AT+CPMS="SR" answers OK but the read memory stays')
     p.set_defaults(func=cmd_modem_sim)
 
     p = sub.add_parser("panel-sim", help="simulate a desk button panel on a pseudo-terminal")

@@ -49,18 +49,17 @@ class Inbound:
 class SmsCommands:
     def __init__(self, capacity, me_capacity, sr_capacity, cnma_timeout, cnma_fallback,
                  report_delay, cdsi_wrong_memory, *, pdu_trailer="", truncate_udl=0,
-                 reports_in="SR"):
+                 reports_in="SR", sr_memory=True, sr_select_ignored=False):
         if cnma_fallback not in ("store", "drop"):
             raise ValueError("cnma_fallback must be 'store' or 'drop', got %r" % cnma_fallback)
-        self.memories = {
-            "SM": Memory("SM", capacity),
-            "ME": Memory("ME", me_capacity),
-            "SR": Memory("SR", sr_capacity),
-        }
+        self.memories = {"SM": Memory("SM", capacity), "ME": Memory("ME", me_capacity)}
+        if sr_memory:
+            self.memories["SR"] = Memory("SR", sr_capacity)
         if reports_in not in self.memories:
             raise ValueError("reports_in must be one of %s, got %r"
                              % (", ".join(self.memories), reports_in))
         self.reports_in = reports_in  # the memory status reports are kept in
+        self.sr_select_ignored = sr_select_ignored  # AT+CPMS="SR" answers OK, selects nothing
         self.storage = self.memories["SM"].slots  # the SIM's slots: index -> [stat, pdu]
         self.sent = []
         self.deleted = []  # (memory, index) of every message AT+CMGD removed, in order
@@ -270,7 +269,10 @@ class SmsCommands:
         elif cmd.op == READ:
             self.info('+CSCA: "%s",%d' % (self.smsc, 145 if self.smsc.startswith("+") else 129))
 
-    @handles("+CPMS", test='+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")')
+    def _cpms_test(self):
+        return '+CPMS: (%s),("SM","ME"),("SM","ME")' % ",".join('"%s"' % m for m in self.memories)
+
+    @handles("+CPMS", test=lambda sim: sim._cpms_test())
     def _cpms(self, cmd):
         self._sms_ready()
         if cmd.op == READ:
@@ -284,6 +286,8 @@ class SmsCommands:
             # Status reports only arrive from the network; nothing is written into SR.
             if name not in self.memories or (i > 0 and name == "SR"):
                 raise cms(302)
+        if self.sr_select_ignored and names[0] == "SR":
+            names[0] = self.mem[0]  # the dialect: OK, and the read memory stays
         self.mem[: len(names)] = names
         self.info("+CPMS: " + ",".join("%d,%d" % (m.used, m.capacity)
                                        for m in map(self._memory, range(3))))

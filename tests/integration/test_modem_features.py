@@ -391,3 +391,43 @@ def test_reports_kept_with_the_messages_settle_the_reply_and_drafts_stay(make_br
     kinds = [e["k"] for e in branch.journal_events()]
     assert "sms_status" in kinds and "sms_bad" not in kinds
 
+
+def stored_then_started(make_branch, texts, **options):
+    """A branch whose modem holds `texts` when the gateway starts."""
+    branch = make_branch(modem_options=options, gateway=False)
+    for text in texts:
+        branch.modem.deliver(CUSTOMER, text)
+    branch.start_gateway()
+    branch.wait_for("every stored message journaled and deleted",
+                    lambda: len(sms_in_texts(branch)) >= len(texts) and not branch.modem.storage)
+    assert sorted(sms_in_texts(branch)) == sorted(texts)
+    return branch
+
+
+def warnings(branch):
+    return [e for e in branch.gateway_events if e["level"] == "warn"]
+
+
+def test_a_modem_without_sr_memory_lists_its_messages_once_at_start_up(make_branch):
+    texts = ["stored %d" % i for i in range(6)]
+    branch = stored_then_started(make_branch, texts, sr_memory=False, reports_in="SM")
+    commands = [c.upper() for c in branch.modem.commands]
+    assert commands.count("AT+CMGL=4") == 1 and 'AT+CPMS="SR"' not in commands
+    (note,) = branch.gateway_has("modem_no_sr", modem="m0")
+    assert "not among" in note["reason"] and warnings(branch) == []
+    # Its reports, kept with the messages, still settle replies.
+    branch.panel.press(1, "AVAIL")
+    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
+    conv = int(assigned["conv"])
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
+    branch.wait_for("delivered", lambda: delivery(branch, conv) == ["delivered"])
+
+
+def test_an_sr_selection_that_does_nothing_is_noticed_once_at_start_up(make_branch):
+    texts = ["stored %d" % i for i in range(6)]
+    branch = stored_then_started(make_branch, texts, sr_select_ignored=True)
+    branch.wait_for("concluded", lambda: branch.gateway_has("modem_no_sr", modem="m0"))
+    commands = [c.upper() for c in branch.modem.commands]
+    assert commands.count("AT+CMGL=4") == 1  # not a second time as if it were "SR"
+    assert commands.count('AT+CPMS="SR"') == 1
+    assert len(branch.gateway_has("modem_no_sr")) == 1 and warnings(branch) == []

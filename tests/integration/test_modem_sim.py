@@ -463,6 +463,22 @@ def test_reports_in_sm_are_kept_with_the_messages_and_announced_there(open_sim):
     assert report_fields(lines[3]) == (0, CUSTOMER, 0x00)  # slot 2, after the message
 
 
+def test_a_modem_without_sr_memory(open_sim):
+    sim, line = open_sim(sr_memory=False, reports_in="SM")
+    assert line.ok("AT+CPMS=?") == ['+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")']
+    assert line.cmd('AT+CPMS="SR"') == ["+CMS ERROR: 302"]
+    assert "SR" not in sim.memories
+
+
+def test_sr_select_ignored_answers_ok_and_stays_in_the_message_memory(open_sim):
+    sim, line = open_sim(sr_select_ignored=True)
+    sim.deliver(CUSTOMER, "still listed")
+    assert line.ok("AT+CPMS=?") == ['+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")']
+    assert line.ok('AT+CPMS="SR"') == ["+CPMS: 1,30,1,30,1,30"]
+    assert line.ok("AT+CPMS?")[0].startswith('+CPMS: "SM",1,30')
+    assert listed(line.ok("AT+CMGL=4")) == [1]
+
+
 def test_no_report_routed_with_ds0_and_none_unless_requested(modem):
     sim, line = modem
     line.ok("AT+CNMI=2,1,0,0,0")

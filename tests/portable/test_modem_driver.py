@@ -422,8 +422,8 @@ def test_the_report_sweep_never_deletes_a_customers_message():
     d2.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     ok(d2)
     ok(d2, lines=("+CMGL: 1,0,,%d" % (len(message) // 2 - 1), message))
-    (problem,) = drain(d2)
-    assert isinstance(problem, modem.ModemProblem) and "left" in problem.reason
+    (concluded,) = drain(d2)  # a selection that changed nothing: "SR" is left alone now
+    assert isinstance(concluded, modem.NoReportMemory) and "no effect" in concluded.reason
     assert b"CMGD" not in d2.data_to_send()
 def test_a_caller_who_gives_up_ends_the_call():
     d = started()
@@ -474,6 +474,46 @@ def test_a_report_kept_with_the_messages_is_read_where_cdsi_or_cmti_says():
         assert not of(events, modem.SmsUndecodable), urc
         assert (status.slot, status.memory, status.report.message_ref) == (slot, "SM", slot)
         assert fake.memory["SM"] == {}
+
+
+def test_a_modem_without_sr_memory_is_never_asked_for_it():
+    message = pdu.encode_deliver(CUSTOMER, "hello", SCTS)[0]
+    fake = FakeModem(sm={1: message}, memories=("SM", "ME"))
+    d = started(fake=fake)
+    events = converse(d, fake, journal=True)
+    (concluded,) = of(events, modem.NoReportMemory)
+    assert '"SR" is not among' in concluded.reason and len(of(events, modem.SmsReceived)) == 1
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    assert d.data_to_send() == b""
+    assert 'AT+CPMS="SR"' not in fake.commands and fake.commands.count("AT+CMGL=4") == 1
+
+
+def test_an_sr_selection_that_changes_nothing_is_noticed_once():
+    stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in (1, 2, 3))
+    fake = FakeModem(sm=stored, sr_select_works=False)
+    d = started(fake=fake)
+    events = converse(d, fake, journal=True)
+    assert sorted(e.slot for e in of(events, modem.SmsReceived)) == [1, 2, 3]
+    (concluded,) = of(events, modem.NoReportMemory)
+    assert "no effect" in concluded.reason and not of(events, modem.ModemProblem)
+    assert fake.commands.count("AT+CMGL=4") == 1  # the messages are listed once, not twice
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    assert d.data_to_send() == b""
+    assert fake.commands.count('AT+CPMS="SR"') == 1
+
+
+def test_an_sr_listing_of_messages_shows_the_selection_did_nothing():
+    # A modem whose AT+CPMS? claims "SR" is selected when it is not.
+    stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in (1, 2))
+    fake = FakeModem(sm=stored, sr_select_works=False, cpms_says="SR")
+    d = started(fake=fake)
+    d.delete_report(7, 0)  # a report from before the listing showed what "SR" is: dropped
+    events = converse(d, fake, journal=True)
+    assert sorted(e.slot for e in of(events, modem.SmsReceived)) == [1, 2]
+    assert len(of(events, modem.NoReportMemory)) == 1 and not of(events, modem.ModemProblem)
+    assert not of(events, modem.StatusReport) and "AT+CMGD=7" not in fake.commands
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    assert d.data_to_send() == b""
 
 
 def test_urcs_during_the_start_up_drain_are_acted_on_after_init_once():

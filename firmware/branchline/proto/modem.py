@@ -19,6 +19,7 @@ from branchline.proto import at, at_errors, pdu
 
 MESSAGE_MEMORY = "SM"  # where the driver has the modem keep, list and read messages
 USE_MESSAGE_MEMORY = 'AT+CPMS="%s","%s","%s"' % (MESSAGE_MEMORY, MESSAGE_MEMORY, MESSAGE_MEMORY)
+MEMORIES_QUERY = "AT+CPMS=?"  # which memories the modem has: is there an "SR"?
 SEND_TIMEOUT_MS = 60000
 READ_TIMEOUT_MS = 5000
 SWEEP_TIMEOUT_MS = 10000  # of silence: a long listing keeps it alive
@@ -40,6 +41,7 @@ def init_commands(direct):
         "ATE0",
         "AT+CMEE=1",
         "AT+CMGF=0",
+        MEMORIES_QUERY,
         USE_MESSAGE_MEMORY,
         "AT+CLIP=1",
         "AT+CRC=1",
@@ -164,6 +166,16 @@ class StatusReport:
         self.memory = memory
 
 
+class NoReportMemory:
+    """The modem has no usable "SR" memory (`reason` says how that showed): its status
+    reports are read where it keeps them, with the messages, and "SR" is left alone."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason):
+        self.reason = reason
+
+
 class SubmitIgnored:
     """`slot` of the message memory holds an SMS-SUBMIT (a draft, a copy kept by AT+CMGW):
     not a customer's message, so it is neither journaled nor deleted. Told once per PDU."""
@@ -276,6 +288,7 @@ class ModemDriver:
         self._sr_again = False  # another transaction was asked for during this one
         self._sr_to_delete = []  # reports made durable, to delete in the next transaction
         self._sr_reported = {}  # SR slot -> True from its report until its deletion
+        self._sr = None  # "SR" usable: None not known yet, True, False (see NoReportMemory)
         self._ignored = {}  # slot -> the SMS-SUBMIT last told about there
         self._timeouts = 0
         self._call_number = None
@@ -300,6 +313,7 @@ class ModemDriver:
         self._sr_again = False
         self._sr_to_delete = []
         self._sr_reported = {}
+        self._sr = None
         self._ignored = {}
         self._call_number = None
         self._rings = 0
@@ -307,8 +321,9 @@ class ModemDriver:
         self.engine.recover_prompt(now_ms)
         for text in init_commands(self.direct):
             self._send(at.Command(text, tag="init"), now_ms)
+        # The status-report sweep follows this one, once AT+CPMS=? has said whether
+        # there is an "SR" to sweep.
         self._send(at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag="sweep"), now_ms)
-        self._sr_sweep(now_ms)
 
     def receive_data(self, data, now_ms):
         self.engine.receive_data(data, now_ms)
@@ -410,13 +425,14 @@ class ModemDriver:
         transaction, from the message memory like a message."""
         if memory != "SR":
             self.delete(slot, now_ms)
-        else:
+        elif self._sr is not False:  # else that "SR" proved to be the message memory
             self._sr_to_delete.append(slot)
             self._sr_transaction(now_ms)
 
     def _sr_sweep(self, now_ms):
-        self._sr_list_wanted = True
-        self._sr_transaction(now_ms)
+        if self._sr is not False:
+            self._sr_list_wanted = True
+            self._sr_transaction(now_ms)
 
     def _sr_transaction(self, now_ms):
         """Work on status reports stored in "SR": switch the read memory, delete the
@@ -425,8 +441,32 @@ class ModemDriver:
         if self._in_sr:
             self._sr_again = True
             return
+        if self._initialising or self._sr is False:
+            return  # the start-up sweep ends with a transaction / no "SR" to work on
         self._in_sr = True
         self.engine.send(at.Command('AT+CPMS="SR"', tag=("sr", "select")), now_ms)
+
+    def _sr_unusable(self, reason):
+        if self._sr is not False:
+            self._sr = False
+            self._sr_to_delete = []
+            self._events.append(NoReportMemory(reason))
+
+    def _on_memories(self, resp):
+        # No answer (an old modem) tells nothing: "SR" is tried, and its selection checked.
+        memories = _first_list(resp.lines)
+        if memories is not None and "SR" not in memories:
+            self._sr_unusable('"SR" is not among its memories (%s)' % ",".join(memories))
+
+    def _sr_verified(self, resp, now_ms):
+        # Some modems answer OK to AT+CPMS="SR" and go on reading the message memory: a
+        # listing would then show every message again, each one taken for a bad report.
+        memory = _first_memory(resp.lines)
+        if memory is None or memory == "SR":
+            self._sr = True
+        else:
+            self._sr_unusable('AT+CPMS="SR" has no effect: the read memory stays %s' % memory)
+        self._sr_selected_now(self._sr, now_ms)
 
     def _sr_selected_now(self, ok, now_ms):
         # No "SR" memory on this modem: any list or delete now would act on the
@@ -523,7 +563,9 @@ class ModemDriver:
         else:
             self._timeouts = 0
         if tag == "init":
-            if not resp.ok and resp.command.text != "AT":
+            if resp.command.text == MEMORIES_QUERY:
+                self._on_memories(resp)
+            elif not resp.ok and resp.command.text != "AT":
                 self._events.append(
                     ModemProblem("%s failed: %s" % (resp.command.text, _reason(resp)))
                 )
@@ -562,7 +604,12 @@ class ModemDriver:
     def _on_sr(self, tag, resp, now_ms):
         step = tag[1]
         if step == "select":
-            self._sr_selected_now(resp.ok, now_ms)
+            if resp.ok and self._sr is None:
+                self.engine.send(at.Command("AT+CPMS?", tag=("sr", "verify")), now_ms)
+            else:
+                self._sr_selected_now(resp.ok, now_ms)
+        elif step == "verify":
+            self._sr_verified(resp, now_ms)
         elif step == "delete":
             self._sr_reported.pop(tag[2], None)
         elif step == "list":
@@ -572,6 +619,12 @@ class ModemDriver:
 
     def _sr_listed(self, resp):
         listing = [(slot, self._pdu("SR", slot, line)) for slot, line in _listed(resp.lines)]
+        for _, hex_pdu in listing:
+            if _mti(hex_pdu) in (pdu.MTI_DELIVER, pdu.MTI_SUBMIT):
+                # Messages in "SR": the selection did nothing (whatever AT+CPMS? said),
+                # and the sweep of the message memory has them all already.
+                self._sr_unusable('the "SR" listing holds messages: AT+CPMS="SR" has no effect')
+                return
         for slot, hex_pdu in listing:
             if slot in self._sr_reported:
                 continue  # reported already, waiting for the journal
@@ -598,6 +651,7 @@ class ModemDriver:
             self.ready = True
             self._initialising = False
             self._events.append(ModemReady())
+            self._sr_sweep(self.engine.now_ms)
 
     def _on_read(self, slot, resp):
         if not resp.ok or len(resp.lines) < 2:
@@ -722,6 +776,27 @@ def _mti(hex_pdu):
         return pdu.message_type(hex_pdu)
     except pdu.PduError:
         return None
+
+
+def _first_list(lines):
+    """['SM', 'ME', 'SR'] from '+CPMS: ("SM","ME","SR"),("SM","ME"),...', else None."""
+    for line in lines:
+        if line.startswith("+CPMS:"):
+            start = line.find("(")
+            end = line.find(")", start)
+            if start < 0 or end < 0:
+                return None
+            return [_unquote(f) for f in _fields(line[start + 1 : end])]
+    return None
+
+
+def _first_memory(lines):
+    """'SM' from AT+CPMS?'s '+CPMS: "SM",3,30,...' (the read memory), else None."""
+    for line in lines:
+        if line.startswith("+CPMS:"):
+            first = _fields(line[6:])[0]
+            return _unquote(first) if first[:1] == '"' else None
+    return None
 
 
 def _listed(lines):

@@ -198,6 +198,9 @@ class ModemPort:
         self.app.log.info("sms_ignored", modem=self.id, slot=ev.slot,
                           reason="a stored SMS-SUBMIT (draft), not a received message")
 
+    def _no_report_memory(self, ev):
+        self.app.log.info("modem_no_sr", modem=self.id, reason=ev.reason)
+
     def _incoming_call(self, ev):
         self.app.log.info("call_ringing", modem=self.id, rings=ev.rings,
                           **{"from": ev.number or "hidden"})
@@ -257,6 +260,7 @@ _HANDLERS = {
     modem.SmsFailed: ModemPort._sms_failed,
     modem.StatusReport: ModemPort._status_report,
     modem.SubmitIgnored: ModemPort._submit_ignored,
+    modem.NoReportMemory: ModemPort._no_report_memory,
     modem.IncomingCall: ModemPort._incoming_call,
     modem.CallEnded: ModemPort._call_ended,
     modem.Health: ModemPort._health,
