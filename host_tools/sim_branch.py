@@ -119,8 +119,6 @@ class SimulatedBranch:
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, gateway=True):
-        """Start everything; without `gateway`, all but the gateway (a test stores
-        messages first, then calls start_gateway)."""
         self.broker.start()
         self.note("broker", "mosquitto listening on 127.0.0.1:%d" % self.broker.port)
         for modem_id, sim in self.modems.items():
