@@ -44,6 +44,12 @@ def conversation(branch, conv):
     return body
 
 
+def messages_shown(branch, conv=1):
+    """The messages of conversation `conv` as the console shows them, once it exists."""
+    status, body = branch.console("GET", "/api/conversations/%d" % conv)
+    return body["messages"] if status == 200 else None
+
+
 def delivery(branch, conv):
     return [d["state"] for d in conversation(branch, conv)["deliveries"]]
 
@@ -290,19 +296,15 @@ def test_a_pdu_line_ending_in_junk_is_read_and_counts_once(make_branch):
     reads = [e for e in branch.journal_events() if e["k"] == "sms_in"]
     assert len(reads) == 2 and reads[0]["fp"] == reads[1]["fp"]
     assert not [e for e in branch.journal_events() if e["k"] == "sms_bad"]
-    branch.panel.press(1, "AVAIL")
-    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
-    conv = conversation(branch, int(assigned["conv"]))
-    assert [m["text"] for m in conv["messages"]] == ["junk or not, the same message"]
+    shown = branch.wait_for("shown", lambda: messages_shown(branch))
+    assert [m["text"] for m in shown] == ["junk or not, the same message"]
 
 
 def test_a_message_the_modem_cut_short_reaches_the_agent_marked(make_branch):
     branch = make_branch(modem_options={"truncate_udl": 3})
     text = "My card was swallowed by the ATM"  # 32 septets: 28 octets, 25 stored
     branch.modem.deliver(CUSTOMER, text)
-    branch.panel.press(1, "AVAIL")
-    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
-    (message,) = conversation(branch, int(assigned["conv"]))["messages"]
+    (message,) = branch.wait_for("shown", lambda: messages_shown(branch))
     assert message == {"dir": "in", "t": message["t"], "text": text[: 25 * 8 // 7],
                        "truncated": True}
     (event,) = [e for e in branch.journal_events() if e["k"] == "sms_in"]
@@ -417,10 +419,10 @@ def test_a_modem_without_sr_memory_lists_its_messages_once_at_start_up(make_bran
     assert "not among" in note["reason"] and warnings(branch) == []
     # Its reports, kept with the messages, still settle replies.
     branch.panel.press(1, "AVAIL")
-    (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("assigned"))
-    conv = int(assigned["conv"])
-    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
-    branch.wait_for("delivered", lambda: delivery(branch, conv) == ["delivered"])
+    branch.wait_for("desk 1 has it", lambda: conversation(branch, 1)["desk"] == 1)
+    status, _ = branch.console("POST", "/api/conversations/1/reply", {"text": "Hi!"})
+    assert status == 200
+    branch.wait_for("delivered", lambda: delivery(branch, 1) == ["delivered"])
 
 
 def test_an_sr_selection_that_does_nothing_is_noticed_once_at_start_up(make_branch):
