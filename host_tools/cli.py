@@ -51,6 +51,9 @@ def _modem_ops(sim):
         "fail_sends": lambda r: done(sim.fail_sends(int(r["n"]), int(r.get("code", 500)))),
         "storage_full": lambda r: done(sim.set_storage_full(bool(r.get("full", True)))),
         "report_outcome": lambda r: done(sim.set_report_outcome(str(r["to"]), r["outcome"])),
+        "storm": lambda r: done(sim.storm(int(r.get("ms", 50)),
+                                          None if r.get("count") is None else int(r["count"]))),
+        "stop_storm": lambda r: done(sim.stop_storm()),
         "hang": lambda r: done(sim.hang()),
         "unhang": lambda r: done(sim.unhang()),
         "vanish": lambda r: done(sim.vanish()),
@@ -77,6 +80,11 @@ def cmd_modem_sim(args):
         cnma_timeout=args.cnma_timeout,
         cnma_fallback=args.cnma_fallback,
         cdsi_wrong_memory=args.cdsi_wrong_memory,
+        pdu_trailer=args.pdu_trailer,
+        truncate_udl=args.truncate_udl,
+        reports_in=args.reports_in,
+        sr_memory=not args.no_sr_memory,
+        sr_select_ignored=args.sr_select_ignored,
     ).start()
     ops = _modem_ops(sim)
 
@@ -136,6 +144,16 @@ def build_parser():
                    help="what happens to a +CMT nobody acknowledged")
     p.add_argument("--cdsi-wrong-memory", action="store_true",
                    help='announce status reports stored in "SR" as +CDSI: "SM",<i>')
+    p.add_argument("--pdu-trailer", default="",
+                   help="text after the PDU of +CMGR/+CMGL answers (a modem's stray '\"')")
+    p.add_argument("--truncate-udl", type=int, default=0, metavar="N",
+                   help="octets cut from each stored message's user data (TP-UDL kept)")
+    p.add_argument("--reports-in", choices=("SR", "SM", "ME"), default="SR",
+                   help="the memory status reports are kept in")
+    p.add_argument("--no-sr-memory", action="store_true",
+                   help='no "SR" memory: not in AT+CPMS=?, AT+CPMS="SR" fails')
+    p.add_argument("--sr-select-ignored", action="store_true",
+                   help='AT+CPMS="SR" answers OK but the read memory stays')
     p.set_defaults(func=cmd_modem_sim)
 
     p = sub.add_parser("panel-sim", help="simulate a desk button panel on a pseudo-terminal")

@@ -24,12 +24,21 @@ class ModemSim(calls.CallCommands, sms.SmsCommands, general.GeneralCommands, Pty
     'EC25' (LTE: answers AT+CEREG); baud: line rate to pace at (None: unpaced);
     latency_ms: delay before each answer; ring_period, boot_delay (AT+CFUN=1,1 to RDY),
     report_delay (submit to status report), cnma_timeout: seconds; cnma_fallback: 'store'
-    or 'drop' an unacknowledged +CMT; cdsi_wrong_memory: the +CDSI: "SM" quirk."""
+    or 'drop' an unacknowledged +CMT; cdsi_wrong_memory: the +CDSI: "SM" quirk.
+
+    Dialects of real modems: pdu_trailer: text printed after the PDU of +CMGR/+CMGL
+    (some end the line with a stray '"' or a space); truncate_udl: octets cut from the
+    end of each message's user data as it is stored (its TP-UDL then claims more);
+    reports_in: the memory status reports are kept in ("SR", or "SM"/"ME" with the
+    messages), announced as +CDSI: "<memory>",<i>; sr_memory=False: no "SR" at all (not
+    listed by AT+CPMS=?, AT+CPMS="SR" fails with +CMS ERROR 302); sr_select_ignored:
+    AT+CPMS="SR" answers OK but the read memory stays what it was."""
 
     def __init__(self, link, capacity=30, on_log=None, *, model="SIM800", baud=115200,
                  me_capacity=50, sr_capacity=20, latency_ms=0, ring_period=1.0,
                  boot_delay=0.3, cnma_timeout=5.0, cnma_fallback="store", report_delay=0.2,
-                 sim_present=True, cdsi_wrong_memory=False):
+                 sim_present=True, cdsi_wrong_memory=False, pdu_trailer="", truncate_udl=0,
+                 reports_in="SR", sr_memory=True, sr_select_ignored=False):
         PtyDevice.__init__(self, link, baud)
         self.lock = threading.RLock()
         self.on_log = on_log or (lambda text: None)
@@ -48,7 +57,10 @@ class ModemSim(calls.CallCommands, sms.SmsCommands, general.GeneralCommands, Pty
         self._drop_finals = 0
         self._failures = {}  # "send" / "delete" -> [how many more, +CMS code]
         sms.SmsCommands.__init__(self, capacity, me_capacity, sr_capacity, cnma_timeout,
-                                 cnma_fallback, report_delay, cdsi_wrong_memory)
+                                 cnma_fallback, report_delay, cdsi_wrong_memory,
+                                 pdu_trailer=pdu_trailer, truncate_udl=truncate_udl,
+                                 reports_in=reports_in, sr_memory=sr_memory,
+                                 sr_select_ignored=sr_select_ignored)
         calls.CallCommands.__init__(self, ring_period)
         self.power_on()
 

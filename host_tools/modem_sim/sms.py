@@ -12,7 +12,7 @@ from host_tools.modem_sim.parser import READ, SET, fields
 from host_tools.modem_sim.results import cms, handles, number
 from host_tools.modem_sim.storage import ALL, REC_UNREAD, STO_UNSENT, Memory, tpdu_length
 
-MEMORIES = ("SM", "ME", "SR")
+STORM_SENDER = "+447700900999"
 CNMI_RANGES = (range(4), range(4), range(4), range(3), range(2))  # mode, mt, bm, ds, bfr
 
 
@@ -48,14 +48,18 @@ class Inbound:
 
 class SmsCommands:
     def __init__(self, capacity, me_capacity, sr_capacity, cnma_timeout, cnma_fallback,
-                 report_delay, cdsi_wrong_memory):
+                 report_delay, cdsi_wrong_memory, *, pdu_trailer="", truncate_udl=0,
+                 reports_in="SR", sr_memory=True, sr_select_ignored=False):
         if cnma_fallback not in ("store", "drop"):
             raise ValueError("cnma_fallback must be 'store' or 'drop', got %r" % cnma_fallback)
-        self.memories = {
-            "SM": Memory("SM", capacity),
-            "ME": Memory("ME", me_capacity),
-            "SR": Memory("SR", sr_capacity),
-        }
+        self.memories = {"SM": Memory("SM", capacity), "ME": Memory("ME", me_capacity)}
+        if sr_memory:
+            self.memories["SR"] = Memory("SR", sr_capacity)
+        if reports_in not in self.memories:
+            raise ValueError("reports_in must be one of %s, got %r"
+                             % (", ".join(self.memories), reports_in))
+        self.reports_in = reports_in  # the memory status reports are kept in
+        self.sr_select_ignored = sr_select_ignored  # AT+CPMS="SR" answers OK, selects nothing
         self.storage = self.memories["SM"].slots  # the SIM's slots: index -> [stat, pdu]
         self.sent = []
         self.deleted = []  # (memory, index) of every message AT+CMGD removed, in order
@@ -67,7 +71,11 @@ class SmsCommands:
         self.cnma_fallback = cnma_fallback
         self.report_delay = report_delay
         self.cdsi_wrong_memory = cdsi_wrong_memory
+        self.pdu_trailer = pdu_trailer  # printed after the PDU of +CMGR/+CMGL (a dialect)
+        self.truncate_udl = truncate_udl  # octets of user data lost when a message is stored
         self.storage_full = False
+        self.storm_texts = []  # every message a storm delivered, in order
+        self._storm = None  # [seconds between deliveries, how many more or None, sender]
         self._network = collections.deque()  # Inbound items in the order the SMSC sends them
         self._awaiting_ack = None  # (Inbound, Timer) while a +CMT/+CDS waits for AT+CNMA
         self._concat_ref = 0
@@ -114,6 +122,34 @@ class SmsCommands:
             self.storage_full = full
             self.pump_network()
 
+    def storm(self, every_ms, count=None, sender=STORM_SENDER):
+        """The network delivers 'storm <n>' every `every_ms` ms, `count` times or until
+        `stop_storm()`: under AT+CNMI mt=1 a +CMTI follows each, a steady stream of URCs."""
+        with self.lock:
+            self._storm = [every_ms / 1000.0, count, sender]
+            self.later(self._storm[0], self._storm_step, self._storm)
+
+    def stop_storm(self):
+        with self.lock:
+            self._storm = None
+
+    @property
+    def storming(self):
+        return self._storm is not None
+
+    def _storm_step(self, storm):
+        if self._storm is not storm:
+            return  # stopped, or replaced by a newer storm
+        text = "storm %d" % len(self.storm_texts)
+        self.storm_texts.append(text)
+        self.deliver(storm[2], text)
+        if storm[1] is not None:
+            storm[1] -= 1
+            if storm[1] <= 0:
+                self._storm = None
+                return
+        self.later(storm[0], self._storm_step, storm)
+
     def pump_network(self):
         """Hand waiting messages over while the modem can take them, in order (the SMSC
         retries a message the modem could not store; later ones queue behind it)."""
@@ -142,10 +178,16 @@ class SmsCommands:
                 item.told_waiting = True
                 self.on_log("storage %s full: the network's message waits" % mem.name)
             return False
-        item.slot = mem.store(REC_UNREAD, item.pdu)
+        item.slot = mem.store(REC_UNREAD, self._as_stored(item.pdu))
         if self.cnmi_mt:
             self.urc('+CMTI: "%s",%d' % (mem.name, item.slot))
         return True
+
+    def _as_stored(self, hex_pdu):
+        """The dialect of modems that keep less user data than TP-UDL says (TP-UDL stays)."""
+        if self.truncate_udl:
+            return hex_pdu[: len(hex_pdu) - 2 * self.truncate_udl]
+        return hex_pdu
 
     def _route_report(self, item):
         if self.cnmi_ds == 1 and not item.store_only:
@@ -154,14 +196,14 @@ class SmsCommands:
         if self.cnmi_ds == 0 and not item.store_only:
             self.on_log("status report not routed (AT+CNMI ds=0)")
             return
-        mem = self.memories["SR"]
+        mem = self.memories[self.reports_in]
         if self.storage_full or mem.full:
-            self.on_log("SR memory full: status report lost")
+            self.on_log("%s memory full: status report lost" % mem.name)
             self.lost.append(item.pdu)
             return
         item.slot = mem.store(REC_UNREAD, item.pdu)
         # The quirk some firmware has: the report is in SR but the URC names SM.
-        self.urc('+CDSI: "%s",%d' % ("SM" if self.cdsi_wrong_memory else "SR", item.slot))
+        self.urc('+CDSI: "%s",%d' % ("SM" if self.cdsi_wrong_memory else mem.name, item.slot))
 
     def _direct(self, item, header):
         self.urc(header % tpdu_length(item.pdu))
@@ -227,7 +269,10 @@ class SmsCommands:
         elif cmd.op == READ:
             self.info('+CSCA: "%s",%d' % (self.smsc, 145 if self.smsc.startswith("+") else 129))
 
-    @handles("+CPMS", test='+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")')
+    def _cpms_test(self):
+        return '+CPMS: (%s),("SM","ME"),("SM","ME")' % ",".join('"%s"' % m for m in self.memories)
+
+    @handles("+CPMS", test=lambda sim: sim._cpms_test())
     def _cpms(self, cmd):
         self._sms_ready()
         if cmd.op == READ:
@@ -239,8 +284,10 @@ class SmsCommands:
             raise cms(302)
         for i, name in enumerate(names):
             # Status reports only arrive from the network; nothing is written into SR.
-            if name not in MEMORIES or (i > 0 and name == "SR"):
+            if name not in self.memories or (i > 0 and name == "SR"):
                 raise cms(302)
+        if self.sr_select_ignored and names[0] == "SR":
+            names[0] = self.mem[0]  # the dialect: OK, and the read memory stays
         self.mem[: len(names)] = names
         self.info("+CPMS: " + ",".join("%d,%d" % (m.used, m.capacity)
                                        for m in map(self._memory, range(3))))
@@ -296,7 +343,7 @@ class SmsCommands:
         stat = number(cmd.args or "0", range(ALL + 1), cms(302))
         for index, old_stat, hex_pdu in self._memory(0).listing(stat):
             self.info("+CMGL: %d,%d,,%d" % (index, old_stat, tpdu_length(hex_pdu)))
-            self.raw_line(hex_pdu)
+            self.raw_line(hex_pdu + self.pdu_trailer)
 
     @handles("+CMGR")
     def _cmgr(self, cmd):
@@ -305,7 +352,7 @@ class SmsCommands:
         got = mem.read(number(fields(cmd.args)[0], range(1, mem.capacity + 1), cms(321)))
         if got is not None:  # an empty slot answers a bare OK, as SIM800 and EC2x do
             self.info("+CMGR: %d,,%d" % (got[0], tpdu_length(got[1])))
-            self.raw_line(got[1])
+            self.raw_line(got[1] + self.pdu_trailer)
 
     @handles("+CMGD", test=lambda sim: "+CMGD: (1-%d),(0-4)" % sim._memory(0).capacity)
     def _cmgd(self, cmd):

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from branchline.proto import pdu
+from host_tools.modem_sim.storage import STO_UNSENT
 from host_tools.sim_branch import SimulatedBranch
 
 CUSTOMER = "+447700900123"
@@ -16,12 +17,12 @@ CUSTOMER = "+447700900123"
 def make_branch(tmp_path):
     made = []
 
-    def make(**kwargs):
+    def make(gateway=True, **kwargs):
         kwargs.setdefault("config_overrides", {})
         kwargs["config_overrides"].setdefault("retry_backoff_s", [1, 1])
         b = SimulatedBranch(workdir=str(tmp_path / ("b%d" % len(made))), **kwargs)
         made.append(b)
-        b.start()
+        b.start(gateway=gateway)
         return b
 
     yield make
@@ -41,6 +42,12 @@ def conversation(branch, conv):
     status, body = branch.console("GET", "/api/conversations/%d" % conv)
     assert status == 200, body
     return body
+
+
+def messages_shown(branch, conv=1):
+    """The messages of conversation `conv` as the console shows them, once it exists."""
+    status, body = branch.console("GET", "/api/conversations/%d" % conv)
+    return body["messages"] if status == 200 else None
 
 
 def delivery(branch, conv):
@@ -274,6 +281,38 @@ def test_a_message_read_again_after_a_crash_before_its_delete_counts_once(make_b
     assert len(reads) == 2 and reads[0]["fp"] == reads[1]["fp"]
 
 
+def test_a_pdu_line_ending_in_junk_is_read_and_counts_once(make_branch):
+    branch = make_branch()
+    branch.modem.fail_deletes(1)  # journaled, but the delete does not happen
+    branch.modem.deliver(CUSTOMER, "junk or not, the same message")
+    branch.wait_for("journaled, still on the modem",
+                    lambda: branch.gateway_has("modem_problem") and branch.modem.storage)
+    branch.kill_gateway()
+    branch.modem.pdu_trailer = '"'  # the next gateway reads it again, a stray quote after it
+    branch.start_gateway()
+    branch.wait_for("deleted now", lambda: not branch.modem.storage)
+    (junk,) = branch.gateway_has("pdu_junk")
+    assert (junk["level"], junk["modem"], junk["slot"], junk["junk"]) == ("warn", "m0", "1", '"')
+    reads = [e for e in branch.journal_events() if e["k"] == "sms_in"]
+    assert len(reads) == 2 and reads[0]["fp"] == reads[1]["fp"]
+    assert not [e for e in branch.journal_events() if e["k"] == "sms_bad"]
+    shown = branch.wait_for("shown", lambda: messages_shown(branch))
+    assert [m["text"] for m in shown] == ["junk or not, the same message"]
+
+
+def test_a_message_the_modem_cut_short_reaches_the_agent_marked(make_branch):
+    branch = make_branch(modem_options={"truncate_udl": 3})
+    text = "My card was swallowed by the ATM"  # 32 septets: 28 octets, 25 stored
+    branch.modem.deliver(CUSTOMER, text)
+    (message,) = branch.wait_for("shown", lambda: messages_shown(branch))
+    assert message == {"dir": "in", "t": message["t"], "text": text[: 25 * 8 // 7],
+                       "truncated": True}
+    (event,) = [e for e in branch.journal_events() if e["k"] == "sms_in"]
+    assert event["truncated"] is True
+    assert branch.gateway_has("sms_truncated", modem="m0", slot=1)
+    branch.wait_for("deleted", lambda: not branch.modem.storage)
+
+
 def test_a_modem_that_lost_its_sim_is_passed_over(make_branch):
     branch = make_branch(modem_ids=("m0", "m1"), modem_config={"health_interval_s": 1})
     m1 = branch.modems["m1"]
@@ -311,3 +350,86 @@ def test_direct_status_reports_are_acknowledged(make_branch):
     acks = [c for c in branch.modem.commands if c.upper() == "AT+CNMA"]
     assert len(acks) == 2  # the customer's message and the report
     assert branch.modem.memories["SR"].used == 0  # no fallback to storing the report
+
+
+def sms_in_texts(branch):
+    return [e["text"] for e in branch.journal_events() if e["k"] == "sms_in"]
+
+
+def test_start_up_under_a_storm_of_deliveries_is_prompt_and_counts_each_once(make_branch):
+    # The modem keeps the AT+CNMI of the gateway's previous run: every delivery made
+    # while the new one starts comes with a +CMTI, one every 50 ms.
+    # Room for all of them: a full memory would end the storm (no more +CMTI).
+    branch = make_branch(modem_options={"capacity": 500})
+    branch.kill_gateway()
+    branch.modem.storm(every_ms=50, count=400)  # 20 s: longer than start-up may take
+    branch.start_gateway()
+    assert branch.modem.storming  # ready while the storm still blows
+    branch.modem.stop_storm()
+    delivered = list(branch.modem.storm_texts)
+    branch.wait_for(
+        "every message journaled and deleted from the modem",
+        lambda: len(sms_in_texts(branch)) >= len(delivered)
+        and not branch.modem.storage and not branch.modem.waiting,
+        timeout=60,
+    )
+    assert sorted(sms_in_texts(branch)) == sorted(delivered)
+
+
+def test_reports_kept_with_the_messages_settle_the_reply_and_drafts_stay(make_branch):
+    branch = make_branch(modem_options={"reports_in": "SM"},
+                         modem_config={"health_interval_s": 1}, gateway=False)
+    ((draft, _),) = pdu.encode_submit(CUSTOMER, "a draft somebody left on the SIM")
+    assert branch.modem.memories["SM"].store(STO_UNSENT, draft) == 1
+    branch.start_gateway()
+    conv = open_conversation(branch)
+    branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
+    branch.wait_for("delivered", lambda: delivery(branch, conv) == ["delivered"])
+    branch.wait_for("report deleted from SM", lambda: list(branch.modem.storage) == [1])
+    sweeps = branch.modem.commands.count("AT+CMGL=4")
+    branch.wait_for("two more sweeps", lambda: branch.modem.commands.count("AT+CMGL=4") >= sweeps + 2)
+    assert branch.modem.storage[1][1] == draft and ("SM", 1) not in branch.modem.deleted
+    assert len(branch.gateway_has("sms_ignored", slot=1)) == 1  # told once, not every sweep
+    kinds = [e["k"] for e in branch.journal_events()]
+    assert "sms_status" in kinds and "sms_bad" not in kinds
+
+
+def stored_then_started(make_branch, texts, **options):
+    """A branch whose modem holds `texts` when the gateway starts."""
+    branch = make_branch(modem_options=options, gateway=False)
+    for text in texts:
+        branch.modem.deliver(CUSTOMER, text)
+    branch.start_gateway()
+    branch.wait_for("every stored message journaled and deleted",
+                    lambda: len(sms_in_texts(branch)) >= len(texts) and not branch.modem.storage)
+    assert sorted(sms_in_texts(branch)) == sorted(texts)
+    return branch
+
+
+def warnings(branch):
+    return [e for e in branch.gateway_events if e["level"] == "warn"]
+
+
+def test_a_modem_without_sr_memory_lists_its_messages_once_at_start_up(make_branch):
+    texts = ["stored %d" % i for i in range(6)]
+    branch = stored_then_started(make_branch, texts, sr_memory=False, reports_in="SM")
+    commands = [c.upper() for c in branch.modem.commands]
+    assert commands.count("AT+CMGL=4") == 1 and 'AT+CPMS="SR"' not in commands
+    (note,) = branch.gateway_has("modem_no_sr", modem="m0")
+    assert "not among" in note["reason"] and warnings(branch) == []
+    # Its reports, kept with the messages, still settle replies.
+    branch.panel.press(1, "AVAIL")
+    branch.wait_for("desk 1 has it", lambda: conversation(branch, 1)["desk"] == 1)
+    status, _ = branch.console("POST", "/api/conversations/1/reply", {"text": "Hi!"})
+    assert status == 200
+    branch.wait_for("delivered", lambda: delivery(branch, 1) == ["delivered"])
+
+
+def test_an_sr_selection_that_does_nothing_is_noticed_once_at_start_up(make_branch):
+    texts = ["stored %d" % i for i in range(6)]
+    branch = stored_then_started(make_branch, texts, sr_select_ignored=True)
+    branch.wait_for("concluded", lambda: branch.gateway_has("modem_no_sr", modem="m0"))
+    commands = [c.upper() for c in branch.modem.commands]
+    assert commands.count("AT+CMGL=4") == 1  # not a second time as if it were "SR"
+    assert commands.count('AT+CPMS="SR"') == 1
+    assert len(branch.gateway_has("modem_no_sr")) == 1 and warnings(branch) == []

@@ -275,6 +275,24 @@ def test_cmgd_delflags(modem, delflag, left):
     assert sorted(sim.storage) == left
 
 
+def test_pdu_trailer_ends_the_pdu_lines_of_cmgr_and_cmgl(open_sim):
+    sim, line = open_sim(pdu_trailer='"')
+    sim.deliver(CUSTOMER, "with junk")
+    stored = sim.storage[1][1]
+    assert line.ok("AT+CMGR=1")[1] == stored + '"'
+    assert line.ok("AT+CMGL=4")[1] == stored + '"'
+
+
+def test_truncate_udl_stores_messages_short_of_their_user_data(open_sim):
+    sim, line = open_sim(truncate_udl=2)
+    scts = (2026, 1, 1, 0, 0, 0, 0)
+    sim.deliver(CUSTOMER, "cut short", scts=scts)
+    (whole,) = pdu.encode_deliver(CUSTOMER, "cut short", scts)
+    header, stored = line.ok("AT+CMGR=1")
+    assert stored == whole[:-4]  # TP-UDL still says 9 septets: 8 octets, 6 are there
+    assert header == "+CMGR: 0,,%d" % (len(stored) // 2 - 1)
+
+
 def test_cmgd_one_slot_and_bad_indexes(modem):
     sim, line = modem
     sim.deliver(CUSTOMER, "a")
@@ -359,6 +377,19 @@ def test_cmt_without_cnma_dropped_when_configured(open_sim):
     assert len(sim.lost) == 1 and sim.storage == {}
 
 
+def test_a_storm_delivers_a_message_every_period_each_announced(modem):
+    sim, line = modem
+    line.ok("AT+CNMI=2,1,0,0,0")
+    sim.storm(every_ms=20, count=3)
+    assert line.until('+CMTI: "SM",3') == ['+CMTI: "SM",1', '+CMTI: "SM",2', '+CMTI: "SM",3']
+    assert sim.storm_texts == ["storm 0", "storm 1", "storm 2"] and not sim.storming
+    assert [pdu.decode_deliver(sim.storage[i][1]).text for i in (1, 2, 3)] == sim.storm_texts
+    sim.storm(every_ms=20)  # until stopped
+    line.until('+CMTI: "SM",4')
+    sim.stop_storm()
+    assert line.silent_for(0.2) == b"" and not sim.storming
+
+
 # -- sending and status reports ------------------------------------------------------------
 
 
@@ -418,6 +449,34 @@ def test_cdsi_quirk_names_sm_for_a_report_stored_in_sr(open_sim):
     send_sms(line, report=True)
     assert line.until(lambda l: l.startswith("+CDSI:")) == ['+CDSI: "SM",1']
     assert sim.storage == {} and list(sim.memories["SR"].slots) == [1]
+
+
+def test_reports_in_sm_are_kept_with_the_messages_and_announced_there(open_sim):
+    sim, line = open_sim(reports_in="SM")
+    line.ok("AT+CNMI=2,1,0,2,0")
+    sim.deliver(CUSTOMER, "a message first")
+    line.until('+CMTI: "SM",1')
+    send_sms(line, report=True)
+    assert line.until(lambda l: l.startswith("+CDSI:")) == ['+CDSI: "SM",2']
+    assert sim.memories["SR"].slots == {}
+    lines = line.ok("AT+CMGL=4")
+    assert report_fields(lines[3]) == (0, CUSTOMER, 0x00)  # slot 2, after the message
+
+
+def test_a_modem_without_sr_memory(open_sim):
+    sim, line = open_sim(sr_memory=False, reports_in="SM")
+    assert line.ok("AT+CPMS=?") == ['+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")']
+    assert line.cmd('AT+CPMS="SR"') == ["+CMS ERROR: 302"]
+    assert "SR" not in sim.memories
+
+
+def test_sr_select_ignored_answers_ok_and_stays_in_the_message_memory(open_sim):
+    sim, line = open_sim(sr_select_ignored=True)
+    sim.deliver(CUSTOMER, "still listed")
+    assert line.ok("AT+CPMS=?") == ['+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")']
+    assert line.ok('AT+CPMS="SR"') == ["+CPMS: 1,30,1,30,1,30"]
+    assert line.ok("AT+CPMS?")[0].startswith('+CPMS: "SM",1,30')
+    assert listed(line.ok("AT+CMGL=4")) == [1]
 
 
 def test_no_report_routed_with_ds0_and_none_unless_requested(modem):
@@ -602,6 +661,11 @@ def test_command_line_simulator_takes_control_requests(tmp_path):
         assert "listening" in proc.stdout.readline()
         assert control.request(sock, {"op": "sms", "from": CUSTOMER, "text": "hi"}) == {"slots": [1]}
         assert control.request(sock, {"op": "storage"}) == {"slots": [1]}
+        assert control.request(sock, {"op": "storm", "ms": 10, "count": 2}) == {"ok": True}
+        deadline = time.monotonic() + 5
+        while control.request(sock, {"op": "storage"})["slots"] != [1, 2, 3]:
+            assert time.monotonic() < deadline, "the storm delivered nothing"
+            time.sleep(0.02)
         line = Line(link)
         try:
             line.ok("ATE0")

@@ -90,7 +90,7 @@ def test_a_late_answer_cannot_pass_for_the_next_commands():
     e.receive_data(b'\r\n+CMTI: "SM",4\r\n', 80)  # URCs still count while draining
     evs = drain(e)
     assert [type(ev).__name__ for ev in evs] == ["Response", "Noise", "Urc"]
-    e.tick(80 + at.DRAIN_MS)  # quiet since the last byte at 80
+    e.tick(70 + at.DRAIN_MS)  # quiet since the late OK at 70: a URC is no answer
     assert e.data_to_send() == b"AT+CMGR=3\r"
     e.receive_data(b"\r\n+CMGR: 0,,5\r\n0011\r\n\r\nOK\r\n", 400)
     (resp,) = drain(e)
@@ -198,3 +198,40 @@ def test_draining_ends_even_if_the_line_never_goes_quiet():
         t += 100
         e.receive_data(b"noise\r\n", t)
     assert e.data_to_send().endswith(b"AT\r")
+
+
+def test_a_stream_of_urcs_does_not_hold_the_drain_back():
+    e = at.ATEngine()
+    e.recover_prompt(0)
+    e.send(at.Command("AT"), 0)
+    e.data_to_send()
+    urcs = 0
+    written = b""
+    t = 0
+    while t < 3 * at.DRAIN_MS:  # a +CMTI every 50 ms, as under a burst of deliveries
+        t += 50
+        e.receive_data(b'\r\n+CMTI: "SM",%d\r\n' % (urcs + 1), t)
+        urcs += 1
+        written += e.data_to_send()
+        if t < at.DRAIN_MS:
+            assert written == b"", t
+    assert written == b"AT\r"
+    assert [ev.args for ev in drain(e)] == ['"SM",%d' % (i + 1) for i in range(urcs)]
+
+
+def test_answers_and_lines_still_arriving_hold_the_drain_among_urcs():
+    e = at.ATEngine()
+    e.recover_prompt(0)
+    e.send(at.Command("AT"), 0)
+    e.data_to_send()
+    e.receive_data(b"\r\n+CMGL: 1,1,,5\r\n", 100)  # a late answer: quiet from 100 on
+    e.receive_data(b'\r\n+CMTI: "SM",1\r\n', 200)
+    e.receive_data(b'\r\n+CMTI: "SM",2', 390)  # a line still arriving could be an answer
+    e.tick(100 + at.DRAIN_MS)
+    assert e.data_to_send() == b""
+    e.receive_data(b"\r\n", 395)  # it was a URC: no further wait
+    e.tick(390 + at.DRAIN_MS - 1)
+    assert e.data_to_send() == b""
+    e.tick(390 + at.DRAIN_MS)
+    assert e.data_to_send() == b"AT\r"
+    assert [type(ev).__name__ for ev in drain(e)] == ["Noise", "Urc", "Urc"]

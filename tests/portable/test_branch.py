@@ -293,6 +293,26 @@ def test_long_message_parts_in_any_order_make_one_message():
     assert [m[2] for m in b.conversations[1].messages] == ["one two three"]
 
 
+def test_a_message_the_modem_cut_short_is_shown_marked():
+    b = branch.Branch(CFG)
+    cut = sms(1000, "+1", "my card was swal")
+    cut["truncated"] = True
+    b.apply(cut)
+    b.apply(sms(2000, "+1", "hello?"))
+    messages = b.conversations[1].as_dict()["messages"]
+    assert [(m["text"], m.get("truncated")) for m in messages] == [
+        ("my card was swal", True), ("hello?", None)]
+    # A long message with a part cut short is marked as a whole.
+    for seq, text in ((1, "one "), (2, "tw")):
+        ev = sms(3000 + seq, "+2", text)
+        ev["concat"] = [5, 2, seq]
+        if seq == 2:
+            ev["truncated"] = True
+        b.apply(ev)
+    (long,) = b.conversations[2].as_dict()["messages"]
+    assert long["text"] == "one tw" and long["truncated"] is True
+
+
 def test_a_long_message_missing_a_part_arrives_marked_after_the_timeout():
     b = branch.Branch(CFG)
     ev = sms(1000, "+1", "first half ")

@@ -31,6 +31,20 @@ def test_parts_out_of_order_complete_once():
     assert r.pending() == [] and r.expire(10 ** 9) == []
 
 
+def test_a_part_cut_short_marks_its_message_truncated():
+    r = Reassembler(MINUTE)
+    assert r.add(ALICE, 7, 2, 2, "B", 1000, truncated=True) == []
+    (done,) = r.add(ALICE, 7, 2, 1, "A", 1001)
+    assert done.text == "AB" and done.truncated
+    (single,) = r.add(ALICE, 8, 1, 1, "C", 1002)
+    assert not single.truncated
+    (single,) = r.add(ALICE, 9, 1, 1, "D", 1003, truncated=True)
+    assert single.truncated
+    r.add(BOB, 1, 2, 1, "x", 1004, truncated=True)
+    (late,) = r.expire(1004 + MINUTE)
+    assert late.truncated and late.gaps == [2]
+
+
 def test_duplicates_are_ignored_and_counted():
     r = Reassembler(MINUTE)
     r.add(ALICE, 7, 2, 1, "A", 0)

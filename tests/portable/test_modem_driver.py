@@ -7,27 +7,93 @@ from branchline.proto import at, modem, pdu
 SCTS = (2026, 11, 26, 9, 30, 0, 32)
 
 
+def answer(lines=()):
+    """An answer the way modems frame it: each line between CR LFs, then OK."""
+    return b"".join(b"\r\n" + line.encode() + b"\r\n" for line in lines) + b"\r\nOK\r\n"
+
+
 def ok(driver, now=0, lines=()):
-    body = b"".join(b"\r\n" + line.encode() + b"\r\n" for line in lines)
-    driver.receive_data(body + b"\r\nOK\r\n", now)
+    driver.receive_data(answer(lines), now)
 
 
-def started(stored=(), direct=False):
+class FakeModem:
+    """Answers the driver's commands as a modem keeping `sm` and `sr` ({slot: PDU line})
+    would. `memories`: what AT+CPMS=? lists; sr_select_works=False: AT+CPMS="SR" answers
+    OK and changes nothing; cpms_says: what AT+CPMS? names as the read memory (a modem
+    that lies about it), by default the truth."""
+
+    def __init__(self, sm=(), sr=(), memories=("SM", "ME", "SR"), sr_select_works=True,
+                 cpms_says=None):
+        self.memory = {"SM": dict(sm), "SR": dict(sr)}
+        self.memories = memories
+        self.sr_select_works = sr_select_works
+        self.cpms_says = cpms_says
+        self.read = "SM"
+        self.commands = []
+
+    def answer(self, text):
+        self.commands.append(text)
+        mem = self.memory[self.read]
+        if text == "AT+CPMS=?":
+            names = ",".join('"%s"' % name for name in self.memories)
+            return answer(['+CPMS: (%s),("SM","ME"),("SM","ME")' % names])
+        if text == 'AT+CPMS="SR"':
+            if "SR" not in self.memories:
+                return b"\r\n+CMS ERROR: 302\r\n"
+            if self.sr_select_works:
+                self.read = "SR"
+            return answer(["+CPMS: 0,20,0,30,0,30"])
+        if text.startswith("AT+CPMS="):
+            self.read = "SM"
+            return answer(["+CPMS: 0,30,0,30,0,30"])
+        if text == "AT+CPMS?":
+            return answer(['+CPMS: "%s",0,30,"SM",0,30,"SM",0,30' % (self.cpms_says or self.read)])
+        if text == "AT+CMGL=4":
+            listing = []
+            for slot in sorted(mem):
+                listing += ["+CMGL: %d,1,,%d" % (slot, len(mem[slot]) // 2 - 1), mem[slot]]
+            return answer(listing)
+        if text.startswith("AT+CMGR="):
+            line = mem.get(int(text[8:]))
+            return answer([] if line is None else ["+CMGR: 1,,%d" % (len(line) // 2 - 1), line])
+        if text.startswith("AT+CMGD="):
+            mem.pop(int(text[8:]), None)
+        return answer()
+
+
+def release(d, ev, now=0):
+    """What the port does once an event is journaled: free the slot it came from."""
+    if isinstance(ev, (modem.SmsReceived, modem.SmsUndecodable)) and ev.slot is not None:
+        d.delete(ev.slot, now)
+    elif isinstance(ev, modem.StatusReport) and ev.slot is not None:
+        d.delete_report(ev.slot, now, ev.memory)
+
+
+def converse(d, fake, now=0, journal=False):
+    """Let `d` talk to `fake` until it waits for nothing. With journal, every event is
+    taken as the port would (released once durable) and they are returned; otherwise
+    they wait in the driver."""
+    events = []
+    for _ in range(500):
+        if journal:
+            for ev in drain(d):
+                events.append(ev)
+                release(d, ev, now)
+        command = d.engine.current
+        d.data_to_send()
+        if command is None:
+            return events
+        d.receive_data(fake.answer(command.text), now)
+    raise AssertionError("the driver never stops talking: %r" % fake.commands[-8:])
+
+
+def started(stored=(), direct=False, fake=None):
     """A driver through init and the start-up sweeps; the first finds `stored` (slot, hex)."""
     d = modem.ModemDriver(direct=direct)
     d.start(0)
     assert d.data_to_send() == b"\x1b"
     d.tick(at.DRAIN_MS)
-    assert d.data_to_send() == b"AT\r"
-    for _ in modem.init_commands(direct):
-        ok(d)
-    sweep = []
-    for slot, hex_pdu in stored:
-        sweep.append("+CMGL: %d,0,,%d" % (slot, len(hex_pdu) // 2 - 1))
-        sweep.append(hex_pdu)
-    ok(d, lines=sweep)
-    for _ in ("select SR", "list SR", "back to SM"):  # the status-report sweep
-        ok(d)
+    converse(d, fake or FakeModem(sm=stored))
     return d
 
 
@@ -91,6 +157,36 @@ def test_an_undecodable_pdu_is_reported_with_its_reason():
     ok(d, lines=("+CMGR: 0,,5", "0791FFFF"))
     (ev,) = drain(d)
     assert isinstance(ev, modem.SmsUndecodable) and ev.slot == 1 and ev.reason
+
+
+def test_a_pdu_line_ending_in_junk_is_decoded_and_the_junk_reported():
+    hex_pdu = pdu.encode_deliver("+447700900123", "Hello branch", SCTS)[0]
+    header = "+CMGR: 0,,%d" % (len(hex_pdu) // 2 - 1)
+    d = started()
+    drain(d)
+    d.receive_data(b'\r\n+CMTI: "SM",3\r\n', 5)
+    ok(d, lines=(header, hex_pdu + '"'))
+    junk, ev = drain(d)
+    assert isinstance(junk, modem.PduJunk)
+    assert (junk.memory, junk.slot, junk.junk) == ("SM", 3, '"')
+    assert isinstance(ev, modem.SmsReceived) and ev.message.text == "Hello branch"
+    assert ev.pdu == hex_pdu  # what the fingerprint is made of: as if no junk had come
+    # The start-up sweep, with junk of another kind.
+    d = started(stored=[(5, hex_pdu + '",')])
+    junk, ev = [e for e in drain(d) if not isinstance(e, modem.ModemReady)]
+    assert (junk.slot, junk.junk) == (5, '",')
+    assert ev.slot == 5 and ev.pdu == hex_pdu and ev.message.text == "Hello branch"
+
+
+def test_a_message_cut_short_by_the_modem_is_received_marked_not_undecodable():
+    hex_pdu = pdu.encode_deliver("+447700900123", "Hello branch", SCTS)[0][:-4]
+    d = started()
+    drain(d)
+    d.receive_data(b'\r\n+CMTI: "SM",2\r\n', 5)
+    ok(d, lines=("+CMGR: 0,,%d" % (len(hex_pdu) // 2 - 1), hex_pdu))
+    (ev,) = drain(d)
+    assert isinstance(ev, modem.SmsReceived) and ev.slot == 2
+    assert ev.message.truncated and ev.message.text == "Hello bran"  # 9 octets: 10 septets
 
 
 def test_send_goes_through_the_prompt_and_reports_the_message_reference():
@@ -170,8 +266,11 @@ def test_status_report_announced_in_any_memory_is_swept_from_sr():
     drain(d)
     d.data_to_send()
     report = pdu.encode_status_report(42, "+447700900123", SCTS, SCTS, 0)
-    # The quirk: the report is kept in SR but announced as SM.
+    # The quirk: the report is kept in SR but announced as SM. SM slot 1 is read, in case
+    # the report is kept there; it is not.
     d.receive_data(b'\r\n+CDSI: "SM",1\r\n', 5)
+    assert d.data_to_send() == b"AT+CMGR=1\r"
+    ok(d)
     assert d.data_to_send() == b'AT+CPMS="SR"\r'
     d.receive_data(b'\r\n+CMTI: "SM",4\r\n', 5)  # must wait: the read memory is SR now
     ok(d, lines=("+CPMS: 1,10,1,30,1,30",))
@@ -323,8 +422,8 @@ def test_the_report_sweep_never_deletes_a_customers_message():
     d2.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     ok(d2)
     ok(d2, lines=("+CMGL: 1,0,,%d" % (len(message) // 2 - 1), message))
-    (problem,) = drain(d2)
-    assert isinstance(problem, modem.ModemProblem) and "left" in problem.reason
+    (concluded,) = drain(d2)  # a selection that changed nothing: "SR" is left alone now
+    assert isinstance(concluded, modem.NoReportMemory) and "no effect" in concluded.reason
     assert b"CMGD" not in d2.data_to_send()
 def test_a_caller_who_gives_up_ends_the_call():
     d = started()
@@ -335,3 +434,107 @@ def test_a_caller_who_gives_up_ends_the_call():
     (ended,) = drain(d)
     assert isinstance(ended, modem.CallEnded) and not ended.by_us
     assert ended.number == "+447700900123" and ended.rings == 1
+
+
+CUSTOMER = "+447700900123"
+
+
+def of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_stored_pdus_are_taken_for_what_their_tp_mti_says():
+    message = pdu.encode_deliver(CUSTOMER, "hello", SCTS)[0]
+    report = pdu.encode_status_report(42, CUSTOMER, SCTS, SCTS, 0)
+    ((draft, _),) = pdu.encode_submit(CUSTOMER, "a draft written with AT+CMGW")
+    fake = FakeModem(sm={1: message, 2: report, 3: draft})
+    d = started(fake=fake)
+    events = converse(d, fake, journal=True)
+    (received,) = of(events, modem.SmsReceived)
+    (status,) = of(events, modem.StatusReport)
+    (ignored,) = of(events, modem.SubmitIgnored)
+    assert received.slot == 1 and received.message.text == "hello"
+    assert (status.slot, status.memory, status.report.message_ref) == (2, "SM", 42)
+    assert ignored.slot == 3 and not of(events, modem.SmsUndecodable)
+    # The report went the way of a message (AT+CMGD in the message memory); the draft stays.
+    assert fake.memory["SM"] == {3: draft} and "AT+CMGD=3" not in fake.commands
+    d.sweep(1)  # the health sweep lists the draft again: nothing more to say or do
+    assert converse(d, fake, journal=True) == [] and fake.memory["SM"] == {3: draft}
+
+
+def test_a_report_kept_with_the_messages_is_read_where_cdsi_or_cmti_says():
+    fake = FakeModem()
+    d = started(fake=fake)
+    converse(d, fake, journal=True)
+    for slot, urc in ((4, b'+CDSI: "SM",4'), (5, b'+CMTI: "SM",5')):
+        fake.memory["SM"][slot] = pdu.encode_status_report(slot, CUSTOMER, SCTS, SCTS, 0)
+        d.receive_data(b"\r\n" + urc + b"\r\n", 1)
+        events = converse(d, fake, journal=True)
+        (status,) = of(events, modem.StatusReport)
+        assert not of(events, modem.SmsUndecodable), urc
+        assert (status.slot, status.memory, status.report.message_ref) == (slot, "SM", slot)
+        assert fake.memory["SM"] == {}
+
+
+def test_a_modem_without_sr_memory_is_never_asked_for_it():
+    message = pdu.encode_deliver(CUSTOMER, "hello", SCTS)[0]
+    fake = FakeModem(sm={1: message}, memories=("SM", "ME"))
+    d = started(fake=fake)
+    events = converse(d, fake, journal=True)
+    (concluded,) = of(events, modem.NoReportMemory)
+    assert '"SR" is not among' in concluded.reason and len(of(events, modem.SmsReceived)) == 1
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    assert d.data_to_send() == b""
+    assert 'AT+CPMS="SR"' not in fake.commands and fake.commands.count("AT+CMGL=4") == 1
+
+
+def test_an_sr_selection_that_changes_nothing_is_noticed_once():
+    stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in (1, 2, 3))
+    fake = FakeModem(sm=stored, sr_select_works=False)
+    d = started(fake=fake)
+    events = converse(d, fake, journal=True)
+    assert sorted(e.slot for e in of(events, modem.SmsReceived)) == [1, 2, 3]
+    (concluded,) = of(events, modem.NoReportMemory)
+    assert "no effect" in concluded.reason and not of(events, modem.ModemProblem)
+    assert fake.commands.count("AT+CMGL=4") == 1  # the messages are listed once, not twice
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    assert d.data_to_send() == b""
+    assert fake.commands.count('AT+CPMS="SR"') == 1
+
+
+def test_an_sr_listing_of_messages_shows_the_selection_did_nothing():
+    # A modem whose AT+CPMS? claims "SR" is selected when it is not.
+    stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in (1, 2))
+    fake = FakeModem(sm=stored, sr_select_works=False, cpms_says="SR")
+    d = started(fake=fake)
+    d.delete_report(7, 0)  # a report from before the listing showed what "SR" is: dropped
+    events = converse(d, fake, journal=True)
+    assert sorted(e.slot for e in of(events, modem.SmsReceived)) == [1, 2]
+    assert len(of(events, modem.NoReportMemory)) == 1 and not of(events, modem.ModemProblem)
+    assert not of(events, modem.StatusReport) and "AT+CMGD=7" not in fake.commands
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    assert d.data_to_send() == b""
+
+
+def test_urcs_during_the_start_up_drain_are_acted_on_after_init_once():
+    stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in range(1, 10))
+    fake = FakeModem(sm=stored)
+    d = modem.ModemDriver()
+    d.start(0)
+    assert d.data_to_send() == b"\x1b"
+    t = 0
+    announced = 0
+    while True:  # a +CMTI every 50 ms, as deliveries pour in while the port opens
+        t += 50
+        announced += 1
+        d.receive_data(b'\r\n+CMTI: "SM",%d\r\n' % announced, t)
+        if d.data_to_send() == b"AT\r":
+            break
+        assert t < at.DRAIN_MS, "init held back by URCs"
+    assert announced == at.DRAIN_MS // 50
+    events = converse(d, fake, t, journal=True)
+    assert sorted(e.slot for e in of(events, modem.SmsReceived)) == list(range(1, 10))
+    for slot in range(1, announced + 1):  # read once, after the sweep that skipped them
+        assert fake.commands.count("AT+CMGR=%d" % slot) == 1, slot
+    assert fake.commands.index("AT+CMGL=4") < fake.commands.index("AT+CMGR=1")
+    assert fake.memory["SM"] == {}

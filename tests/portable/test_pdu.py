@@ -100,6 +100,7 @@ def test_hellohello_deliver():
     assert d.encoding == "gsm7"
     assert d.text == "hellohello"
     assert d.udh is None and d.concat is None
+    assert d.truncated is False
 
 
 def test_hellohello_submit_encodes_exactly():
@@ -432,23 +433,53 @@ def test_encoder_argument_errors():
 # ----------------------------------------------------------------- malformed input
 
 
-def test_every_truncation_raises_pdu_error():
+def _cuts(decode, h):
+    """decode(h cut at every octet) -> the texts of the cuts that decode (as truncated):
+    those before the user data (and its header) is reached raise PduError."""
+    full = decode(h)
+    kept = []
+    for cut in range(0, len(h) - 1, 2):
+        try:
+            m = decode(h[:cut])
+        except PduError:
+            assert not kept, cut  # once the header is whole, any cut decodes
+            continue
+        assert m.truncated and full.text.startswith(m.text), (cut, m.text)
+        assert m.concat == full.concat
+        kept.append(m.text)
+    assert kept[0] == ""
+    return kept
+
+
+def test_a_pdu_cut_in_its_user_data_keeps_the_text_up_to_the_cut():
     for h in (HELLO_DELIVER, CHINESE_DELIVER, DIAFAAN_DELIVER, UDH16_DELIVER, REPLY_UDH_DELIVER):
-        for cut in range(0, len(h) - 1, 2):
-            with raises(PduError):
-                pdu.decode_deliver(h[:cut])
-    for cut in range(0, len(HELLO_SUBMIT) - 1, 2):
-        with raises(PduError):
-            pdu.decode_submit(HELLO_SUBMIT[:cut])
+        kept = _cuts(pdu.decode_deliver, h)
+        assert len(kept[-1]) >= len(pdu.decode_deliver(h).text) - 2, h
+    assert _cuts(pdu.decode_submit, HELLO_SUBMIT)[-1] == "hellohell"
+    assert not pdu.decode_submit(HELLO_SUBMIT).truncated
 
 
-def test_udl_beyond_data_names_the_lengths():
-    h = "00040B919471532406F7000062116280841149A0" + "41" * 20
-    with raises(PduError, "TP-UDL says 160 septets but only 20 octets follow"):
-        pdu.decode_deliver(h)
-    h = "00040B919471532406F7000862116280841149100041"
-    with raises(PduError, "TP-UDL says 16 octets but only 2 follow"):
-        pdu.decode_deliver(h)
+def test_udl_beyond_data_keeps_every_whole_septet_and_utf16_unit():
+    d = pdu.decode_deliver("00040B919471532406F7000062116280841149A0" + "41" * 20)
+    assert d.truncated and len(d.text) == 22  # 160 septets claimed, 20 octets: 22 whole
+    d = pdu.decode_deliver("00040B919471532406F7000862116280841149100041")
+    assert d.truncated and d.text == "A"  # 16 octets claimed, 2 present
+    d = pdu.decode_deliver("00040B919471532406F7000462116280841149050102")
+    assert d.truncated and d.encoding == "8bit" and d.data == b"\x01\x02"
+    # UCS2 cut inside a surrogate pair: the half character is dropped, not shown as U+FFFD.
+    ts = (2026, 11, 26, 9, 30, 0, 32)
+    h = pdu.encode_deliver("+447700900123", "a\U0001F600", ts)[0]
+    assert h.endswith("060061D83DDE00")
+    for cut in (2, 3, 4):
+        d = pdu.decode_deliver(h[: len(h) - 2 * cut])
+        assert d.truncated and d.text == "a", cut
+    # GSM 7-bit cut between an escape and the character it escapes: both go.
+    h = pdu.encode_deliver("+447700900123", "a\u20ac", ts)[0]  # a, ESC, 0x65
+    d = pdu.decode_deliver(h[:-2])
+    assert d.truncated and d.text == "a"
+    # A header that does not fit is still an error: 20 octets claimed, the UDH cut.
+    with raises(PduError, "TP-UDHL"):
+        pdu.decode_deliver("00440B919471532406F70004621162808411491405000301")
 
 
 def test_udh_longer_than_user_data():
@@ -476,6 +507,34 @@ def test_bad_hex():
         pdu.decode_deliver(None)
     with raises(PduError):
         pdu.decode_deliver(1234)
+
+
+def test_junk_after_a_pdu_line_is_split_off():
+    assert pdu.split_junk(HELLO_DELIVER + '"') == (HELLO_DELIVER, '"')
+    assert pdu.split_junk(HELLO_DELIVER + ' ",') == (HELLO_DELIVER, ' ",')
+    assert pdu.split_junk(HELLO_DELIVER + "?") == (HELLO_DELIVER, "?")
+    assert pdu.split_junk(HELLO_DELIVER) == (HELLO_DELIVER, "")
+    assert pdu.split_junk(HELLO_DELIVER + "3") == (HELLO_DELIVER, "3")  # half a pair
+    assert pdu.split_junk(HELLO_DELIVER + '3"') == (HELLO_DELIVER, '3"')
+    assert pdu.split_junk("\u4f60") == ("", "\u4f60")
+    # Damage inside the PDU is not a trailer: the decoder gets it whole and names it.
+    damaged = HELLO_DELIVER[:10] + '"' + HELLO_DELIVER[10:]
+    assert pdu.split_junk(damaged) == (damaged, "")
+    with raises(PduError, "position 10"):
+        pdu.decode_deliver(pdu.split_junk(damaged)[0])
+    assert pdu.decode_deliver(pdu.split_junk(HELLO_DELIVER + '"')[0]).text == "hellohello"
+
+
+def test_message_type_says_what_a_stored_pdu_is():
+    assert pdu.message_type(HELLO_DELIVER) == pdu.MTI_DELIVER
+    assert pdu.message_type(HELLO_SUBMIT) == pdu.MTI_SUBMIT
+    report = pdu.encode_status_report(1, "+1", (2026, 1, 1, 0, 0, 0, 0), (2026, 1, 1, 0, 0, 0, 0), 0)
+    assert pdu.message_type(report) == pdu.MTI_STATUS_REPORT
+    assert pdu.message_type(report[2:], with_smsc=False) == pdu.MTI_STATUS_REPORT
+    assert pdu.message_type("0003") == 3  # reserved: decodes as nothing
+    for bad in ("", "07", "0791", "zz", None):
+        with raises(PduError):
+            pdu.message_type(bad)
 
 
 def test_wrong_message_type():

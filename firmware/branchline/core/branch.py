@@ -129,12 +129,20 @@ class Conversation:
             "offer_deadline": self.offer_deadline,
             "accepted": self.accepted,
             "first_reply": self.first_reply,
-            "messages": [{"dir": d, "t": t, "text": x} for d, t, x in self.messages],
+            "messages": [_message_dict(m) for m in self.messages],
             "deliveries": [
                 {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}
                 for o in sorted(self.deliveries)
             ],
         }
+
+
+def _message_dict(message):
+    # (dir, t, text), and a fourth element on an inbound message the modem cut short.
+    out = {"dir": message[0], "t": message[1], "text": message[2]}
+    if len(message) > 3:
+        out["truncated"] = True
+    return out
 
 
 class Branch:
@@ -393,16 +401,18 @@ class Branch:
                 self._fingerprints.pop(0)
         now = ev["t"]
         part = ev.get("concat")
+        truncated = ev.get("truncated") is True
         if part is None:
-            self._message_in(ev["from"], ev["modem"], ev["text"], now, effects)
+            self._message_in(ev["from"], ev["modem"], ev["text"], now, effects, truncated)
             return
         self._modem_of_sender[ev["from"]] = ev["modem"]
         try:
-            done = self.reassembler.add(ev["from"], part[0], part[1], part[2], ev["text"], now)
+            done = self.reassembler.add(ev["from"], part[0], part[1], part[2], ev["text"], now,
+                                        truncated)
         except concat.ConcatError:
             # Numbering no message can have: keep the text as it came rather than lose it.
             done = []
-            self._message_in(ev["from"], ev["modem"], ev["text"], now, effects)
+            self._message_in(ev["from"], ev["modem"], ev["text"], now, effects, truncated)
         self._completed(done, now, effects)
 
     def _completed(self, done, now, effects):
@@ -410,15 +420,17 @@ class Branch:
             modem = self._modem_of_sender.get(message.sender, "")
             if message.sender not in [p["sender"] for p in self.reassembler.pending()]:
                 self._modem_of_sender.pop(message.sender, None)
-            self._message_in(message.sender, modem, message.text, now, effects)
+            self._message_in(message.sender, modem, message.text, now, effects,
+                             message.truncated)
 
-    def _message_in(self, customer, modem, text, now, effects):
+    def _message_in(self, customer, modem, text, now, effects, truncated=False):
+        message = ("in", now, text, True) if truncated else ("in", now, text)
         conv_id = self._open_by_customer.get(customer)
         if conv_id is not None:
             conv = self.conversations[conv_id]
         else:
             conv = self._open(customer, modem, self.queue_for(text), now, "sms")
-        conv.messages.append(("in", now, text))
+        conv.messages.append(message)
         if conv.awaiting is None:
             conv.awaiting = now
 

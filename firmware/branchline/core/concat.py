@@ -43,14 +43,17 @@ class ConcatError(ValueError):
 
 
 class Complete:
-    """A message ready for the core: `text` is whole unless `gaps` lists missing parts."""
+    """A message ready for the core: `text` is whole unless `gaps` lists missing parts or
+    `truncated` says a part came cut short (the modem had only its beginning)."""
 
-    __slots__ = ("sender", "ref", "total", "text", "parts", "first_ms", "last_ms", "gaps", "reason")
+    __slots__ = ("sender", "ref", "total", "text", "parts", "first_ms", "last_ms", "gaps", "reason",
+                 "truncated")
 
     def __init__(self, pending, reason):
         self.sender = pending.sender
         self.ref = pending.ref
         self.total = pending.total
+        self.truncated = pending.truncated
         self.first_ms = pending.first_ms
         self.last_ms = pending.last_ms
         self.parts = len(pending.texts)
@@ -72,12 +75,13 @@ class Complete:
 
 
 class _Pending:
-    __slots__ = ("sender", "ref", "total", "texts", "first_ms", "last_ms")
+    __slots__ = ("sender", "ref", "total", "texts", "first_ms", "last_ms", "truncated")
 
     def __init__(self, sender, ref, total, now_ms):
         self.sender = sender
         self.ref = ref
         self.total = total
+        self.truncated = False
         self.texts = {}  # seq -> text; order comes from seq, never from the dict
         self.first_ms = now_ms
         self.last_ms = now_ms
@@ -100,9 +104,10 @@ class Reassembler:
         self._pending = {}  # key -> _Pending
         self._order = []  # pending keys, oldest first
 
-    def add(self, sender, ref, total, seq, text, now_ms):
+    def add(self, sender, ref, total, seq, text, now_ms, truncated=False):
         """One part in -> the `Complete` messages now due: an empty list or one entry (a
         completed message, or the one evicted or flushed by a collision to make room).
+        `truncated`: the part came cut short; its message will say so.
 
         Raises ConcatError (and changes nothing) when the numbering is impossible:
         total outside 1..max_parts, seq outside 1..total, ref outside 0..65535.
@@ -115,6 +120,7 @@ class Reassembler:
         if total == 1:
             single = _Pending(sender, ref, 1, now_ms)
             single.texts[1] = text
+            single.truncated = truncated
             return [Complete(single, "complete")]
         key = (sender, ref, total)
         out = []
@@ -134,6 +140,7 @@ class Reassembler:
             self._pending[key] = p
             self._order.append(key)
         p.texts[seq] = text
+        p.truncated = p.truncated or truncated
         p.last_ms = now_ms
         if len(p.texts) == total:
             out.append(self._flush(key, "complete"))

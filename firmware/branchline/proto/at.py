@@ -18,8 +18,10 @@ MAX_LINE = const(1024)  # a PDU line is at most 2 * (12 + 164) hex digits
 # After ESC or a timeout the modem may still answer what we gave up on: until the line
 # has been quiet this long, answers are discarded (URCs still count) so they cannot pass
 # for the next command's. A modem still listing a full SIM for a killed predecessor
-# keeps talking for seconds, hence quiet rather than a fixed wait; DRAIN_MAX_MS bounds
-# it against a line that never stops.
+# keeps talking for seconds, hence quiet rather than a fixed wait. Quiet means no line
+# that could be such an answer (answers, noise, a line still arriving): a URC cannot be
+# one, so a steady stream of +CMTI does not hold init back. DRAIN_MAX_MS bounds it
+# against a line that never stops.
 DRAIN_MS = const(300)
 DRAIN_MAX_MS = const(60000)
 CTRL_Z = b"\x1a"
@@ -247,11 +249,20 @@ class ATEngine:
     # -- bytes in, events out --------------------------------------------------------
     def receive_data(self, data, now_ms):
         self._now_ms = now_ms
-        if self._drain_until is not None and data:
-            self._drain_until = min(now_ms + DRAIN_MS, self._drain_limit)
         self._rx.extend(data)
         self._parse()
+        if self._rx:
+            self._not_quiet()  # a line still arriving may be a late answer
         self._drain_over()
+
+    def _not_quiet(self):
+        if self._drain_until is not None:
+            self._drain_until = min(self._now_ms + DRAIN_MS, self._drain_limit)
+
+    def _noise(self, text):
+        # Noise while draining may be the late answer the drain waits out.
+        self._not_quiet()
+        self._events.append(Noise(text))
 
     def tick(self, now_ms):
         """Let time pass: a command older than its timeout ends with reason 'timeout'."""
@@ -278,7 +289,7 @@ class ATEngine:
             if end < 0:
                 if len(self._rx) > MAX_LINE:
                     # No terminator within any sane line length: drop it, keep reading.
-                    self._events.append(Noise(_text(self._rx[:40]) + "...(overlong)"))
+                    self._noise(_text(self._rx[:40]) + "...(overlong)")
                     self._rx = bytearray()
                 return
             raw = self._rx[:end]
@@ -352,12 +363,12 @@ class ATEngine:
             if prefix is None:
                 self._lines.append(line)  # plain commands answer with bare lines (ATI)
                 return
-            self._events.append(Noise(line))
+            self._noise(line)
             return
         if _is_urc(line):
             self._on_urc(line)
         else:
-            self._events.append(Noise(line))
+            self._noise(line)
 
     def _expects_pdu_line(self):
         last = self._lines[-1]

@@ -17,6 +17,9 @@ fingerprints make sure it is delivered to the core once.
 
 from branchline.proto import at, at_errors, pdu
 
+MESSAGE_MEMORY = "SM"  # where the driver has the modem keep, list and read messages
+USE_MESSAGE_MEMORY = 'AT+CPMS="%s","%s","%s"' % (MESSAGE_MEMORY, MESSAGE_MEMORY, MESSAGE_MEMORY)
+MEMORIES_QUERY = "AT+CPMS=?"  # which memories the modem has: is there an "SR"?
 SEND_TIMEOUT_MS = 60000
 READ_TIMEOUT_MS = 5000
 SWEEP_TIMEOUT_MS = 10000  # of silence: a long listing keeps it alive
@@ -38,7 +41,8 @@ def init_commands(direct):
         "ATE0",
         "AT+CMEE=1",
         "AT+CMGF=0",
-        'AT+CPMS="SM","SM","SM"',
+        MEMORIES_QUERY,
+        USE_MESSAGE_MEMORY,
         "AT+CLIP=1",
         "AT+CRC=1",
     ) + delivery
@@ -102,6 +106,18 @@ class SmsUndecodable:
         self.reason = reason
 
 
+class PduJunk:
+    """A PDU line ended with junk (a stray '"', a space) that was cut off before decoding;
+    `memory` and `slot` say where it was read (both None for +CMT/+CDS)."""
+
+    __slots__ = ("memory", "slot", "junk")
+
+    def __init__(self, memory, slot, junk):
+        self.memory = memory
+        self.slot = slot
+        self.junk = junk
+
+
 class SmsDeleted:
     """The modem confirmed that `slot` is free again."""
 
@@ -138,12 +154,35 @@ class StatusReport:
     """A delivery report; `report` is a pdu.StatusReport (message_ref, status_kind...).
 
     Like a message, it stays with the modem until the adapter says it is durable:
-    `delete_report(slot)` for one kept in "SR", `ack_direct()` for a +CDS (slot None)."""
+    `delete_report(slot, now_ms, memory)` for one kept in `memory` ("SR", or the
+    message memory of modems that keep reports with the messages), `ack_direct()` for a
+    +CDS (slot and memory None)."""
 
-    __slots__ = ("report", "slot")
+    __slots__ = ("report", "slot", "memory")
 
-    def __init__(self, report, slot=None):
+    def __init__(self, report, slot=None, memory=None):
         self.report = report
+        self.slot = slot
+        self.memory = memory
+
+
+class NoReportMemory:
+    """The modem has no usable "SR" memory (`reason` says how that showed): its status
+    reports are read where it keeps them, with the messages, and "SR" is left alone."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason):
+        self.reason = reason
+
+
+class SubmitIgnored:
+    """`slot` of the message memory holds an SMS-SUBMIT (a draft, a copy kept by AT+CMGW):
+    not a customer's message, so it is neither journaled nor deleted. Told once per PDU."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot):
         self.slot = slot
 
 
@@ -249,6 +288,8 @@ class ModemDriver:
         self._sr_again = False  # another transaction was asked for during this one
         self._sr_to_delete = []  # reports made durable, to delete in the next transaction
         self._sr_reported = {}  # SR slot -> True from its report until its deletion
+        self._sr = None  # "SR" usable: None not known yet, True, False (see NoReportMemory)
+        self._ignored = {}  # slot -> the SMS-SUBMIT last told about there
         self._timeouts = 0
         self._call_number = None
         self._rings = 0
@@ -272,14 +313,17 @@ class ModemDriver:
         self._sr_again = False
         self._sr_to_delete = []
         self._sr_reported = {}
+        self._sr = None
+        self._ignored = {}
         self._call_number = None
         self._rings = 0
         self._hanging_up = False
         self.engine.recover_prompt(now_ms)
         for text in init_commands(self.direct):
             self._send(at.Command(text, tag="init"), now_ms)
+        # The status-report sweep follows this one, once AT+CPMS=? has said whether
+        # there is an "SR" to sweep.
         self._send(at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag="sweep"), now_ms)
-        self._sr_sweep(now_ms)
 
     def receive_data(self, data, now_ms):
         self.engine.receive_data(data, now_ms)
@@ -376,14 +420,19 @@ class ModemDriver:
             now_ms,
         )
 
-    def delete_report(self, slot, now_ms):
-        """The report from "SR" slot `slot` is durable: delete it (in a transaction)."""
-        self._sr_to_delete.append(slot)
-        self._sr_transaction(now_ms)
+    def delete_report(self, slot, now_ms, memory="SR"):
+        """The report from `memory` slot `slot` is durable: delete it, from "SR" in a
+        transaction, from the message memory like a message."""
+        if memory != "SR":
+            self.delete(slot, now_ms)
+        elif self._sr is not False:  # else that "SR" proved to be the message memory
+            self._sr_to_delete.append(slot)
+            self._sr_transaction(now_ms)
 
     def _sr_sweep(self, now_ms):
-        self._sr_list_wanted = True
-        self._sr_transaction(now_ms)
+        if self._sr is not False:
+            self._sr_list_wanted = True
+            self._sr_transaction(now_ms)
 
     def _sr_transaction(self, now_ms):
         """Work on status reports stored in "SR": switch the read memory, delete the
@@ -392,8 +441,32 @@ class ModemDriver:
         if self._in_sr:
             self._sr_again = True
             return
+        if self._initialising or self._sr is False:
+            return  # the start-up sweep ends with a transaction / no "SR" to work on
         self._in_sr = True
         self.engine.send(at.Command('AT+CPMS="SR"', tag=("sr", "select")), now_ms)
+
+    def _sr_unusable(self, reason):
+        if self._sr is not False:
+            self._sr = False
+            self._sr_to_delete = []
+            self._events.append(NoReportMemory(reason))
+
+    def _on_memories(self, resp):
+        # No answer (an old modem) tells nothing: "SR" is tried, and its selection checked.
+        memories = _first_list(resp.lines)
+        if memories is not None and "SR" not in memories:
+            self._sr_unusable('"SR" is not among its memories (%s)' % ",".join(memories))
+
+    def _sr_verified(self, resp, now_ms):
+        # Some modems answer OK to AT+CPMS="SR" and go on reading the message memory: a
+        # listing would then show every message again, each one taken for a bad report.
+        memory = _first_memory(resp.lines)
+        if memory is None or memory == "SR":
+            self._sr = True
+        else:
+            self._sr_unusable('AT+CPMS="SR" has no effect: the read memory stays %s' % memory)
+        self._sr_selected_now(self._sr, now_ms)
 
     def _sr_selected_now(self, ok, now_ms):
         # No "SR" memory on this modem: any list or delete now would act on the
@@ -411,7 +484,7 @@ class ModemDriver:
                     now_ms,
                 )
         self._sr_list_wanted = False
-        self.engine.send(at.Command('AT+CPMS="SM","SM","SM"', tag=("sr", "back")), now_ms)
+        self.engine.send(at.Command(USE_MESSAGE_MEMORY, tag=("sr", "back")), now_ms)
 
     def _sr_released(self, now_ms):
         self._in_sr = False
@@ -441,13 +514,12 @@ class ModemDriver:
             self._read(_first_int(urc.args), now_ms)
         elif name == "+CMT":
             self._cnma_due += 1 if self.direct else 0
-            self._decoded(None, urc.pdu or "")
+            self._decoded(None, self._pdu(None, None, urc.pdu or ""))
         elif name == "+CDS":
             self._cnma_due += 1 if self.direct else 0
-            self._status_report(urc.pdu or "")
+            self._status_report(self._pdu(None, None, urc.pdu or ""))
         elif name == "+CDSI":
-            # Whatever memory it names: some modems say "SM" for a report kept in "SR".
-            self._sr_sweep(now_ms)
+            self._report_announced(urc.args, now_ms)
         elif name in ("RING", "+CRING"):
             if name == "+CRING" and "VOICE" not in urc.args.upper():
                 return  # a data or fax call is not a customer
@@ -472,6 +544,14 @@ class ModemDriver:
         else:
             self._events.append(urc)
 
+    def _report_announced(self, args, now_ms):
+        """+CDSI: "<memory>",<slot>. A report kept with the messages is read from its slot
+        (and dispatched as what it is); "SR" is swept whatever memory is named, as some
+        modems say "SM" for a report kept in "SR"."""
+        if _unquote(_fields(args)[0]) != "SR":
+            self._read(_first_int(args), now_ms)
+        self._sr_sweep(now_ms)
+
     def _on_response(self, resp):
         tag = resp.command.tag
         now_ms = self.engine.now_ms
@@ -483,7 +563,9 @@ class ModemDriver:
         else:
             self._timeouts = 0
         if tag == "init":
-            if not resp.ok and resp.command.text != "AT":
+            if resp.command.text == MEMORIES_QUERY:
+                self._on_memories(resp)
+            elif not resp.ok and resp.command.text != "AT":
                 self._events.append(
                     ModemProblem("%s failed: %s" % (resp.command.text, _reason(resp)))
                 )
@@ -522,38 +604,54 @@ class ModemDriver:
     def _on_sr(self, tag, resp, now_ms):
         step = tag[1]
         if step == "select":
-            self._sr_selected_now(resp.ok, now_ms)
+            if resp.ok and self._sr is None:
+                self.engine.send(at.Command("AT+CPMS?", tag=("sr", "verify")), now_ms)
+            else:
+                self._sr_selected_now(resp.ok, now_ms)
+        elif step == "verify":
+            self._sr_verified(resp, now_ms)
         elif step == "delete":
             self._sr_reported.pop(tag[2], None)
         elif step == "list":
-            for slot, hex_pdu in _listed(resp.lines):
-                if slot in self._sr_reported:
-                    continue  # reported already, waiting for the journal
-                try:
-                    report = pdu.decode_status_report(hex_pdu)
-                except pdu.PduError as e:
-                    # Only ever delete what is certainly a report: anything else in
-                    # this memory could be a customer's message.
-                    self._events.append(
-                        ModemProblem("SR slot %d holds no status report (%s): left" % (slot, e))
-                    )
-                    continue
-                self._sr_reported[slot] = True
-                self._events.append(StatusReport(report, slot))
+            self._sr_listed(resp)
         elif step == "back":
             self._sr_released(now_ms)
+
+    def _sr_listed(self, resp):
+        listing = [(slot, self._pdu("SR", slot, line)) for slot, line in _listed(resp.lines)]
+        for _, hex_pdu in listing:
+            if _mti(hex_pdu) in (pdu.MTI_DELIVER, pdu.MTI_SUBMIT):
+                # Messages in "SR": the selection did nothing (whatever AT+CPMS? said),
+                # and the sweep of the message memory has them all already.
+                self._sr_unusable('the "SR" listing holds messages: AT+CPMS="SR" has no effect')
+                return
+        for slot, hex_pdu in listing:
+            if slot in self._sr_reported:
+                continue  # reported already, waiting for the journal
+            try:
+                report = pdu.decode_status_report(hex_pdu)
+            except pdu.PduError as e:
+                # Only ever delete what is certainly a report: anything else in
+                # this memory could be a customer's message.
+                self._events.append(
+                    ModemProblem("SR slot %d holds no status report (%s): left" % (slot, e))
+                )
+                continue
+            self._sr_reported[slot] = True
+            self._events.append(StatusReport(report, slot, "SR"))
 
     def _on_sweep(self, resp, starting):
         if not resp.ok:
             self._events.append(ModemProblem("AT+CMGL=4 failed: %s" % _reason(resp)))
-        for slot, hex_pdu in _listed(resp.lines):
+        for slot, line in _listed(resp.lines):
             if slot not in self._reading:
                 self._reading[slot] = True
-                self._decoded(slot, hex_pdu)
+                self._stored(slot, line)
         if starting:
             self.ready = True
             self._initialising = False
             self._events.append(ModemReady())
+            self._sr_sweep(self.engine.now_ms)
 
     def _on_read(self, slot, resp):
         if not resp.ok or len(resp.lines) < 2:
@@ -564,7 +662,32 @@ class ModemDriver:
                     ModemProblem("AT+CMGR=%d failed: %s" % (slot, _reason(resp)))
                 )
             return
-        self._decoded(slot, resp.lines[1])
+        self._stored(slot, resp.lines[1])
+
+    def _stored(self, slot, line):
+        """A PDU from the message memory, taken for what its TP-MTI says it is: modems
+        that keep status reports with the messages, and drafts, have them there too."""
+        hex_pdu = self._pdu(MESSAGE_MEMORY, slot, line)
+        kind = _mti(hex_pdu)
+        if kind == pdu.MTI_STATUS_REPORT:
+            self._status_report(hex_pdu, slot)
+        elif kind == pdu.MTI_SUBMIT:
+            # Never ours to delete; forgotten, so that a message stored in this slot
+            # once the draft is gone is read.
+            self._reading.pop(slot, None)
+            if self._ignored.get(slot) != hex_pdu:
+                self._ignored[slot] = hex_pdu
+                self._events.append(SubmitIgnored(slot))
+        else:
+            self._decoded(slot, hex_pdu)  # a DELIVER, or what does not decode at all
+
+    def _pdu(self, memory, slot, line):
+        """The PDU in a line the modem printed, without any junk it ended with. The
+        message is then the same, and so is its fingerprint, whether junk came or not."""
+        hex_pdu, junk = pdu.split_junk(line)
+        if junk:
+            self._events.append(PduJunk(memory, slot, junk))
+        return hex_pdu
 
     def _decoded(self, slot, hex_pdu):
         try:
@@ -574,13 +697,17 @@ class ModemDriver:
             return
         self._events.append(SmsReceived(slot, hex_pdu, message))
 
-    def _status_report(self, hex_pdu):
+    def _status_report(self, hex_pdu, slot=None):
+        """A +CDS (slot None) or a report kept in the message memory."""
         try:
             report = pdu.decode_status_report(hex_pdu)
         except pdu.PduError as e:
-            self._events.append(ModemProblem("undecodable status report: %s" % e))
+            if slot is None:
+                self._events.append(ModemProblem("undecodable status report: %s" % e))
+            else:  # kept for a technician and deleted, like any PDU there that does not decode
+                self._events.append(SmsUndecodable(slot, hex_pdu, str(e)))
             return
-        self._events.append(StatusReport(report))
+        self._events.append(StatusReport(report, slot, None if slot is None else MESSAGE_MEMORY))
 
     def _on_health(self, resp):
         polled = self._polled
@@ -642,6 +769,34 @@ def _reason(resp):
     if resp.code is not None and resp.reason and resp.reason.startswith("+CME"):
         return at_errors.describe("CME", resp.code)
     return resp.reason
+
+
+def _mti(hex_pdu):
+    try:
+        return pdu.message_type(hex_pdu)
+    except pdu.PduError:
+        return None
+
+
+def _first_list(lines):
+    """['SM', 'ME', 'SR'] from '+CPMS: ("SM","ME","SR"),("SM","ME"),...', else None."""
+    for line in lines:
+        if line.startswith("+CPMS:"):
+            start = line.find("(")
+            end = line.find(")", start)
+            if start < 0 or end < 0:
+                return None
+            return [_unquote(f) for f in _fields(line[start + 1 : end])]
+    return None
+
+
+def _first_memory(lines):
+    """'SM' from AT+CPMS?'s '+CPMS: "SM",3,30,...' (the read memory), else None."""
+    for line in lines:
+        if line.startswith("+CPMS:"):
+            first = _fields(line[6:])[0]
+            return _unquote(first) if first[:1] == '"' else None
+    return None
 
 
 def _listed(lines):

@@ -33,9 +33,10 @@ TOA_ALPHANUMERIC = const(0xD0)  # bit 7 always 1, TON 101 alphanumeric (GSM 7-bi
 _TON_INTERNATIONAL = const(1)
 _TON_ALPHANUMERIC = const(5)
 
-_MTI_DELIVER = const(0)
-_MTI_SUBMIT = const(1)
-_MTI_STATUS_REPORT = const(2)
+# TP-MTI (23.040 9.2.3.1), as received by the MS: what kind of TPDU it is.
+MTI_DELIVER = const(0)
+MTI_SUBMIT = const(1)  # a stored one: a draft or a copy written with AT+CMGW
+MTI_STATUS_REPORT = const(2)
 
 _FO_UDHI = const(0x40)
 _FO_SRR = const(0x20)  # SUBMIT: status report request
@@ -94,6 +95,21 @@ def _to_bytes(hex_or_bytes):
 
 def _hex(b):
     return binascii.hexlify(b).decode().upper()
+
+
+def split_junk(line):
+    """A PDU line as a modem printed it -> (hex, junk): the whole hex digit pairs it
+    starts with, and what trails them when that holds no hex digit (some modems end
+    the line with a stray '"' or a space). A line with anything else after its digits
+    is damaged inside: it comes back whole, with no junk, for the decoder to name."""
+    n = 0
+    while n < len(line) and line[n] in _HEX:
+        n += 1
+    for ch in line[n:]:
+        if ch in _HEX:
+            return line, ""
+    n -= n & 1
+    return line[:n], line[n:]
 
 
 class _Reader:
@@ -452,18 +468,24 @@ def _parse_concat(udh):
 
 
 def _read_ud(r, dcs, udhi):
-    """TP-UDL + TP-UD -> (encoding, text, data, udh, concat)."""
+    """TP-UDL + TP-UD -> (encoding, text, data, udh, concat, short).
+
+    User data shorter than TP-UDL claims (a modem that cut it) is kept as far as it
+    goes: every whole septet, every whole UTF-16 unit, every octet; `short` then says
+    what was missing (else None). A header that does not fit still raises PduError.
+    """
     enc = dcs_alphabet(dcs)
     udl = r.octet("TP-UDL")
     rest = r.rest()  # octets beyond TP-UDL's extent are tolerated (some modems pad)
+    short = None
     if enc == "gsm7":
         need = gsm7.packed_length(udl)
         if len(rest) < need:
-            raise PduError("TP-UDL says %d septets but only %d octets follow" % (udl, len(rest)))
+            short = "TP-UDL says %d septets but only %d octets follow" % (udl, len(rest))
     else:
         need = udl
         if len(rest) < need:
-            raise PduError("TP-UDL says %d octets but only %d follow" % (udl, len(rest)))
+            short = "TP-UDL says %d octets but only %d follow" % (udl, len(rest))
     ud = rest[:need]
     udh = None
     hdr = 0
@@ -479,16 +501,32 @@ def _read_ud(r, dcs, udhi):
         hdr_septets = (hdr * 8 + fill) // 7
         if hdr_septets > udl:
             raise PduError("TP-UDHL (%d octets) does not fit in TP-UDL (%d septets)" % (hdr - 1, udl))
-        septets = gsm7.unpack(ud[hdr:], udl - hdr_septets, fill)
+        n = udl - hdr_septets
+        if short is not None:
+            n = max(0, min(n, ((len(ud) - hdr) * 8 - fill) // 7))
+        septets = gsm7.unpack(ud[hdr:], n, fill)
+        if short is not None and septets and septets[-1] == gsm7.ESC:
+            septets = septets[:-1]  # the character it escapes was cut off
         data = bytes(septets)
         text = gsm7.decode(septets)
     else:
         data = bytes(ud[hdr:])
+        if short is not None and enc == "ucs2":
+            data = _whole_utf16(data)
         if enc == "ucs2":
             text = utf16be_decode(data)
         else:
             text = "".join([chr(b) for b in data])
-    return enc, text, data, udh, (_parse_concat(udh) if udh else None)
+    return enc, text, data, udh, (_parse_concat(udh) if udh else None), short
+
+
+def _whole_utf16(data):
+    """UTF-16BE cut anywhere -> its whole code units, less a high surrogate whose pair
+    was cut off (it would show as U+FFFD, a character the sender never wrote)."""
+    data = data[: len(data) & ~1]
+    if data and 0xD8 <= data[-2] <= 0xDB:
+        data = data[:-2]
+    return data
 
 
 def _chunks(text):
@@ -580,7 +618,9 @@ class Deliver(_Message):
     encoding: 'gsm7' | '8bit' | 'ucs2'; text: str (8-bit data as one char per octet);
     data: the user data after the UDH (unpacked septets for gsm7, raw octets otherwise);
     udh: the user data header with its UDHL octet, or None; concat: (ref, total, seq) or None;
-    status_report_indication, more_messages, reply_path: bools from the first octet.
+    status_report_indication, more_messages, reply_path: bools from the first octet;
+    truncated: True when TP-UDL claims more user data than the PDU holds (text and data
+    are then what is there: every whole septet, every whole UTF-16 unit).
     """
 
     _fields = ("smsc", "sender", "sender_type", "pid", "dcs", "scts", "encoding", "text", "udh", "concat")
@@ -622,7 +662,7 @@ def _first_octet(r, mti, name):
 
 
 def _deliver_body(r):
-    fo = _first_octet(r, _MTI_DELIVER, "SMS-DELIVER")
+    fo = _first_octet(r, MTI_DELIVER, "SMS-DELIVER")
     m = Deliver()
     m.more_messages = not (fo & _FO_MMS)
     m.status_report_indication = bool(fo & _FO_SRI)
@@ -632,12 +672,17 @@ def _deliver_body(r):
     m.dcs = r.octet("TP-DCS")
     m.msg_class = dcs_class(m.dcs)
     m.scts = _decode_scts(r.take(7, "TP-SCTS"))
-    m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs, fo & _FO_UDHI)
+    _user_data_into(m, r, fo)
     return m
 
 
+def _user_data_into(m, r, fo):
+    m.encoding, m.text, m.data, m.udh, m.concat, short = _read_ud(r, m.dcs, fo & _FO_UDHI)
+    m.truncated = short is not None
+
+
 def _submit_body(r):
-    fo = _first_octet(r, _MTI_SUBMIT, "SMS-SUBMIT")
+    fo = _first_octet(r, MTI_SUBMIT, "SMS-SUBMIT")
     m = Submit()
     m.reject_duplicates = bool(fo & _FO_RD)
     m.status_report_requested = bool(fo & _FO_SRR)
@@ -657,8 +702,17 @@ def _submit_body(r):
         m.validity = bytes(r.take(7, "TP-VP (enhanced)"))
     else:
         m.validity = None
-    m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs, fo & _FO_UDHI)
+    _user_data_into(m, r, fo)
     return m
+
+
+def message_type(hex_or_bytes, with_smsc=True):
+    """TP-MTI of a PDU: MTI_DELIVER, MTI_SUBMIT, MTI_STATUS_REPORT (or 3, reserved), read
+    from its first octet so a stored PDU can be decoded as what it is. Raises only PduError."""
+    r = _Reader(_to_bytes(hex_or_bytes))
+    if with_smsc:
+        r.take(r.octet("SMSC length"), "SMSC address")
+    return r.octet("first octet") & 0x03
 
 
 def decode_deliver(hex_or_bytes, with_smsc=True):
@@ -684,7 +738,7 @@ def encode_submit(number, text, ref=0, validity_minutes=None, request_status_rep
     """
     da = _address_field(number, "number")
     sc = _smsc_field(smsc)
-    fo = _MTI_SUBMIT
+    fo = MTI_SUBMIT
     vp = b""
     if validity_minutes is not None:
         fo |= _VPF_RELATIVE << 3
@@ -716,7 +770,7 @@ def encode_deliver(sender, text, scts_tuple, smsc=None, concat_ref=0):
     ts = bytes(_encode_scts(scts_tuple))
     out = []
     for udhi, dcs, udl, ud in _parts(text, concat_ref):
-        tpdu = (bytes([_MTI_DELIVER | _FO_MMS | (_FO_UDHI if udhi else 0)]) + oa
+        tpdu = (bytes([MTI_DELIVER | _FO_MMS | (_FO_UDHI if udhi else 0)]) + oa
                 + bytes([0x00, dcs]) + ts + bytes([udl]) + ud)
         out.append(_hex(sc + tpdu))
     return out
@@ -830,11 +884,14 @@ def _status_trailer(r, fo, m):
         m.dcs = r.octet("TP-DCS")
     if pi & _PI_UDL:
         # An absent TP-DCS means the default alphabet (23.040 9.2.3.27).
-        m.encoding, m.text, m.data, m.udh, m.concat = _read_ud(r, m.dcs or 0, fo & _FO_UDHI)
+        enc, text, data, udh, concat, short = _read_ud(r, m.dcs or 0, fo & _FO_UDHI)
+        if short is not None:
+            raise PduError(short)  # a text nobody reads: not worth keeping in part
+        m.encoding, m.text, m.data, m.udh, m.concat = enc, text, data, udh, concat
 
 
 def _status_report_body(r):
-    fo = _first_octet(r, _MTI_STATUS_REPORT, "SMS-STATUS-REPORT")
+    fo = _first_octet(r, MTI_STATUS_REPORT, "SMS-STATUS-REPORT")
     m = StatusReport()
     m.more_messages = not (fo & _FO_MMS)
     m.answers_command = bool(fo & _FO_SRQ)
@@ -867,7 +924,7 @@ def encode_status_report(message_ref, recipient, scts, discharge, status, smsc=N
     for name, v in (("message_ref", message_ref), ("status", status)):
         if not isinstance(v, int) or not 0 <= v <= 255:
             raise PduError("%s must be 0..255, got %r" % (name, v))
-    tpdu = (bytes([_MTI_STATUS_REPORT | _FO_MMS, message_ref]) + _address_field(recipient, "recipient")
+    tpdu = (bytes([MTI_STATUS_REPORT | _FO_MMS, message_ref]) + _address_field(recipient, "recipient")
             + bytes(_encode_scts(scts)) + bytes(_encode_scts(discharge)) + bytes([status]))
     return _hex(_smsc_field(smsc) + tpdu)
 

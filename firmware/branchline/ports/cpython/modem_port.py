@@ -121,6 +121,10 @@ class ModemPort:
         }
         if msg.concat is not None:
             event["concat"] = list(msg.concat)
+        if msg.truncated:
+            # Its TP-UDL claims more than the modem gave: the text is what was there.
+            event["truncated"] = True
+            self.app.log.warn("sms_truncated", modem=self.id, slot=ev.slot, chars=len(msg.text))
         self.app.log.info("sms_received", modem=self.id, slot=ev.slot, chars=len(msg.text),
                           encoding=msg.encoding, part=event.get("concat"),
                           **{"from": msg.sender})
@@ -146,16 +150,21 @@ class ModemPort:
                  "reason": ev.reason}
         self.app.submit(event, after=lambda: self._release(ev.slot))
 
-    def _release(self, slot, report=False):
-        """A message (or status report) is durable: free its storage slot (in "SR" for a
-        report), or acknowledge it when it came directly (+CMT, +CDS: slot None)."""
+    def _release(self, slot, report_memory=None):
+        """A message (or status report) is durable: free its storage slot (a report's in
+        the memory it came from), or acknowledge it when it came directly (+CMT, +CDS:
+        slot None)."""
         if slot is None:
             self.driver.ack_direct(now_ms())
-        elif report:
-            self.driver.delete_report(slot, now_ms())
+        elif report_memory is not None:
+            self.driver.delete_report(slot, now_ms(), report_memory)
         else:
             self.driver.delete(slot, now_ms())
         self.flush()
+
+    def _pdu_junk(self, ev):
+        self.app.log.warn("pdu_junk", modem=self.id, memory=ev.memory, slot=ev.slot,
+                          junk=ev.junk)
 
     def _sms_deleted(self, ev):
         self.app.log.info("sms_deleted", modem=self.id, slot=ev.slot)
@@ -183,7 +192,14 @@ class ModemPort:
                           detail=r.status_text)
         self.app.submit({"k": "sms_status", "t": now_ms(), "modem": self.id,
                          "mr": r.message_ref, "to": r.recipient, "status": r.status_kind},
-                        after=lambda: self._release(ev.slot, report=True))
+                        after=lambda: self._release(ev.slot, ev.memory))
+
+    def _submit_ignored(self, ev):
+        self.app.log.info("sms_ignored", modem=self.id, slot=ev.slot,
+                          reason="a stored SMS-SUBMIT (draft), not a received message")
+
+    def _no_report_memory(self, ev):
+        self.app.log.info("modem_no_sr", modem=self.id, reason=ev.reason)
 
     def _incoming_call(self, ev):
         self.app.log.info("call_ringing", modem=self.id, rings=ev.rings,
@@ -238,10 +254,13 @@ class ModemPort:
 _HANDLERS = {
     modem.SmsReceived: ModemPort._sms_received,
     modem.SmsUndecodable: ModemPort._sms_undecodable,
+    modem.PduJunk: ModemPort._pdu_junk,
     modem.SmsDeleted: ModemPort._sms_deleted,
     modem.SmsSent: ModemPort._sms_sent,
     modem.SmsFailed: ModemPort._sms_failed,
     modem.StatusReport: ModemPort._status_report,
+    modem.SubmitIgnored: ModemPort._submit_ignored,
+    modem.NoReportMemory: ModemPort._no_report_memory,
     modem.IncomingCall: ModemPort._incoming_call,
     modem.CallEnded: ModemPort._call_ended,
     modem.Health: ModemPort._health,
