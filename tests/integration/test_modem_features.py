@@ -264,13 +264,19 @@ def test_modem_health_reaches_head_office_in_the_retained_status(make_branch):
     assert health()["rssi_dbm"] == -103
 
 
-def test_a_message_read_again_after_a_crash_before_its_delete_counts_once(make_branch):
-    branch = make_branch()
-    branch.modem.fail_deletes(1)  # journaled, but the delete does not happen
-    branch.modem.deliver(CUSTOMER, "only once please")
+def crash_before_the_delete(branch, text):
+    """`text` arrives and is journaled, its delete fails, and the gateway is killed: the
+    message is still on the modem for the next gateway to read again."""
+    branch.modem.fail_deletes(1)
+    branch.modem.deliver(CUSTOMER, text)
     branch.wait_for("journaled, still on the modem",
                     lambda: branch.gateway_has("modem_problem") and branch.modem.storage)
     branch.kill_gateway()
+
+
+def test_a_message_read_again_after_a_crash_before_its_delete_counts_once(make_branch):
+    branch = make_branch()
+    crash_before_the_delete(branch, "only once please")
     branch.start_gateway()  # the start-up sweep reads it again
     branch.wait_for("deleted now", lambda: not branch.modem.storage)
     branch.panel.press(1, "AVAIL")
@@ -283,11 +289,7 @@ def test_a_message_read_again_after_a_crash_before_its_delete_counts_once(make_b
 
 def test_a_pdu_line_ending_in_junk_is_read_and_counts_once(make_branch):
     branch = make_branch()
-    branch.modem.fail_deletes(1)  # journaled, but the delete does not happen
-    branch.modem.deliver(CUSTOMER, "junk or not, the same message")
-    branch.wait_for("journaled, still on the modem",
-                    lambda: branch.gateway_has("modem_problem") and branch.modem.storage)
-    branch.kill_gateway()
+    crash_before_the_delete(branch, "junk or not, the same message")
     branch.modem.pdu_trailer = '"'  # the next gateway reads it again, a stray quote after it
     branch.start_gateway()
     branch.wait_for("deleted now", lambda: not branch.modem.storage)
