@@ -3,7 +3,7 @@ commands from the appliance land in `leds` (see docs/panel-protocol.md)."""
 
 import threading
 
-from branchline.proto import panel
+from branchline.proto import panel, panel_events
 from host_tools.pty_device import PtyDevice
 
 FIRMWARE = "panel-sim-1.0"
@@ -42,7 +42,7 @@ class PanelSim(PtyDevice):
             self.bad_frames += 1
             self.on_log("bad frame from appliance: %s" % reason)
         for ev in events:
-            if isinstance(ev, panel.Led):
+            if isinstance(ev, panel_events.Led):
                 with self._changed:
                     if self.leds.get(ev.desk) != ev.state:
                         self.on_log("desk %d LED -> %s" % (ev.desk, ev.state))

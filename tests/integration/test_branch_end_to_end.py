@@ -136,7 +136,7 @@ def test_console_transfers_escalates_and_assigns(branch):
     branch.wait_for("both at desk 1", lambda: len(branch.gateway_has("offered", desk=1)) == 2)
     branch.panel.press(2, "AVAIL")
     status, body = branch.console("POST", "/api/conversations/1/transfer", {"desk": True})
-    assert status == 400 and "desk must be int" in body["error"]
+    assert status == 400 and body["error"] == "desk must be an integer"
     status, body = branch.console("POST", "/api/conversations/1/transfer", {"queue": "nope"})
     assert status == 409 and "no queue" in body["error"]
     status, _ = branch.console("POST", "/api/conversations/2/transfer", {"desk": 2})

@@ -47,7 +47,9 @@ def test_every_error_is_json_with_its_status(branch):
         ("POST", "/api/desks/1/presence", b"{not json", 400),
         ("POST", "/api/desks/1/presence", b"[1, 2]", 400),
         ("POST", "/api/desks/1/presence", b'{"state": []}', 400),
-        ("POST", "/api/desks/1/presence", b'{"state": "asleep"}', 409),
+        ("POST", "/api/desks/1/presence", b'{"state": "asleep"}', 400),
+        ("POST", "/api/desks/1/presence", b'{"state": "break", "reason": 99999}', 409),
+        ("POST", "/api/desks/1/presence", b'{"state": "break", "colour": 1}', 400),
         ("POST", "/api/desks/9/presence", b'{"state": "available"}', 404),
         ("POST", "/api/conversations/abc/reply", b'{"text": "x"}', 400),
     )

@@ -5,7 +5,7 @@ import time
 import pytest
 import serial
 
-from branchline.proto import at, modem, pdu
+from branchline.proto import modem, modem_events, pdu, sans_io
 
 
 class Rig:
@@ -29,7 +29,7 @@ class Rig:
             self.driver.tick(self.now())
             while True:
                 ev = self.driver.next_event()
-                if ev is at.NEED_DATA:
+                if ev is sans_io.NEED_DATA:
                     break
                 self.events.append(ev)
             found = predicate()
@@ -50,7 +50,7 @@ def rig(modem_port, request):
     r = Rig(path, request.config.getoption("--hil-baud"))
     r.sim = sim
     r.driver.start(r.now())
-    r.run_until(lambda: r.of(modem.ModemReady))
+    r.run_until(lambda: r.of(modem_events.ModemReady))
     yield r
     r.close()
 
@@ -61,7 +61,7 @@ def needs_sim(rig):
 
 
 def test_init_reaches_ready_without_problems(rig):
-    assert rig.of(modem.ModemProblem) == []
+    assert rig.of(modem_events.ModemProblem) == []
     if rig.sim is not None:
         assert rig.sim.echo is False and rig.sim.cmgf == 0 and rig.sim.cnmi_mt == 1
 
@@ -69,11 +69,11 @@ def test_init_reaches_ready_without_problems(rig):
 def test_received_message_is_read_then_deleted_only_on_request(rig):
     needs_sim(rig)
     rig.sim.deliver("+8613800138000", "你好，我想查询余额")
-    (got,) = rig.run_until(lambda: rig.of(modem.SmsReceived))
+    (got,) = rig.run_until(lambda: rig.of(modem_events.SmsReceived))
     assert got.message.text == "你好，我想查询余额" and got.message.sender == "+8613800138000"
     assert got.slot in rig.sim.storage  # still there: the journal has not confirmed it
     rig.driver.delete(got.slot, rig.now())
-    rig.run_until(lambda: rig.of(modem.SmsDeleted))
+    rig.run_until(lambda: rig.of(modem_events.SmsDeleted))
     assert rig.sim.storage == {}
 
 
@@ -86,8 +86,8 @@ def test_messages_stored_while_away_are_swept_at_start(modem_port, tmp_path):
     r = Rig(path)
     try:
         r.driver.start(r.now())
-        r.run_until(lambda: r.of(modem.ModemReady))
-        (got,) = r.of(modem.SmsReceived)
+        r.run_until(lambda: r.of(modem_events.ModemReady))
+        (got,) = r.of(modem_events.SmsReceived)
         assert got.message.text == "sent while the gateway was down"
     finally:
         r.close()
@@ -96,7 +96,7 @@ def test_messages_stored_while_away_are_swept_at_start(modem_port, tmp_path):
 def test_outgoing_message_reaches_the_network(rig):
     needs_sim(rig)
     rig.driver.send_sms(1, "+447700900123", "Your appointment is at 10:00 €5 fee", rig.now())
-    (sent,) = rig.run_until(lambda: rig.of(modem.SmsSent))
+    (sent,) = rig.run_until(lambda: rig.of(modem_events.SmsSent))
     assert sent.ref == 1
     assert rig.sim.sent_texts() == [("+447700900123", "Your appointment is at 10:00 €5 fee")]
     assert pdu.decode_submit(rig.sim.sent[0].pdu).encoding == "gsm7"

@@ -5,7 +5,7 @@ import time
 
 import serial
 
-from branchline.proto import panel
+from branchline.proto import panel, panel_events
 
 
 def read_events(port, until, timeout):
@@ -27,9 +27,9 @@ def test_button_press_and_release_arrive_as_valid_frames(panel_port):
             sim.press(1, "AVAIL")
         else:
             print("\n>>> press AVAIL on desk 1 within 30 s")
-        presses = lambda evs: [e for e in evs if isinstance(e, panel.Button) and not e.pressed]
+        presses = lambda evs: [e for e in evs if isinstance(e, panel_events.Button) and not e.pressed]
         events, errors = read_events(port, presses, 30)
-        buttons = [(e.desk, e.button, e.pressed) for e in events if isinstance(e, panel.Button)]
+        buttons = [(e.desk, e.button, e.pressed) for e in events if isinstance(e, panel_events.Button)]
         assert buttons[-2:] == [(1, "AVAIL", True), (1, "AVAIL", False)]
         assert errors == []
 

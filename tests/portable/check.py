@@ -4,6 +4,8 @@ pytest is not available on MicroPython, so portable tests use plain asserts and 
 helpers instead of pytest.raises / pytest.approx.
 """
 
+from branchline.proto.sans_io import NEED_DATA
+
 
 class raises:
     """Context manager: the block must raise `exc_type` (or a subclass)."""
@@ -32,6 +34,6 @@ def drain(source):
     out = []
     while True:
         ev = source.next_event()
-        if ev == "NEED_DATA":
+        if ev is NEED_DATA:
             return out
         out.append(ev)

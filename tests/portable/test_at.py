@@ -2,7 +2,7 @@
 
 from check import drain, raises
 
-from branchline.proto import at
+from branchline.proto import at, at_events
 
 
 def test_command_is_written_with_cr_and_answered_ok():
@@ -11,7 +11,7 @@ def test_command_is_written_with_cr_and_answered_ok():
     assert e.data_to_send() == b"AT+CSQ\r"
     e.receive_data(b"\r\n+CSQ: 21,0\r\n\r\nOK\r\n", 10)
     (resp,) = drain(e)
-    assert isinstance(resp, at.Response)
+    assert isinstance(resp, at_events.Response)
     assert resp.ok and resp.lines == ["+CSQ: 21,0"]
 
 
@@ -40,8 +40,8 @@ def test_urc_inside_an_answer_is_dispatched_not_swallowed():
     e.send(at.Command("AT+CMGR=1"), 0)
     e.receive_data(b'\r\n+CMGR: 0,,23\r\n\r\n+CMTI: "SM",2\r\n0791ABCD\r\n\r\nOK\r\n', 1)
     evs = drain(e)
-    assert isinstance(evs[0], at.Urc) and evs[0].name == "+CMTI" and evs[0].args == '"SM",2'
-    assert isinstance(evs[1], at.Response)
+    assert isinstance(evs[0], at_events.Urc) and evs[0].name == "+CMTI" and evs[0].args == '"SM",2'
+    assert isinstance(evs[1], at_events.Response)
     assert evs[1].lines == ["+CMGR: 0,,23", "0791ABCD"]
 
 
@@ -109,17 +109,17 @@ def test_garbage_bytes_become_noise_and_the_reader_survives():
     e = at.ATEngine()
     e.receive_data(b"\xff\xfe\x00garbage\r\n", 0)
     (noise,) = drain(e)
-    assert isinstance(noise, at.Noise)
+    assert isinstance(noise, at_events.Noise)
     e.receive_data(b"RING\r\n", 1)
     (ring,) = drain(e)
-    assert isinstance(ring, at.Urc) and ring.name == "RING"
+    assert isinstance(ring, at_events.Urc) and ring.name == "RING"
 
 
 def test_overlong_line_is_dropped_not_buffered_forever():
     e = at.ATEngine()
     e.receive_data(b"A" * (at.MAX_LINE + 10), 0)
     (noise,) = drain(e)
-    assert isinstance(noise, at.Noise) and "overlong" in noise.line
+    assert isinstance(noise, at_events.Noise) and "overlong" in noise.line
     e.receive_data(b"\r\nRING\r\n", 1)
     assert [ev.name for ev in drain(e)] == ["RING"]
 

@@ -3,6 +3,7 @@ and deterministic replay (same journal, same state, same owed effects)."""
 
 from check import raises
 
+from branchline import text
 from branchline.core import branch, concat, config
 from branchline.router import Router
 
@@ -57,7 +58,7 @@ def test_keywords_pick_the_queue_else_the_first():
 def test_keyword_case_folding_is_the_same_on_every_runtime():
     # Only A-Z fold: MicroPython cannot fold other scripts, so CPython must not either.
     b = branch.Branch(CFG)
-    assert branch.ascii_lower("LOAN Épargne") == "loan Épargne"
+    assert text.ascii_lower("LOAN Épargne") == "loan Épargne"
     assert b.queue_for("LoAn") == "loans"
 
 

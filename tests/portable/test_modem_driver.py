@@ -2,7 +2,7 @@
 
 from check import drain
 
-from branchline.proto import at, modem, pdu
+from branchline.proto import at, modem, modem_events, pdu
 
 SCTS = (2026, 11, 26, 9, 30, 0, 32)
 
@@ -63,9 +63,9 @@ class FakeModem:
 
 def release(d, ev, now=0):
     """What the port does once an event is journaled: free the slot it came from."""
-    if isinstance(ev, (modem.SmsReceived, modem.SmsUndecodable)) and ev.slot is not None:
+    if isinstance(ev, (modem_events.SmsReceived, modem_events.SmsUndecodable)) and ev.slot is not None:
         d.delete(ev.slot, now)
-    elif isinstance(ev, modem.StatusReport) and ev.slot is not None:
+    elif isinstance(ev, modem_events.StatusReport) and ev.slot is not None:
         d.delete_report(ev.slot, now, ev.memory)
 
 
@@ -112,13 +112,13 @@ def test_init_sends_the_documented_commands_then_sweeps_storage():
     assert text.endswith("AT+CMGL=4\r")
     ok(d)
     evs = drain(d)
-    assert isinstance(evs[-1], modem.ModemReady) and d.ready
+    assert isinstance(evs[-1], modem_events.ModemReady) and d.ready
 
 
 def test_messages_found_by_the_sweep_are_reported():
     hex_pdu = pdu.encode_deliver("+8613800138000", "你好", SCTS)[0]
     d = started(stored=[(4, hex_pdu)])
-    evs = [e for e in drain(d) if isinstance(e, modem.SmsReceived)]
+    evs = [e for e in drain(d) if isinstance(e, modem_events.SmsReceived)]
     assert len(evs) == 1 and evs[0].slot == 4 and evs[0].message.text == "你好"
 
 
@@ -131,14 +131,14 @@ def test_cmti_reads_the_slot_and_delete_waits_for_the_caller():
     hex_pdu = pdu.encode_deliver("+447700900123", "Hello branch", SCTS)[0]
     ok(d, lines=("+CMGR: 0,,%d" % (len(hex_pdu) // 2 - 1), hex_pdu))
     (ev,) = drain(d)
-    assert isinstance(ev, modem.SmsReceived)
+    assert isinstance(ev, modem_events.SmsReceived)
     assert ev.message.sender == "+447700900123" and ev.message.text == "Hello branch"
     assert d.data_to_send() == b""  # nothing is deleted before the journal says so
     d.delete(3, 6)
     assert d.data_to_send() == b"AT+CMGD=3\r"
     ok(d)
     (deleted,) = drain(d)
-    assert isinstance(deleted, modem.SmsDeleted) and deleted.slot == 3
+    assert isinstance(deleted, modem_events.SmsDeleted) and deleted.slot == 3
 
 
 def test_a_repeated_cmti_for_a_slot_being_handled_is_not_read_twice():
@@ -156,7 +156,7 @@ def test_an_undecodable_pdu_is_reported_with_its_reason():
     d.receive_data(b'\r\n+CMTI: "SM",1\r\n', 5)
     ok(d, lines=("+CMGR: 0,,5", "0791FFFF"))
     (ev,) = drain(d)
-    assert isinstance(ev, modem.SmsUndecodable) and ev.slot == 1 and ev.reason
+    assert isinstance(ev, modem_events.SmsUndecodable) and ev.slot == 1 and ev.reason
 
 
 def test_a_pdu_line_ending_in_junk_is_decoded_and_the_junk_reported():
@@ -167,13 +167,13 @@ def test_a_pdu_line_ending_in_junk_is_decoded_and_the_junk_reported():
     d.receive_data(b'\r\n+CMTI: "SM",3\r\n', 5)
     ok(d, lines=(header, hex_pdu + '"'))
     junk, ev = drain(d)
-    assert isinstance(junk, modem.PduJunk)
+    assert isinstance(junk, modem_events.PduJunk)
     assert (junk.memory, junk.slot, junk.junk) == ("SM", 3, '"')
-    assert isinstance(ev, modem.SmsReceived) and ev.message.text == "Hello branch"
+    assert isinstance(ev, modem_events.SmsReceived) and ev.message.text == "Hello branch"
     assert ev.pdu == hex_pdu  # what the fingerprint is made of: as if no junk had come
     # The start-up sweep, with junk of another kind.
     d = started(stored=[(5, hex_pdu + '",')])
-    junk, ev = [e for e in drain(d) if not isinstance(e, modem.ModemReady)]
+    junk, ev = [e for e in drain(d) if not isinstance(e, modem_events.ModemReady)]
     assert (junk.slot, junk.junk) == (5, '",')
     assert ev.slot == 5 and ev.pdu == hex_pdu and ev.message.text == "Hello branch"
 
@@ -185,7 +185,7 @@ def test_a_message_cut_short_by_the_modem_is_received_marked_not_undecodable():
     d.receive_data(b'\r\n+CMTI: "SM",2\r\n', 5)
     ok(d, lines=("+CMGR: 0,,%d" % (len(hex_pdu) // 2 - 1), hex_pdu))
     (ev,) = drain(d)
-    assert isinstance(ev, modem.SmsReceived) and ev.slot == 2
+    assert isinstance(ev, modem_events.SmsReceived) and ev.slot == 2
     assert ev.message.truncated and ev.message.text == "Hello bran"  # 9 octets: 10 septets
 
 
@@ -204,7 +204,7 @@ def test_send_goes_through_the_prompt_and_reports_the_message_reference():
     assert int(command[8:-1]) == len(payload[:-1]) // 2 - 1
     ok(d, lines=("+CMGS: 42",))
     (ev,) = drain(d)
-    assert isinstance(ev, modem.SmsSent) and ev.ref == 7 and ev.message_refs == [42]
+    assert isinstance(ev, modem_events.SmsSent) and ev.ref == 7 and ev.message_refs == [42]
 
 
 def test_long_text_goes_out_part_by_part():
@@ -218,7 +218,7 @@ def test_long_text_goes_out_part_by_part():
         d.data_to_send()
         ok(d, lines=("+CMGS: %d" % mr,))
     (ev,) = drain(d)
-    assert isinstance(ev, modem.SmsSent) and ev.message_refs == [1, 2]
+    assert isinstance(ev, modem_events.SmsSent) and ev.message_refs == [1, 2]
 
 
 def test_a_send_error_fails_the_message_with_the_reason():
@@ -228,7 +228,7 @@ def test_a_send_error_fails_the_message_with_the_reason():
     d.receive_data(b"\r\n> ", 1)
     d.receive_data(b"\r\n+CMS ERROR: 500\r\n", 2)
     (ev,) = drain(d)
-    assert isinstance(ev, modem.SmsFailed) and ev.ref == 3 and "500" in ev.reason
+    assert isinstance(ev, modem_events.SmsFailed) and ev.ref == 3 and "500" in ev.reason
 
 
 def test_direct_delivery_is_acknowledged_only_when_asked():
@@ -239,7 +239,7 @@ def test_direct_delivery_is_acknowledged_only_when_asked():
     d.data_to_send()
     hex_pdu = pdu.encode_deliver("+447700900123", "direct", SCTS)[0]
     d.receive_data(b"\r\n+CMT: ,%d\r\n%s\r\n" % (len(hex_pdu) // 2 - 1, hex_pdu.encode()), 5)
-    evs = [e for e in drain(d) if isinstance(e, modem.SmsReceived)]
+    evs = [e for e in drain(d) if isinstance(e, modem_events.SmsReceived)]
     assert len(evs) == 1 and evs[0].slot is None and evs[0].message.text == "direct"
     assert b"CNMA" not in d.data_to_send()
     d.ack_direct(6)
@@ -277,7 +277,7 @@ def test_status_report_announced_in_any_memory_is_swept_from_sr():
     assert d.data_to_send() == b"AT+CMGL=4\r"
     ok(d, lines=("+CMGL: 1,1,,%d" % (len(report) // 2 - 1), report))
     (ev,) = drain(d)
-    assert isinstance(ev, modem.StatusReport) and ev.report.message_ref == 42
+    assert isinstance(ev, modem_events.StatusReport) and ev.report.message_ref == 42
     assert ev.report.status_kind == "delivered" and ev.slot == 1
     assert d.data_to_send() == b'AT+CPMS="SM","SM","SM"\r'  # not deleted: not durable yet
     ok(d)
@@ -302,7 +302,7 @@ def test_a_report_waiting_for_the_journal_is_not_reported_twice():
         ok(d)
         ok(d, lines=listing)
         ok(d)
-    assert len([e for e in drain(d) if isinstance(e, modem.StatusReport)]) == 1
+    assert len([e for e in drain(d) if isinstance(e, modem_events.StatusReport)]) == 1
 
 
 def test_direct_status_report():
@@ -327,7 +327,7 @@ def test_incoming_call_reports_number_and_rings_then_hang_up():
     assert d.data_to_send() == b"ATH\r"
     ok(d)
     (ended,) = drain(d)
-    assert isinstance(ended, modem.CallEnded) and ended.by_us and ended.rings == 2
+    assert isinstance(ended, modem_events.CallEnded) and ended.by_us and ended.rings == 2
 
 
 def test_data_calls_are_not_customers():
@@ -370,7 +370,7 @@ def test_consecutive_timeouts_declare_the_modem_unresponsive():
     for t in range(0, 30000, 500):
         d.tick(t)
     evs = drain(d)
-    assert any(isinstance(e, modem.ModemUnresponsive) for e in evs)
+    assert any(isinstance(e, modem_events.ModemUnresponsive) for e in evs)
 
 
 def test_a_modem_reboot_is_noticed_and_initialisation_runs_again():
@@ -379,7 +379,7 @@ def test_a_modem_reboot_is_noticed_and_initialisation_runs_again():
     d.data_to_send()
     d.receive_data(b"\r\nRDY\r\n", 1)
     (ev,) = drain(d)
-    assert isinstance(ev, modem.ModemRebooted)
+    assert isinstance(ev, modem_events.ModemRebooted)
     d.tick(1 + at.DRAIN_MS)
     assert d.data_to_send() == b"\x1bAT\r" and not d.ready
     d.receive_data(b"\r\nSMS Ready\r\n", 2)  # part of the same reboot: no second init
@@ -423,7 +423,7 @@ def test_the_report_sweep_never_deletes_a_customers_message():
     ok(d2)
     ok(d2, lines=("+CMGL: 1,0,,%d" % (len(message) // 2 - 1), message))
     (concluded,) = drain(d2)  # a selection that changed nothing: "SR" is left alone now
-    assert isinstance(concluded, modem.NoReportMemory) and "no effect" in concluded.reason
+    assert isinstance(concluded, modem_events.NoReportMemory) and "no effect" in concluded.reason
     assert b"CMGD" not in d2.data_to_send()
 def test_a_caller_who_gives_up_ends_the_call():
     d = started()
@@ -432,7 +432,7 @@ def test_a_caller_who_gives_up_ends_the_call():
     drain(d)
     d.receive_data(b"\r\nNO CARRIER\r\n", 2)
     (ended,) = drain(d)
-    assert isinstance(ended, modem.CallEnded) and not ended.by_us
+    assert isinstance(ended, modem_events.CallEnded) and not ended.by_us
     assert ended.number == "+447700900123" and ended.rings == 1
 
 
@@ -450,12 +450,12 @@ def test_stored_pdus_are_taken_for_what_their_tp_mti_says():
     fake = FakeModem(sm={1: message, 2: report, 3: draft})
     d = started(fake=fake)
     events = converse(d, fake, journal=True)
-    (received,) = of(events, modem.SmsReceived)
-    (status,) = of(events, modem.StatusReport)
-    (ignored,) = of(events, modem.SubmitIgnored)
+    (received,) = of(events, modem_events.SmsReceived)
+    (status,) = of(events, modem_events.StatusReport)
+    (ignored,) = of(events, modem_events.SubmitIgnored)
     assert received.slot == 1 and received.message.text == "hello"
     assert (status.slot, status.memory, status.report.message_ref) == (2, "SM", 42)
-    assert ignored.slot == 3 and not of(events, modem.SmsUndecodable)
+    assert ignored.slot == 3 and not of(events, modem_events.SmsUndecodable)
     # The report went the way of a message (AT+CMGD in the message memory); the draft stays.
     assert fake.memory["SM"] == {3: draft} and "AT+CMGD=3" not in fake.commands
     d.sweep(1)  # the health sweep lists the draft again: nothing more to say or do
@@ -470,8 +470,8 @@ def test_a_report_kept_with_the_messages_is_read_where_cdsi_or_cmti_says():
         fake.memory["SM"][slot] = pdu.encode_status_report(slot, CUSTOMER, SCTS, SCTS, 0)
         d.receive_data(b"\r\n" + urc + b"\r\n", 1)
         events = converse(d, fake, journal=True)
-        (status,) = of(events, modem.StatusReport)
-        assert not of(events, modem.SmsUndecodable), urc
+        (status,) = of(events, modem_events.StatusReport)
+        assert not of(events, modem_events.SmsUndecodable), urc
         assert (status.slot, status.memory, status.report.message_ref) == (slot, "SM", slot)
         assert fake.memory["SM"] == {}
 
@@ -481,8 +481,8 @@ def test_a_modem_without_sr_memory_is_never_asked_for_it():
     fake = FakeModem(sm={1: message}, memories=("SM", "ME"))
     d = started(fake=fake)
     events = converse(d, fake, journal=True)
-    (concluded,) = of(events, modem.NoReportMemory)
-    assert '"SR" is not among' in concluded.reason and len(of(events, modem.SmsReceived)) == 1
+    (concluded,) = of(events, modem_events.NoReportMemory)
+    assert '"SR" is not among' in concluded.reason and len(of(events, modem_events.SmsReceived)) == 1
     d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     assert d.data_to_send() == b""
     assert 'AT+CPMS="SR"' not in fake.commands and fake.commands.count("AT+CMGL=4") == 1
@@ -493,9 +493,9 @@ def test_an_sr_selection_that_changes_nothing_is_noticed_once():
     fake = FakeModem(sm=stored, sr_select_works=False)
     d = started(fake=fake)
     events = converse(d, fake, journal=True)
-    assert sorted(e.slot for e in of(events, modem.SmsReceived)) == [1, 2, 3]
-    (concluded,) = of(events, modem.NoReportMemory)
-    assert "no effect" in concluded.reason and not of(events, modem.ModemProblem)
+    assert sorted(e.slot for e in of(events, modem_events.SmsReceived)) == [1, 2, 3]
+    (concluded,) = of(events, modem_events.NoReportMemory)
+    assert "no effect" in concluded.reason and not of(events, modem_events.ModemProblem)
     assert fake.commands.count("AT+CMGL=4") == 1  # the messages are listed once, not twice
     d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     assert d.data_to_send() == b""
@@ -509,9 +509,9 @@ def test_an_sr_listing_of_messages_shows_the_selection_did_nothing():
     d = started(fake=fake)
     d.delete_report(7, 0)  # a report from before the listing showed what "SR" is: dropped
     events = converse(d, fake, journal=True)
-    assert sorted(e.slot for e in of(events, modem.SmsReceived)) == [1, 2]
-    assert len(of(events, modem.NoReportMemory)) == 1 and not of(events, modem.ModemProblem)
-    assert not of(events, modem.StatusReport) and "AT+CMGD=7" not in fake.commands
+    assert sorted(e.slot for e in of(events, modem_events.SmsReceived)) == [1, 2]
+    assert len(of(events, modem_events.NoReportMemory)) == 1 and not of(events, modem_events.ModemProblem)
+    assert not of(events, modem_events.StatusReport) and "AT+CMGD=7" not in fake.commands
     d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     assert d.data_to_send() == b""
 
@@ -533,7 +533,7 @@ def test_urcs_during_the_start_up_drain_are_acted_on_after_init_once():
         assert t < at.DRAIN_MS, "init held back by URCs"
     assert announced == at.DRAIN_MS // 50
     events = converse(d, fake, t, journal=True)
-    assert sorted(e.slot for e in of(events, modem.SmsReceived)) == list(range(1, 10))
+    assert sorted(e.slot for e in of(events, modem_events.SmsReceived)) == list(range(1, 10))
     for slot in range(1, announced + 1):  # read once, after the sweep that skipped them
         assert fake.commands.count("AT+CMGR=%d" % slot) == 1, slot
     assert fake.commands.index("AT+CMGL=4") < fake.commands.index("AT+CMGR=1")

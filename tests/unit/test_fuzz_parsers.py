@@ -9,7 +9,7 @@ import binascii
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from branchline.proto import at, at_errors, pdu
+from branchline.proto import at, at_errors, at_events, pdu, sans_io
 from branchline.proto.pdu import PduError
 
 FAST = settings(max_examples=400, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
@@ -91,10 +91,10 @@ def test_at_engine_never_raises_and_stays_bounded(command, data, gaps):
         engine.tick(now)
         for _ in range(10000):  # a hang would show as running out of this
             ev = engine.next_event()
-            if ev == at.NEED_DATA:
+            if ev == sans_io.NEED_DATA:
                 break
-            assert isinstance(ev, (at.Response, at.Urc, at.Noise))
-            if isinstance(ev, at.Response) and ev.code is not None:
+            assert isinstance(ev, (at_events.Response, at_events.Urc, at_events.Noise))
+            if isinstance(ev, at_events.Response) and ev.code is not None:
                 assert at_errors.describe("CMS", ev.code)
         else:
             raise AssertionError("next_event never said NEED_DATA")

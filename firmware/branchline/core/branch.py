@@ -24,10 +24,11 @@ tick (time passed: retries and reassembly timeouts fall due; `next_due()` says w
 next one does) and metrics (a snapshot for head office).
 """
 
-from branchline.core import concat
+from branchline.core import concat, events
 from branchline.core.metrics import Metrics
 from branchline.core.sms_outbox import SmsOutbox
 from branchline.proto import pdu
+from branchline.text import ascii_lower, is_blank
 from branchline.core.routing import build_router
 from branchline.router import (
     ACTIVE,
@@ -43,27 +44,14 @@ from branchline.router import (
 )
 
 PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break", WRAPUP: "wrapup"}
-# What a desk or the console may ask for (wrap-up only comes after a close).
+# What a desk or the console may ask for (events.PRESENCE_STATES; wrap-up only comes
+# after a close).
 PRESENCE_BY_NAME = {"offline": OFFLINE, "available": AVAILABLE, "break": BREAK}
 REASON_PANEL = 1  # break reason of the panel's BREAK button (the console names others)
 RECENT_FINGERPRINTS = 512
 REMEMBERED_CUSTOMERS = 4096  # for "the queue of that number's last topic"
-DELIVERY_STATES = ("delivered", "pending", "failed")
 HELD = ("offered", "active")  # a desk holds the conversation
 HELD_OR_WAITING = ("waiting",) + HELD
-
-
-BUTTONS = ("AVAIL", "BREAK", "READY", "NEXT")
-
-
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def ascii_lower(text):
-    """Lower-case A-Z only. MicroPython's str.lower() folds only ASCII while CPython's
-    folds every script; routing must not depend on the runtime, so both fold ASCII."""
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
 class Rejected(ValueError):
@@ -182,14 +170,13 @@ class Branch:
 
     # -- public API ----------------------------------------------------------------
     def check(self, event):
-        """Raise Rejected if `event` cannot apply now; changes nothing."""
-        kind = event.get("k")
-        handler = _CHECKS.get(kind)
-        if handler is None:
-            raise Rejected("unknown event kind %r" % (kind,))
-        if not isinstance(event.get("t"), int):
-            raise Rejected("event %s has no integer time t" % kind)
-        handler(self, event)
+        """Raise Rejected if `event` cannot apply now; changes nothing. Its shape is
+        events.check's to judge; whether it makes sense now is judged here."""
+        try:
+            events.check(event)
+        except events.EventError as e:
+            raise Rejected(str(e))
+        _CHECKS[event["k"]](self, event)
 
     def apply(self, event):
         self.check(event)
@@ -288,43 +275,20 @@ class Branch:
         }
 
     # -- checks (no state change) --------------------------------------------------
-    def _check_sms_in(self, ev):
-        for key in ("from", "text", "modem"):
-            if not isinstance(ev.get(key), str):
-                raise Rejected("sms_in needs a string %r" % key)
-        part = ev.get("concat")
-        if part is not None and not (
-            isinstance(part, list) and len(part) == 3 and all(_is_int(x) for x in part)
-        ):
-            raise Rejected("sms_in concat must be [ref, total, seq]")
-
-    def _check_call(self, ev):
-        for key in ("from", "modem"):
-            if not isinstance(ev.get(key), str) or not ev[key]:
-                raise Rejected("call needs a string %r" % key)
-
     def _check_nothing(self, ev):
         pass
 
     def _check_desk(self, ev):
-        if not _is_int(ev.get("desk")) or ev.get("desk") not in self._agent_of_desk:
-            raise Rejected("no desk %r" % (ev.get("desk"),))
-
-    def _check_button(self, ev):
-        self._check_desk(ev)
-        if not isinstance(ev.get("button"), str) or ev["button"] not in BUTTONS:
-            raise Rejected("unknown button %r" % (ev.get("button"),))
+        if ev["desk"] not in self._agent_of_desk:
+            raise Rejected("no desk %r" % (ev["desk"],))
 
     def _check_presence(self, ev):
         self._check_desk(ev)
-        if not isinstance(ev.get("state"), str) or ev["state"] not in PRESENCE_BY_NAME:
-            raise Rejected("unknown presence %r" % (ev.get("state"),))
-        reason = ev.get("reason", 0)
-        if not _is_int(reason) or not 0 <= reason < REASON_MISSED:
+        if not 0 <= ev.get("reason", 0) < REASON_MISSED:
             raise Rejected("break reason must be a number below %d" % REASON_MISSED)
 
     def _open_conv(self, ev, states):
-        conv = self.conversations.get(ev.get("conv")) if _is_int(ev.get("conv")) else None
+        conv = self.conversations.get(ev["conv"])
         if conv is None:
             raise Rejected("no open conversation %r" % (ev.get("conv"),))
         if conv.state not in states:
@@ -337,8 +301,6 @@ class Branch:
             self._check_desk(ev)
         elif ev.get("queue") not in self._queue_index:
             raise Rejected("transfer needs a desk or a queue (no queue %r)" % (ev.get("queue"),))
-        if not isinstance(ev.get("keep_time", True), bool):
-            raise Rejected("keep_time must be true or false")
 
     def _check_escalate(self, ev):
         self._open_conv(ev, HELD_OR_WAITING)
@@ -346,16 +308,14 @@ class Branch:
     def _check_assign(self, ev):
         self._open_conv(ev, HELD_OR_WAITING)
         self._check_desk(ev)
-        if not isinstance(ev.get("force", False), bool):
-            raise Rejected("force must be true or false")
 
     def _check_accept(self, ev):
         self._open_conv(ev, ("offered",))
 
     def _check_reply(self, ev):
         self._open_conv(ev, HELD)
-        text = ev.get("text")
-        if not isinstance(text, str) or not text.strip():
+        text = ev["text"]
+        if is_blank(text):
             raise Rejected("reply needs a non-empty text")
         parts = pdu.part_count(text)
         if parts > self.config["max_reply_parts"]:
@@ -367,28 +327,17 @@ class Branch:
         self._open_conv(ev, HELD + ("remote",))
 
     def _check_sms_sent(self, ev):
-        if not _is_int(ev.get("out")) or ev["out"] not in self.sms_outbox:
-            raise Rejected("no outgoing SMS %r" % (ev.get("out"),))
+        if ev["out"] not in self.sms_outbox:
+            raise Rejected("no outgoing SMS %r" % (ev["out"],))
         if ev.get("ok", True):
-            refs = ev.get("mr", [])
-            if not isinstance(refs, list) or not all(_is_int(r) for r in refs):
-                raise Rejected("sms_sent mr must be a list of message references")
-            if not isinstance(ev.get("modem"), str):
+            if "modem" not in ev:
                 raise Rejected("sms_sent needs the modem that sent it")
-        elif ev.get("kind") not in ("temporary", "modem", "permanent"):
+        elif "kind" not in ev:
             raise Rejected("sms_sent failure needs kind temporary, modem or permanent")
 
-    def _check_sms_status(self, ev):
-        if not isinstance(ev.get("modem"), str) or not _is_int(ev.get("mr")):
-            raise Rejected("sms_status needs a modem and a message reference")
-        if "to" in ev and not isinstance(ev["to"], str):
-            raise Rejected("sms_status to must be the recipient's number")
-        if ev.get("status") not in DELIVERY_STATES:
-            raise Rejected("sms_status status must be one of %s" % ", ".join(DELIVERY_STATES))
-
     def _check_uplink_ack(self, ev):
-        if not _is_int(ev.get("seq")) or ev["seq"] not in self.uplink_outbox:
-            raise Rejected("no pending uplink %r" % (ev.get("seq"),))
+        if ev["seq"] not in self.uplink_outbox:
+            raise Rejected("no pending uplink %r" % (ev["seq"],))
 
     # -- appliers ------------------------------------------------------------------
     def _apply_sms_in(self, ev, effects):
@@ -779,16 +728,16 @@ class Branch:
 
 
 _CHECKS = {
-    "sms_in": Branch._check_sms_in,
+    "sms_in": Branch._check_nothing,
     "sms_bad": Branch._check_nothing,
-    "button": Branch._check_button,
+    "button": Branch._check_desk,
     "presence": Branch._check_presence,
     "accept": Branch._check_accept,
     "reply": Branch._check_reply,
     "close": Branch._check_close,
     "sms_sent": Branch._check_sms_sent,
-    "sms_status": Branch._check_sms_status,
-    "call": Branch._check_call,
+    "sms_status": Branch._check_nothing,
+    "call": Branch._check_nothing,
     "transfer": Branch._check_transfer,
     "escalate": Branch._check_escalate,
     "assign": Branch._check_assign,

@@ -8,9 +8,9 @@ required key is named as the typo it is rather than only as missing.
 """
 
 from branchline.core.routing import STRATEGIES
+from branchline.router.codes import MAX_AGENTS as MAX_DESKS, MAX_QUEUES
+from branchline.text import is_blank
 
-MAX_QUEUES = 32
-MAX_DESKS = 64
 DAY_S = 86400
 
 DEFAULTS = {
@@ -267,7 +267,7 @@ def validate(doc):
     backoff = out["retry_backoff_s"]
     if not isinstance(backoff, list) or not all(_is_positive_int(v) for v in backoff):
         raise ConfigError("retry_backoff_s: must be a list of positive integers (seconds)")
-    if not isinstance(out["callback_ack"], str) or not out["callback_ack"].strip():
+    if not isinstance(out["callback_ack"], str) or is_blank(out["callback_ack"]):
         raise ConfigError("callback_ack: must be a non-empty text")
     _int_in(out, "max_reply_parts", 1, 255, "")
     _int_in(out, "offer_timeout_s", 0, DAY_S, "")

@@ -11,8 +11,9 @@ swallowed into the reply.
 """
 
 from branchline.compat import const
+from branchline.proto.at_events import Noise, Response, Urc
+from branchline.proto.sans_io import NEED_DATA
 
-NEED_DATA = "NEED_DATA"
 
 MAX_LINE = const(1024)  # a PDU line is at most 2 * (12 + 164) hex digits
 # After ESC or a timeout the modem may still answer what we gave up on: until the line
@@ -90,53 +91,6 @@ class Command:
 
     def __repr__(self):
         return "Command(%r)" % self.text
-
-
-class Response:
-    """The end of a command: `ok`, the information `lines`, and for errors a `reason`."""
-
-    __slots__ = ("command", "lines", "ok", "reason", "code")
-
-    def __init__(self, command, lines, ok, reason=None, code=None):
-        self.command = command
-        self.lines = lines
-        self.ok = ok
-        self.reason = reason
-        self.code = code
-
-    def __repr__(self):
-        return "Response(%r, ok=%r, lines=%r, reason=%r)" % (
-            self.command.text,
-            self.ok,
-            self.lines,
-            self.reason,
-        )
-
-
-class Urc:
-    """An unsolicited code: `name` ('+CMTI'), `args` (text after the colon), `pdu` if any."""
-
-    __slots__ = ("name", "args", "pdu")
-
-    def __init__(self, name, args, pdu=None):
-        self.name = name
-        self.args = args
-        self.pdu = pdu
-
-    def __repr__(self):
-        return "Urc(%r, %r)" % (self.name, self.args)
-
-
-class Noise:
-    """A line that answers nothing we asked (vendor chatter, garbage); logged and skipped."""
-
-    __slots__ = ("line",)
-
-    def __init__(self, line):
-        self.line = line
-
-    def __repr__(self):
-        return "Noise(%r)" % self.line
 
 
 def _text(raw):

@@ -15,7 +15,27 @@ A crash in between means the message is read again, never lost; the journal's
 fingerprints make sure it is delivered to the core once.
 """
 
-from branchline.proto import at, at_errors, pdu
+from branchline.proto import at, at_errors, at_events, pdu
+from branchline.proto.modem_events import (
+    CallEnded,
+    Health,
+    IncomingCall,
+    ModemProblem,
+    ModemReady,
+    ModemRebooted,
+    ModemUnresponsive,
+    NoReportMemory,
+    PduJunk,
+    SmsDeleted,
+    SmsFailed,
+    SmsReceived,
+    SmsSent,
+    SmsUndecodable,
+    StatusReport,
+    SubmitIgnored,
+)
+from branchline.proto.sans_io import NEED_DATA
+from branchline.text import is_digits
 
 MESSAGE_MEMORY = "SM"  # where the driver has the modem keep, list and read messages
 USE_MESSAGE_MEMORY = 'AT+CPMS="%s","%s","%s"' % (MESSAGE_MEMORY, MESSAGE_MEMORY, MESSAGE_MEMORY)
@@ -48,187 +68,6 @@ def init_commands(direct):
     ) + delivery
 
 
-# -- events --------------------------------------------------------------------------
-
-
-class ModemReady:
-    """Init and the start-up sweep are done: the modem is in service."""
-
-    __slots__ = ()
-
-
-class ModemProblem:
-    """A command the driver relies on failed; `reason` names it."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason):
-        self.reason = reason
-
-
-class ModemUnresponsive:
-    """Several commands in a row got no answer: the adapter should reset the modem."""
-
-    __slots__ = ("timeouts",)
-
-    def __init__(self, timeouts):
-        self.timeouts = timeouts
-
-
-class ModemRebooted:
-    """The modem announced a restart (RDY, SMS Ready...); the driver re-initialises it."""
-
-    __slots__ = ("urc",)
-
-    def __init__(self, urc):
-        self.urc = urc
-
-
-class SmsReceived:
-    """A message from `slot` (None for direct delivery); `message` is a pdu.Deliver."""
-
-    __slots__ = ("slot", "pdu", "message")
-
-    def __init__(self, slot, pdu_hex, message):
-        self.slot = slot
-        self.pdu = pdu_hex
-        self.message = message
-
-
-class SmsUndecodable:
-    """A PDU that does not decode; the adapter keeps it for a technician, then deletes it."""
-
-    __slots__ = ("slot", "pdu", "reason")
-
-    def __init__(self, slot, pdu_hex, reason):
-        self.slot = slot
-        self.pdu = pdu_hex
-        self.reason = reason
-
-
-class PduJunk:
-    """A PDU line ended with junk (a stray '"', a space) that was cut off before decoding;
-    `memory` and `slot` say where it was read (both None for +CMT/+CDS)."""
-
-    __slots__ = ("memory", "slot", "junk")
-
-    def __init__(self, memory, slot, junk):
-        self.memory = memory
-        self.slot = slot
-        self.junk = junk
-
-
-class SmsDeleted:
-    """The modem confirmed that `slot` is free again."""
-
-    __slots__ = ("slot",)
-
-    def __init__(self, slot):
-        self.slot = slot
-
-
-class SmsSent:
-    """Every part of outgoing message `ref` was accepted; `message_refs` are the TP-MRs."""
-
-    __slots__ = ("ref", "message_refs")
-
-    def __init__(self, ref, message_refs):
-        self.ref = ref
-        self.message_refs = message_refs
-
-
-class SmsFailed:
-    """Outgoing message `ref` was refused. `kind` (at_errors.TEMPORARY / MODEM / PERMANENT)
-    says what may work: the same again later, another modem, or nothing."""
-
-    __slots__ = ("ref", "reason", "kind", "parts_sent")
-
-    def __init__(self, ref, reason, kind, parts_sent):
-        self.ref = ref
-        self.reason = reason
-        self.kind = kind
-        self.parts_sent = parts_sent
-
-
-class StatusReport:
-    """A delivery report; `report` is a pdu.StatusReport (message_ref, status_kind...).
-
-    Like a message, it stays with the modem until the adapter says it is durable:
-    `delete_report(slot, now_ms, memory)` for one kept in `memory` ("SR", or the
-    message memory of modems that keep reports with the messages), `ack_direct()` for a
-    +CDS (slot and memory None)."""
-
-    __slots__ = ("report", "slot", "memory")
-
-    def __init__(self, report, slot=None, memory=None):
-        self.report = report
-        self.slot = slot
-        self.memory = memory
-
-
-class NoReportMemory:
-    """The modem has no usable "SR" memory (`reason` says how that showed): its status
-    reports are read where it keeps them, with the messages, and "SR" is left alone."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason):
-        self.reason = reason
-
-
-class SubmitIgnored:
-    """`slot` of the message memory holds an SMS-SUBMIT (a draft, a copy kept by AT+CMGW):
-    not a customer's message, so it is neither journaled nor deleted. Told once per PDU."""
-
-    __slots__ = ("slot",)
-
-    def __init__(self, slot):
-        self.slot = slot
-
-
-class IncomingCall:
-    """The phone rings: `number` from +CLIP (None until the network tells), `rings` so far."""
-
-    __slots__ = ("number", "rings")
-
-    def __init__(self, number, rings):
-        self.number = number
-        self.rings = rings
-
-
-class CallEnded:
-    """The caller hung up, or we did (`by_us`)."""
-
-    __slots__ = ("number", "rings", "by_us")
-
-    def __init__(self, number, rings, by_us):
-        self.number = number
-        self.rings = rings
-        self.by_us = by_us
-
-
-class Health:
-    """Signal and registration as last polled; None where the modem did not say."""
-
-    __slots__ = ("rssi_dbm", "registered", "roaming", "sim_ready", "technology")
-
-    def __init__(self):
-        self.rssi_dbm = None
-        self.registered = None
-        self.roaming = None
-        self.sim_ready = None
-        self.technology = None
-
-    def as_dict(self):
-        return {
-            "rssi_dbm": self.rssi_dbm,
-            "registered": self.registered,
-            "roaming": self.roaming,
-            "sim_ready": self.sim_ready,
-            "technology": self.technology,
-        }
-
-
 # -- parsing helpers -----------------------------------------------------------------
 
 
@@ -239,7 +78,7 @@ def _fields(args):
 def _first_int(args):
     """3 from '"SM",3' or from '3,"REC UNREAD",,23'."""
     for field in _fields(args):
-        if field.isdigit():
+        if is_digits(field):
             return int(field)
     return None
 
@@ -262,9 +101,9 @@ def registration(args):
     second field in answers to '?', the first in URCs)."""
     fields = _fields(args)
     stat = None
-    if len(fields) >= 2 and fields[1].isdigit():
+    if len(fields) >= 2 and is_digits(fields[1]):
         stat = int(fields[1])
-    elif fields and fields[0].isdigit():
+    elif fields and is_digits(fields[0]):
         stat = int(fields[0])
     if stat is None:
         return None, None
@@ -339,7 +178,7 @@ class ModemDriver:
     def next_event(self):
         if self._events:
             return self._events.pop(0)
-        return at.NEED_DATA
+        return NEED_DATA
 
     def delete(self, slot, now_ms):
         """The message in `slot` is durable: remove it from the modem's storage."""
@@ -498,11 +337,11 @@ class ModemDriver:
     def _pump(self):
         while True:
             ev = self.engine.next_event()
-            if ev is at.NEED_DATA:
+            if ev is NEED_DATA:
                 return
-            if isinstance(ev, at.Response):
+            if isinstance(ev, at_events.Response):
                 self._on_response(ev)
-            elif isinstance(ev, at.Urc):
+            elif isinstance(ev, at_events.Urc):
                 self._on_urc(ev)
             else:
                 self._events.append(ev)

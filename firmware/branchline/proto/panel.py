@@ -6,10 +6,13 @@ an 8-bit MCU computes in a few instructions).
 """
 
 from branchline.compat import const
+from branchline.proto.panel_events import Button, Hello, Led
+from branchline.proto.sans_io import NEED_DATA
+from branchline.router.codes import MAX_AGENTS
+from branchline.text import is_digits
 
-NEED_DATA = "NEED_DATA"
 MAX_FRAME = const(80)
-MAX_DESK = const(64)
+MAX_DESK = MAX_AGENTS  # a desk is one of the router's agents
 
 BUTTONS = ("AVAIL", "BREAK", "READY", "NEXT")
 LED_STATES = ("OFF", "GREEN", "RED", "AMBER", "GREEN_BLINK", "RED_BLINK", "AMBER_BLINK")
@@ -17,40 +20,6 @@ LED_STATES = ("OFF", "GREEN", "RED", "AMBER", "GREEN_BLINK", "RED_BLINK", "AMBER
 
 class PanelProtocolError(ValueError):
     """A frame broke the protocol; the message names the rule. The stream stays usable."""
-
-
-class Button:
-    """A button on `desk` changed: `pressed` True on press, False on release."""
-
-    __slots__ = ("desk", "button", "pressed")
-
-    def __init__(self, desk, button, pressed):
-        self.desk = desk
-        self.button = button
-        self.pressed = pressed
-
-    def __repr__(self):
-        return "Button(%d, %s, %s)" % (self.desk, self.button, self.pressed)
-
-
-class Hello:
-    """The panel (re)booted: it has `desks` desks and runs firmware `version`."""
-
-    __slots__ = ("desks", "version")
-
-    def __init__(self, desks, version):
-        self.desks = desks
-        self.version = version
-
-
-class Led:
-    """An LED command, as the panel side decodes it."""
-
-    __slots__ = ("desk", "state")
-
-    def __init__(self, desk, state):
-        self.desk = desk
-        self.state = state
 
 
 def checksum(body):
@@ -89,7 +58,7 @@ def _check_desk(desk):
 
 
 def _int_field(text, what):
-    if not text.isdigit():
+    if not is_digits(text):
         raise PanelProtocolError("%s %r is not a number" % (what, text))
     return int(text)
 
@@ -173,7 +142,7 @@ class PanelReader:
             start = len(self._rx) if end < 0 else end + 1
         dropped = bytes(self._rx[:start])
         self._rx = self._rx[start:]
-        if dropped.strip():
+        if dropped.strip():  # bytes: ASCII white space on every runtime
             raise PanelProtocolError("%d bytes outside a frame" % len(dropped))
 
     def _decode(self, line):

@@ -10,7 +10,7 @@ import asyncio
 import signal
 
 from branchline.core import branch as core_branch
-from branchline.core import journal
+from branchline.core import events, journal
 from branchline.ports.cpython import console
 from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.journal_file import FileJournal, JournalWriteError, write_durably
@@ -146,7 +146,7 @@ class Gateway:
         if due is not None:
             delay = max(0.0, (due - now_ms()) / 1000.0)
             self._tick_timer = self.loop.call_later(
-                delay, lambda: self.submit({"k": "tick", "t": max(now_ms(), due)})
+                delay, lambda: self.submit(events.make("tick", max(now_ms(), due)))
             )
 
     def run_effects(self, effects):
@@ -183,7 +183,7 @@ class Gateway:
         self._stopped.set()
 
     def _on_uplink_ack(self, seq):
-        self.submit({"k": "uplink_ack", "t": now_ms(), "seq": seq})
+        self.submit(events.make("uplink_ack", now_ms(), seq=seq))
 
     # -- lifecycle -----------------------------------------------------------------
     def _replay(self):
@@ -210,7 +210,7 @@ class Gateway:
             t = now_ms()
             if t >= next_metrics:
                 next_metrics = t + interval_ms
-                self.submit({"k": "metrics", "t": t})
+                self.submit(events.make("metrics", t))
 
     async def run(self):
         self.loop = asyncio.get_running_loop()

@@ -22,6 +22,7 @@ import json
 
 from aiohttp import web
 
+from branchline.core import events
 from branchline.core.branch import Rejected
 from branchline.ports.cpython.clock import now_ms
 
@@ -93,25 +94,28 @@ async def _submit(gateway, event):
     return web.json_response({"ok": True, "effects": len(effects)})
 
 
-def _conv_event(kind, fields, required=()):
-    """A POST /api/conversations/{id}/<kind> handler whose body's `fields` (name -> type)
-    become the event's, checked for type (and presence, if `required`) here and for
-    meaning by the core."""
+def _event(kind, t, doc, **fixed):
+    """The `kind` event from the path's `fixed` fields and the body's others; a body
+    that does not fit the event's schema (core/events.py) is a 400 naming the field."""
+    event = {"k": kind, "t": t}
+    event.update(fixed)
+    for name in doc:
+        if name in fixed or name not in events.field_names(kind):
+            raise _refuse(web.HTTPBadRequest, "unknown field %s" % name)
+        event[name] = doc[name]
+    try:
+        events.check(event)
+    except events.EventError as e:
+        raise _refuse(web.HTTPBadRequest, e.detail)
+    return event
+
+
+def _conv_event(kind):
+    """POST /api/conversations/{id}/<kind>: the body holds the event's other fields."""
 
     async def handler(request):
         conv = _conversation_id(request)
-        doc = await _body(request)
-        event = {"k": kind, "t": now_ms(), "conv": conv}
-        for name in required:
-            if name not in doc:
-                return _error(400, "%s is missing" % name)
-        for name, kind_of in fields.items():
-            if name in doc:
-                value = doc[name]
-                # bool is an int to Python, but true is no desk number
-                if isinstance(value, bool) != (kind_of is bool) or not isinstance(value, kind_of):
-                    return _error(400, "%s must be %s" % (name, kind_of.__name__))
-                event[name] = value
+        event = _event(kind, now_ms(), await _body(request), conv=conv)
         return await _submit(request.app["gateway"], event)
 
     return handler
@@ -129,29 +133,15 @@ def make_app(gateway):
         conv = gateway.core.conversations[_conversation_id(request)]
         return web.json_response(conv.as_dict())
 
-    routes.post("/api/conversations/{conv}/accept")(_conv_event("accept", {}))
-    routes.post("/api/conversations/{conv}/reply")(_conv_event("reply", {"text": str}, ("text",)))
-    routes.post("/api/conversations/{conv}/close")(_conv_event("close", {"outcome": str}))
-    routes.post("/api/conversations/{conv}/transfer")(
-        _conv_event("transfer", {"desk": int, "queue": str, "keep_time": bool})
-    )
-    routes.post("/api/conversations/{conv}/escalate")(_conv_event("escalate", {"note": str}))
-    routes.post("/api/conversations/{conv}/assign")(
-        _conv_event("assign", {"desk": int, "force": bool})
-    )
+    for kind in ("accept", "reply", "close", "transfer", "escalate", "assign"):
+        routes.post("/api/conversations/{conv}/" + kind)(_conv_event(kind))
 
     @routes.post("/api/desks/{desk}/presence")
     async def presence(request):
         desk = _int_param(request, "desk")
         if desk not in gateway.core.desks:
             raise _refuse(web.HTTPNotFound, "no desk %d" % desk)
-        doc = await _body(request)
-        state = doc.get("state")
-        if not isinstance(state, str):
-            return _error(400, "state must be a string")
-        event = {"k": "presence", "t": now_ms(), "desk": desk, "state": state}
-        if "reason" in doc:
-            event["reason"] = doc["reason"]
+        event = _event("presence", now_ms(), await _body(request), desk=desk)
         return await _submit(gateway, event)
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_json_errors])

@@ -9,9 +9,10 @@ answering is rebooted (AT+CFUN=1,1), then reopened; the others carry on meanwhil
 
 import hashlib
 
+from branchline.core import events
 from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.serial_link import SerialLink
-from branchline.proto import at, modem
+from branchline.proto import at, at_events, modem, modem_events, sans_io
 
 RESETS_BEFORE_REOPEN = 2
 
@@ -87,15 +88,15 @@ class ModemPort:
         except ValueError as e:  # a number or text no PDU can carry: final
             self.pool.done(out_id)
             self.app.log.error("sms_refused", out=out_id, reason=str(e))
-            self.app.submit({"k": "sms_sent", "t": now_ms(), "out": out_id, "ok": False,
-                             "kind": "permanent", "reason": str(e)})
+            self.app.submit(events.make("sms_sent", now_ms(), out=out_id, ok=False,
+                                        kind="permanent", reason=str(e)))
         self.flush()
 
     # -- driver events -----------------------------------------------------------
     def pump(self):
         while True:
             ev = self.driver.next_event()
-            if ev is at.NEED_DATA:
+            if ev is sans_io.NEED_DATA:
                 break
             handler = _HANDLERS.get(type(ev))
             if handler is None:
@@ -106,24 +107,18 @@ class ModemPort:
 
     def _sms_received(self, ev):
         msg = ev.message
-        event = {
-            "k": "sms_in",
-            "t": now_ms(),
-            "modem": self.id,
-            "from": msg.sender,
-            "text": msg.text,
-            "scts": msg.scts_iso(),
-            "slot": ev.slot,
+        event = events.make(
+            "sms_in", now_ms(), modem=self.id, text=msg.text, scts=msg.scts_iso(),
+            slot=ev.slot,
             # The stored PDU (sender, SMSC timestamp, text, part header) identifies the
             # message whether it comes by +CMT, +CMTI or a sweep, or again after a crash.
             # 64 bits: with a CRC-32 one message in a million would pass for another.
-            "fp": "%s:%s" % (self.id, hashlib.sha256(ev.pdu.encode()).hexdigest()[:16]),
-        }
-        if msg.concat is not None:
-            event["concat"] = list(msg.concat)
-        if msg.truncated:
+            fp="%s:%s" % (self.id, hashlib.sha256(ev.pdu.encode()).hexdigest()[:16]),
+            concat=list(msg.concat) if msg.concat is not None else None,
             # Its TP-UDL claims more than the modem gave: the text is what was there.
-            event["truncated"] = True
+            truncated=True if msg.truncated else None,
+            **{"from": msg.sender})
+        if msg.truncated:
             self.app.log.warn("sms_truncated", modem=self.id, slot=ev.slot, chars=len(msg.text))
         self.app.log.info("sms_received", modem=self.id, slot=ev.slot, chars=len(msg.text),
                           encoding=msg.encoding, part=event.get("concat"),
@@ -140,15 +135,12 @@ class ModemPort:
         done.add_done_callback(refused)
 
     def _keep_raw(self, ev, reason):
-        event = {"k": "sms_bad", "t": now_ms(), "modem": self.id, "pdu": ev.pdu,
-                 "reason": reason}
+        event = events.make("sms_bad", now_ms(), modem=self.id, pdu=ev.pdu, reason=reason)
         self.app.submit(event, after=lambda: self._release(ev.slot))
 
     def _sms_undecodable(self, ev):
         self.app.log.warn("sms_undecodable", modem=self.id, slot=ev.slot, reason=ev.reason)
-        event = {"k": "sms_bad", "t": now_ms(), "modem": self.id, "pdu": ev.pdu,
-                 "reason": ev.reason}
-        self.app.submit(event, after=lambda: self._release(ev.slot))
+        self._keep_raw(ev, ev.reason)
 
     def _release(self, slot, report_memory=None):
         """A message (or status report) is durable: free its storage slot (a report's in
@@ -172,8 +164,8 @@ class ModemPort:
     def _sms_sent(self, ev):
         self.app.log.info("sms_sent", modem=self.id, out=ev.ref, mr=ev.message_refs)
         # In flight until the core has it: else another modem could send it again.
-        self.app.submit({"k": "sms_sent", "t": now_ms(), "out": ev.ref, "ok": True,
-                         "modem": self.id, "mr": ev.message_refs},
+        self.app.submit(events.make("sms_sent", now_ms(), out=ev.ref, ok=True, modem=self.id,
+                                    mr=ev.message_refs),
                         after=lambda: self.pool.done(ev.ref))
 
     def _sms_failed(self, ev):
@@ -182,16 +174,16 @@ class ModemPort:
         if ev.kind == "modem":
             # No SIM, no network...: find out now, so the retry picks another modem.
             self.driver.poll_health(now_ms())
-        self.app.submit({"k": "sms_sent", "t": now_ms(), "out": ev.ref, "ok": False,
-                         "kind": ev.kind, "reason": ev.reason, "modem": self.id},
+        self.app.submit(events.make("sms_sent", now_ms(), out=ev.ref, ok=False, kind=ev.kind,
+                                    reason=ev.reason, modem=self.id),
                         after=lambda: self.pool.done(ev.ref))
 
     def _status_report(self, ev):
         r = ev.report
         self.app.log.info("sms_status", modem=self.id, mr=r.message_ref, status=r.status_kind,
                           detail=r.status_text)
-        self.app.submit({"k": "sms_status", "t": now_ms(), "modem": self.id,
-                         "mr": r.message_ref, "to": r.recipient, "status": r.status_kind},
+        self.app.submit(events.make("sms_status", now_ms(), modem=self.id, mr=r.message_ref,
+                                    to=r.recipient, status=r.status_kind),
                         after=lambda: self._release(ev.slot, ev.memory))
 
     def _submit_ignored(self, ev):
@@ -215,8 +207,8 @@ class ModemPort:
                           **{"from": ev.number or "hidden"})
         if ev.number is None:
             return  # a hidden number cannot be called back
-        self.app.submit({"k": "call", "t": now_ms(), "modem": self.id, "from": ev.number,
-                         "rings": ev.rings})
+        self.app.submit(events.make("call", now_ms(), modem=self.id, rings=ev.rings,
+                                    **{"from": ev.number}))
 
     def _health(self, ev):
         self.app.log.info("modem_health", modem=self.id, **ev.as_dict())
@@ -252,23 +244,23 @@ class ModemPort:
 
 
 _HANDLERS = {
-    modem.SmsReceived: ModemPort._sms_received,
-    modem.SmsUndecodable: ModemPort._sms_undecodable,
-    modem.PduJunk: ModemPort._pdu_junk,
-    modem.SmsDeleted: ModemPort._sms_deleted,
-    modem.SmsSent: ModemPort._sms_sent,
-    modem.SmsFailed: ModemPort._sms_failed,
-    modem.StatusReport: ModemPort._status_report,
-    modem.SubmitIgnored: ModemPort._submit_ignored,
-    modem.NoReportMemory: ModemPort._no_report_memory,
-    modem.IncomingCall: ModemPort._incoming_call,
-    modem.CallEnded: ModemPort._call_ended,
-    modem.Health: ModemPort._health,
-    modem.ModemReady: ModemPort._ready,
-    modem.ModemUnresponsive: ModemPort._unresponsive,
-    modem.ModemRebooted: ModemPort._rebooted,
-    modem.ModemProblem: ModemPort._problem,
-    at.Urc: ModemPort._urc,
+    modem_events.SmsReceived: ModemPort._sms_received,
+    modem_events.SmsUndecodable: ModemPort._sms_undecodable,
+    modem_events.PduJunk: ModemPort._pdu_junk,
+    modem_events.SmsDeleted: ModemPort._sms_deleted,
+    modem_events.SmsSent: ModemPort._sms_sent,
+    modem_events.SmsFailed: ModemPort._sms_failed,
+    modem_events.StatusReport: ModemPort._status_report,
+    modem_events.SubmitIgnored: ModemPort._submit_ignored,
+    modem_events.NoReportMemory: ModemPort._no_report_memory,
+    modem_events.IncomingCall: ModemPort._incoming_call,
+    modem_events.CallEnded: ModemPort._call_ended,
+    modem_events.Health: ModemPort._health,
+    modem_events.ModemReady: ModemPort._ready,
+    modem_events.ModemUnresponsive: ModemPort._unresponsive,
+    modem_events.ModemRebooted: ModemPort._rebooted,
+    modem_events.ModemProblem: ModemPort._problem,
+    at_events.Urc: ModemPort._urc,
 }
 
 

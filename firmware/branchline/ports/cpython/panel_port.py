@@ -1,9 +1,10 @@
 """The desk button panel on CPython: presses become journaled events, LED effects
 become frames (docs/panel-protocol.md)."""
 
+from branchline.core import events
 from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.serial_link import SerialLink
-from branchline.proto import panel
+from branchline.proto import panel, panel_events
 
 
 class PanelPort:
@@ -34,15 +35,13 @@ class PanelPort:
 
     def _on_data(self, data):
         self.reader.receive_data(data)
-        events, errors = self.reader.read_all()
+        frames, errors = self.reader.read_all()
         for reason in errors:
             self.app.log.warn("panel_bad_frame", reason=reason)
-        for ev in events:
-            if isinstance(ev, panel.Hello):
+        for ev in frames:
+            if isinstance(ev, panel_events.Hello):
                 self.app.log.info("panel_hello", desks=ev.desks, version=ev.version)
                 self._send_all_leds()
-            elif isinstance(ev, panel.Button) and ev.pressed:
+            elif isinstance(ev, panel_events.Button) and ev.pressed:
                 self.app.log.info("panel_button", desk=ev.desk, button=ev.button)
-                self.app.submit(
-                    {"k": "button", "t": now_ms(), "desk": ev.desk, "button": ev.button}
-                )
+                self.app.submit(events.make("button", now_ms(), desk=ev.desk, button=ev.button))

@@ -81,7 +81,10 @@ class SerialLink:
         if not data:
             self._lost("end of file")
             return
-        self.on_data(data)
+        try:
+            self.on_data(data)
+        except Exception as e:  # a bug: one line, and the port keeps being read
+            self.log.error("serial_handler_failed", port=self.name, reason=repr(e))
 
     def _lost(self, reason):
         if self.port is None:
