@@ -24,7 +24,7 @@ class EventError(ValueError):
     """An event of the wrong shape: "<kind>: <detail>", the detail naming the field."""
 
     def __init__(self, kind, detail):
-        ValueError.__init__(self, "%s: %s" % (kind, detail) if kind else detail)
+        super().__init__("%s: %s" % (kind, detail) if kind else detail)
         self.detail = detail
 
 
