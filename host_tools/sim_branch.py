@@ -141,8 +141,12 @@ class SimulatedBranch:
         return path
 
     def gateway_command(self):
+        return self.gateway_command_for(self.write_config())
+
+    @staticmethod
+    def gateway_command_for(config_path):
         return [sys.executable, "-m", "branchline.ports.cpython.cli", "run", "--config",
-                self.write_config()]
+                config_path]
 
     def start_gateway(self, wait=True):
         """Start `branchline run`; with wait, return once its modems are ready (tests that

@@ -125,6 +125,9 @@ class SmsCommands:
     def storm(self, every_ms, count=None, sender=STORM_SENDER):
         """The network delivers 'storm <n>' every `every_ms` ms, `count` times or until
         `stop_storm()`: under AT+CNMI mt=1 a +CMTI follows each, a steady stream of URCs."""
+        if not every_ms > 0 or (count is not None and count < 1):
+            raise ValueError("storm needs every_ms > 0 and a count of at least 1, got %r, %r"
+                             % (every_ms, count))
         with self.lock:
             self._storm = [every_ms / 1000.0, count, sender]
             self.later(self._storm[0], self._storm_step, self._storm)

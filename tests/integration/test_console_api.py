@@ -52,12 +52,18 @@ def test_every_error_is_json_with_its_status(branch):
         ("POST", "/api/desks/1/presence", b'{"state": "break", "colour": 1}', 400),
         ("POST", "/api/desks/9/presence", b'{"state": "available"}', 404),
         ("POST", "/api/conversations/abc/reply", b'{"text": "x"}', 400),
+        ("POST", "/api/conversations/1_0/reply", b'{"text": "x"}', 400),
+        ("GET", "/api/conversations/%D9%A1", b"", 400),  # an Arabic-Indic one
     )
     for method, path, body, expected in cases:
         status, ctype, doc = raw(branch, method, path, body)
         assert (status, ctype.split(";")[0]) == (expected, "application/json"), (path, doc)
         assert isinstance(doc["error"], str) and doc["error"], doc
     assert not branch.gateway_has("console_failed")
+    conn = http.client.HTTPConnection("127.0.0.1", branch.console_port, timeout=10)
+    conn.request("DELETE", "/api/state")
+    assert "GET" in conn.getresponse().getheader("Allow", "")
+    conn.close()
 
 
 def test_a_deeply_nested_body_is_400_not_a_crash(branch):

@@ -388,6 +388,10 @@ def test_a_storm_delivers_a_message_every_period_each_announced(modem):
     line.until('+CMTI: "SM",4')
     sim.stop_storm()
     assert line.silent_for(0.2) == b"" and not sim.storming
+    for every_ms, count in ((0, None), (-5, 3), (20, 0)):  # no pause, or nothing to do
+        with pytest.raises(ValueError, match="storm needs every_ms > 0"):
+            sim.storm(every_ms=every_ms, count=count)
+    assert not sim.storming
 
 
 # -- sending and status reports ------------------------------------------------------------

@@ -90,6 +90,16 @@ def test_a_config_typo_is_one_line(branch):
         "branchline: config error: offer_timout_s: unknown key (did you mean offer_timeout_s?)"]
 
 
+def test_a_config_nested_too_deeply_is_one_line(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100000 + "]" * 100000)
+    done = subprocess.run(SimulatedBranch.gateway_command_for(str(path)), capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "branchline: config error: %s: not valid JSON: nested too deeply" % path]
+
+
 def test_a_second_gateway_on_the_same_state_folder_refuses_to_start(branch):
     branch.start_gateway()
     first = branch.gateway
@@ -99,7 +109,7 @@ def test_a_second_gateway_on_the_same_state_folder_refuses_to_start(branch):
     path = os.path.join(branch.workdir, "second.json")
     with open(path, "w") as f:
         json.dump(other, f)
-    done = subprocess.run(branch.gateway_command()[:-1] + [path], capture_output=True,
+    done = subprocess.run(SimulatedBranch.gateway_command_for(path), capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [

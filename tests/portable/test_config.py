@@ -45,6 +45,8 @@ def test_errors_name_the_key():
         (lambda d: d.update(mqtt={"port": 70000}), "mqtt.port: must be 1..65535, got 70000"),
         (lambda d: d.update(console={"port": "80"}), "console.port: must be an integer"),
         (lambda d: d.update(state_dir=5), "state_dir: must be a string"),
+        (lambda d: d.update(mqtt={"host": ""}), "mqtt.host: must be a host name or an address"),
+        (lambda d: d.update(console={"host": "a b"}), "console.host: must be a host name"),
     )
     for mutate, expected in cases:
         doc = good()

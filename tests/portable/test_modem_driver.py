@@ -12,6 +12,15 @@ def answer(lines=()):
     return b"".join(b"\r\n" + line.encode() + b"\r\n" for line in lines) + b"\r\nOK\r\n"
 
 
+def tpdu_octets(line):
+    """The <length> a modem announces for a stored PDU line: its TPDU octets (after the
+    one-octet empty SMSC prefix these tests use), whatever junk the line ends with."""
+    digits = 0
+    while digits < len(line) and line[digits] in "0123456789ABCDEFabcdef":
+        digits += 1
+    return digits // 2 - 1
+
+
 def ok(driver, now=0, lines=()):
     driver.receive_data(answer(lines), now)
 
@@ -35,10 +44,12 @@ class FakeModem:
         self.commands.append(text)
         mem = self.memory[self.read]
         if text == "AT+CPMS=?":
+            if self.memories is None:  # an old modem: no capability answer
+                return b"\r\nERROR\r\n"
             names = ",".join('"%s"' % name for name in self.memories)
             return answer(['+CPMS: (%s),("SM","ME"),("SM","ME")' % names])
         if text == 'AT+CPMS="SR"':
-            if "SR" not in self.memories:
+            if "SR" not in (self.memories or ()):
                 return b"\r\n+CMS ERROR: 302\r\n"
             if self.sr_select_works:
                 self.read = "SR"
@@ -51,11 +62,11 @@ class FakeModem:
         if text == "AT+CMGL=4":
             listing = []
             for slot in sorted(mem):
-                listing += ["+CMGL: %d,1,,%d" % (slot, len(mem[slot]) // 2 - 1), mem[slot]]
+                listing += ["+CMGL: %d,1,,%d" % (slot, tpdu_octets(mem[slot])), mem[slot]]
             return answer(listing)
         if text.startswith("AT+CMGR="):
             line = mem.get(int(text[8:]))
-            return answer([] if line is None else ["+CMGR: 1,,%d" % (len(line) // 2 - 1), line])
+            return answer([] if line is None else ["+CMGR: 1,,%d" % tpdu_octets(line), line])
         if text.startswith("AT+CMGD="):
             mem.pop(int(text[8:]), None)
         return answer()
@@ -176,6 +187,11 @@ def test_a_pdu_line_ending_in_junk_is_decoded_and_the_junk_reported():
     junk, ev = [e for e in drain(d) if not isinstance(e, modem_events.ModemReady)]
     assert (junk.slot, junk.junk) == (5, '",')
     assert ev.slot == 5 and ev.pdu == hex_pdu and ev.message.text == "Hello branch"
+    # Junk with hex digits in it: the announced length says where the PDU ends.
+    d = started(stored=[(6, hex_pdu + ",0")])
+    junk, ev = [e for e in drain(d) if not isinstance(e, modem_events.ModemReady)]
+    assert (junk.slot, junk.junk) == (6, ",0")
+    assert ev.pdu == hex_pdu and ev.message.text == "Hello branch"
 
 
 def test_a_message_cut_short_by_the_modem_is_received_marked_not_undecodable():
@@ -486,6 +502,20 @@ def test_a_modem_without_sr_memory_is_never_asked_for_it():
     d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     assert d.data_to_send() == b""
     assert 'AT+CPMS="SR"' not in fake.commands and fake.commands.count("AT+CMGL=4") == 1
+
+
+def test_an_sr_selection_that_is_refused_is_not_asked_again():
+    # No capability answer, so "SR" is tried once: its refusal settles it.
+    fake = FakeModem(memories=None)
+    d = started(fake=fake)
+    events = converse(d, fake, journal=True)
+    (concluded,) = of(events, modem_events.NoReportMemory)
+    assert "refused" in concluded.reason
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
+    converse(d, fake, now=1)
+    d.sweep(2)
+    converse(d, fake, now=2)
+    assert fake.commands.count('AT+CPMS="SR"') == 1
 
 
 def test_an_sr_selection_that_changes_nothing_is_noticed_once():

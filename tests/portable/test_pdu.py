@@ -517,6 +517,13 @@ def test_junk_after_a_pdu_line_is_split_off():
     assert pdu.split_junk(HELLO_DELIVER + "3") == (HELLO_DELIVER, "3")  # half a pair
     assert pdu.split_junk(HELLO_DELIVER + '3"') == (HELLO_DELIVER, '3"')
     assert pdu.split_junk("\u4f60") == ("", "\u4f60")
+    # With the length the modem announced, junk may hold hex digits too.
+    length = len(HELLO_DELIVER) // 2 - 1 - int(HELLO_DELIVER[:2], 16)
+    assert pdu.split_junk(HELLO_DELIVER + ",0", length) == (HELLO_DELIVER, ",0")
+    assert pdu.split_junk(HELLO_DELIVER + '" 1', length) == (HELLO_DELIVER, '" 1')
+    assert pdu.split_junk(HELLO_DELIVER, length) == (HELLO_DELIVER, "")
+    # A length longer than the digits: no guess, the rule without a length applies.
+    assert pdu.split_junk(HELLO_DELIVER + '"', length + 5) == (HELLO_DELIVER, '"')
     # Damage inside the PDU is not a trailer: the decoder gets it whole and names it.
     damaged = HELLO_DELIVER[:10] + '"' + HELLO_DELIVER[10:]
     assert pdu.split_junk(damaged) == (damaged, "")

@@ -8,7 +8,7 @@ required key is named as the typo it is rather than only as missing.
 """
 
 from branchline.core.routing import STRATEGIES
-from branchline.router.codes import MAX_AGENTS as MAX_DESKS, MAX_QUEUES
+from branchline.router.codes import MAX_AGENTS as MAX_DESKS, MAX_QUEUE_CAPACITY, MAX_QUEUES
 from branchline.text import is_blank
 
 DAY_S = 86400
@@ -29,6 +29,7 @@ DEFAULTS = {
     "vip_priority_s": 60,  # a VIP goes ahead of everyone who waited less than this
     "short_abandon_s": 10,  # a customer who gives up sooner is left out of service level
     "report_interval_s": 900,  # figures per interval of this length (it divides a day)
+    "queue_capacity": 256,  # conversations waiting per queue; more wait their turn outside
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -137,6 +138,14 @@ def _int_in(doc, key, lo, hi, where, default=None):
     return value
 
 
+def _host(doc, where):
+    """A host name or address: text without spaces (the libraries would fail later, and
+    with a traceback)."""
+    host = _need(doc, "host", str, where)
+    if not host or any(c in host for c in " \t/"):
+        raise ConfigError("%shost: must be a host name or an address, got %r" % (where, host))
+
+
 def _check_port(doc, where):
     """A serial port: its device path and baud rate."""
     _need(doc, "port", str, where)
@@ -171,12 +180,12 @@ def _check_sections(doc):
         _check_port(doc["panel"], "panel.")
     mqtt = doc.get("mqtt", {})
     if "host" in mqtt:
-        _need(mqtt, "host", str, "mqtt.")
+        _host(mqtt, "mqtt.")
     _int_in(mqtt, "port", 1, 65535, "mqtt.", default=1883)
     _int_in(mqtt, "keepalive", 5, 3600, "mqtt.", default=30)
     console = doc.get("console", {})
     if "host" in console:
-        _need(console, "host", str, "console.")
+        _host(console, "console.")
     _int_in(console, "port", 0, 65535, "console.", default=8080)
 
 
@@ -278,6 +287,7 @@ def validate(doc):
     if not isinstance(vips, list) or not all(isinstance(v, str) and v for v in vips):
         raise ConfigError("vip_numbers: must be a list of phone numbers")
     _int_in(out, "short_abandon_s", 0, DAY_S, "")
+    _int_in(out, "queue_capacity", 1, MAX_QUEUE_CAPACITY, "")
     interval = _int_in(out, "report_interval_s", 60, DAY_S, "")
     if interval % 60 or DAY_S % interval:
         raise ConfigError("report_interval_s: must be whole minutes that divide a day "

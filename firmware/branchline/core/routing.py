@@ -20,7 +20,6 @@ STRATEGIES = {
     "ordered": ORDERED,
     "manual": MANUAL,
 }
-QUEUE_CAPACITY = 256
 
 
 def _ms(doc, key):
@@ -43,7 +42,7 @@ def build_router(config):
     router = Router(
         len(config["queues"]),
         len(config["desks"]),
-        QUEUE_CAPACITY,
+        config["queue_capacity"],
         offer_timeout_ms=config["offer_timeout_s"] * 1000,
         private_ms=config["private_timeout_s"] * 1000,
         max_misses=config["max_missed_offers"],

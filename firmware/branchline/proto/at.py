@@ -142,6 +142,7 @@ class ATEngine:
         self._now_ms = 0
         self._drain_until = None
         self._drain_limit = None
+        self._rx_since = None  # when the partial line in _rx began to arrive
 
     # -- commands in, bytes out ------------------------------------------------------
     def send(self, command, now_ms):
@@ -168,9 +169,18 @@ class ATEngine:
         self._drain_limit = self._now_ms + DRAIN_MAX_MS
 
     def _drain_over(self):
-        if self._drain_until is not None and self._now_ms >= self._drain_until:
-            self._drain_until = None
-            self._start_next()
+        """The drain ends once the line has been quiet of answers for DRAIN_MS and no
+        line is arriving. A line still arriving holds it (it may be a late answer; on a
+        serial port a line comes in several reads) until it completes or has not moved
+        for DRAIN_MS; only a completed line that is not a URC starts the wait again."""
+        now = self._now_ms
+        if self._drain_until is None or now < self._drain_until:
+            return
+        arriving = self._rx and now - self._rx_since < DRAIN_MS
+        if arriving and now < self._drain_limit:
+            return
+        self._drain_until = None
+        self._start_next()
 
     @property
     def now_ms(self):
@@ -205,8 +215,10 @@ class ATEngine:
         self._now_ms = now_ms
         self._rx.extend(data)
         self._parse()
-        if self._rx:
-            self._not_quiet()  # a line still arriving may be a late answer
+        if not self._rx:
+            self._rx_since = None
+        elif self._rx_since is None:
+            self._rx_since = now_ms
         self._drain_over()
 
     def _not_quiet(self):

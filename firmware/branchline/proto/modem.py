@@ -353,10 +353,10 @@ class ModemDriver:
             self._read(_first_int(urc.args), now_ms)
         elif name == "+CMT":
             self._cnma_due += 1 if self.direct else 0
-            self._decoded(None, self._pdu(None, None, urc.pdu or ""))
+            self._decoded(None, self._pdu(None, None, urc.pdu or "", _tpdu_length(urc.args)))
         elif name == "+CDS":
             self._cnma_due += 1 if self.direct else 0
-            self._status_report(self._pdu(None, None, urc.pdu or ""))
+            self._status_report(self._pdu(None, None, urc.pdu or "", _tpdu_length(urc.args)))
         elif name == "+CDSI":
             self._report_announced(urc.args, now_ms)
         elif name in ("RING", "+CRING"):
@@ -445,8 +445,12 @@ class ModemDriver:
         if step == "select":
             if resp.ok and self._sr is None:
                 self.engine.send(at.Command("AT+CPMS?", tag=("sr", "verify")), now_ms)
-            else:
-                self._sr_selected_now(resp.ok, now_ms)
+                return
+            if not resp.ok and resp.reason != "timeout":
+                # Refused (not merely unanswered): this modem has no "SR" to select, so
+                # asking again at every sweep and +CDSI would only cost line time.
+                self._sr_unusable('AT+CPMS="SR" is refused (%s)' % _reason(resp))
+            self._sr_selected_now(resp.ok, now_ms)
         elif step == "verify":
             self._sr_verified(resp, now_ms)
         elif step == "delete":
@@ -457,7 +461,8 @@ class ModemDriver:
             self._sr_released(now_ms)
 
     def _sr_listed(self, resp):
-        listing = [(slot, self._pdu("SR", slot, line)) for slot, line in _listed(resp.lines)]
+        listing = [(slot, self._pdu("SR", slot, line, length))
+                   for slot, line, length in _listed(resp.lines)]
         for _, hex_pdu in listing:
             if _mti(hex_pdu) in (pdu.MTI_DELIVER, pdu.MTI_SUBMIT):
                 # Messages in "SR": the selection did nothing (whatever AT+CPMS? said),
@@ -482,10 +487,10 @@ class ModemDriver:
     def _on_sweep(self, resp, starting):
         if not resp.ok:
             self._events.append(ModemProblem("AT+CMGL=4 failed: %s" % _reason(resp)))
-        for slot, line in _listed(resp.lines):
+        for slot, line, length in _listed(resp.lines):
             if slot not in self._reading:
                 self._reading[slot] = True
-                self._stored(slot, line)
+                self._stored(slot, line, length)
         if starting:
             self.ready = True
             self._initialising = False
@@ -501,12 +506,12 @@ class ModemDriver:
                     ModemProblem("AT+CMGR=%d failed: %s" % (slot, _reason(resp)))
                 )
             return
-        self._stored(slot, resp.lines[1])
+        self._stored(slot, resp.lines[1], _tpdu_length(resp.lines[0][6:]))
 
-    def _stored(self, slot, line):
+    def _stored(self, slot, line, length):
         """A PDU from the message memory, taken for what its TP-MTI says it is: modems
         that keep status reports with the messages, and drafts, have them there too."""
-        hex_pdu = self._pdu(MESSAGE_MEMORY, slot, line)
+        hex_pdu = self._pdu(MESSAGE_MEMORY, slot, line, length)
         kind = _mti(hex_pdu)
         if kind == pdu.MTI_STATUS_REPORT:
             self._status_report(hex_pdu, slot)
@@ -520,10 +525,10 @@ class ModemDriver:
         else:
             self._decoded(slot, hex_pdu)  # a DELIVER, or what does not decode at all
 
-    def _pdu(self, memory, slot, line):
+    def _pdu(self, memory, slot, line, length):
         """The PDU in a line the modem printed, without any junk it ended with. The
         message is then the same, and so is its fingerprint, whether junk came or not."""
-        hex_pdu, junk = pdu.split_junk(line)
+        hex_pdu, junk = pdu.split_junk(line, length)
         if junk:
             self._events.append(PduJunk(memory, slot, junk))
         return hex_pdu
@@ -638,15 +643,22 @@ def _first_memory(lines):
     return None
 
 
+def _tpdu_length(args):
+    """The <length> that ends the header of a PDU line (+CMGL: 1,0,,23 / +CMGR: 0,,23 /
+    +CMT: ,23 / +CDS: 25), or None."""
+    last = _fields(args)[-1]
+    return int(last) if is_digits(last) else None
+
+
 def _listed(lines):
-    """(slot, pdu) pairs from an AT+CMGL answer."""
+    """(slot, pdu line, its announced TPDU length) from an AT+CMGL answer."""
     out = []
     i = 0
     while i + 1 < len(lines):
         if lines[i].startswith("+CMGL:"):
             slot = _first_int(lines[i][6:])
             if slot is not None:
-                out.append((slot, lines[i + 1]))
+                out.append((slot, lines[i + 1], _tpdu_length(lines[i][6:])))
             i += 2
         else:
             i += 1

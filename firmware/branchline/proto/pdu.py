@@ -97,14 +97,21 @@ def _hex(b):
     return binascii.hexlify(b).decode().upper()
 
 
-def split_junk(line):
-    """A PDU line as a modem printed it -> (hex, junk): the whole hex digit pairs it
-    starts with, and what trails them when that holds no hex digit (some modems end
-    the line with a stray '"' or a space). A line with anything else after its digits
-    is damaged inside: it comes back whole, with no junk, for the decoder to name."""
+def split_junk(line, tpdu_length=None):
+    """A PDU line as a modem printed it -> (hex, junk). Some modems end the line with a
+    stray '"', a space or more. With the TPDU length the modem announced (+CMGR,
+    +CMGL, +CMT, +CDS give it), the PDU is exactly that long after its SMSC prefix
+    and whatever follows is junk, hex digits or not. Without it: the whole hex digit
+    pairs the line starts with, when what trails them holds no hex digit; a line with
+    more digits after something else is damaged inside and comes back whole, with no
+    junk, for the decoder to name."""
     n = 0
     while n < len(line) and line[n] in _HEX:
         n += 1
+    if tpdu_length is not None and n >= 2:
+        end = 2 * (int(line[:2], 16) + 1 + tpdu_length)
+        if end <= n:
+            return line[:end], line[end:]
     for ch in line[n:]:
         if ch in _HEX:
             return line, ""

@@ -18,6 +18,8 @@ def load_config(path):
             doc = json.load(f)
     except OSError as e:
         raise ConfigError("%s: %s" % (path, e.strerror))
+    except RecursionError:  # the json module gives up on deep nesting this way
+        raise ConfigError("%s: not valid JSON: nested too deeply" % path)
     except ValueError as e:
         raise ConfigError("%s: not valid JSON: %s" % (path, e))
     return validate(doc)

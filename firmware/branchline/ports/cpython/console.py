@@ -25,6 +25,7 @@ from aiohttp import web
 from branchline.core import events
 from branchline.core.branch import Rejected
 from branchline.ports.cpython.clock import now_ms
+from branchline.text import is_digits
 
 MAX_BODY = 64 * 1024  # far above any request the console takes; an SMS reply is ~1 KB
 
@@ -47,18 +48,22 @@ async def _json_errors(request, handler):
     except web.HTTPException as e:
         if e.status < 400 or e.content_type == "application/json":
             raise
-        return _error(e.status, e.reason.lower() if e.status != 413 else
-                      "body too large (at most %d bytes)" % MAX_BODY)
+        answer = _error(e.status, e.reason.lower() if e.status != 413 else
+                        "body too large (at most %d bytes)" % MAX_BODY)
+        if "Allow" in e.headers:  # 405 says which methods would do
+            answer.headers["Allow"] = e.headers["Allow"]
+        return answer
     except Exception as e:  # a bug: one log line, and a JSON 500 for the client
         request.app["gateway"].log.error("console_failed", path=request.path, reason=repr(e))
         return _error(500, "internal error")
 
 
 def _int_param(request, name):
-    try:
-        return int(request.match_info[name])
-    except ValueError:
+    # ASCII digits only: int() also takes "1_0" and other scripts' digits ("١").
+    text = request.match_info[name]
+    if not is_digits(text):
         raise _refuse(web.HTTPBadRequest, "%s must be an integer" % name)
+    return int(text)
 
 
 def _conversation_id(request):
@@ -156,5 +161,6 @@ async def start(gateway, sock):
     await runner.setup()
     await web.SockSite(runner, sock).start()
     host, port = sock.getsockname()[:2]
-    gateway.log.info("console_listening", url="http://%s:%d" % (host, port))
+    shown = "[%s]" % host if ":" in host else host  # an IPv6 address in a URL
+    gateway.log.info("console_listening", url="http://%s:%d" % (shown, port))
     return runner

@@ -1,0 +1,140 @@
+"""A deterministic stream of branch events for the core's benchmarks: customers write,
+desks take their conversations up, answer and close them, go on break and come back.
+
+The stream is generated against the core it feeds (`Scenario.step(core)`), so a close
+names a conversation that is open, a reply one that a desk holds; `keep_open` holds the
+number of open conversations steady (a new customer for every close) so that the cost
+per event can be measured at a given load. Seeded xorshift32: the same stream on every
+run and runtime.
+"""
+
+MINUTE = 60000
+
+
+class XorShift32:
+    def __init__(self, seed=2463534242):
+        self.state = seed
+
+    def below(self, n):
+        x = self.state
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self.state = x
+        return x % n
+
+
+def config(n_desks=20, n_queues=4, queue_capacity=2048, **extra):
+    """A branch of `n_desks` desks (caps 1-3) over `n_queues` queues, no modems."""
+    queues = [{"name": "q%d" % i, "keywords": ["topic%d" % i]} for i in range(n_queues)]
+    desks = []
+    for d in range(n_desks):
+        served = ["q%d" % (d % n_queues), "q%d" % ((d + 1) % n_queues)]
+        desks.append({"desk": d + 1, "cap": 1 + d % 3, "queues": sorted(set(served))})
+    doc = {"site": "bench", "device": "bench-1", "modems": [], "queues": queues,
+           "desks": desks, "queue_capacity": queue_capacity, "offer_timeout_s": 120,
+           "max_missed_offers": 0}
+    doc.update(extra)
+    return doc
+
+
+class _Bag:
+    """A set with O(1) add, remove and random pick (the scenario's bookkeeping must not
+    cost more than the core it measures)."""
+
+    def __init__(self):
+        self.items = []
+        self._at = {}
+
+    def add(self, x):
+        if x not in self._at:
+            self._at[x] = len(self.items)
+            self.items.append(x)
+
+    def discard(self, x):
+        i = self._at.pop(x, None)
+        if i is not None:
+            last = self.items.pop()
+            if i < len(self.items):
+                self.items[i] = last
+                self._at[last] = i
+
+    def pick(self, rng):
+        return self.items[rng.below(len(self.items))]
+
+
+class Scenario:
+    """Events for a core built from `config(...)`, starting at `t0` (ms). It follows the
+    core by the effects each event returns (`observe`), never by scanning it."""
+
+    def __init__(self, n_desks, n_queues, t0=1796169600000, seed=2463534242):
+        self.rng = XorShift32(seed)
+        self.n_desks = n_desks
+        self.n_queues = n_queues
+        self.t = t0
+        self.next_customer = 1
+        self.offered = _Bag()  # conversation ids a desk holds, not yet taken up
+        self.active = _Bag()
+        self.customers = _Bag()  # customers with an open conversation
+        self.open = 0
+
+    def _customer(self):
+        self.next_customer += 1
+        return "+4477%08d" % self.next_customer
+
+    def sms(self, customer=None, topic=None):
+        topic = self.rng.below(self.n_queues) if topic is None else topic
+        return {"k": "sms_in", "t": self.t, "modem": "m0", "from": customer or self._customer(),
+                "text": "Hello, a question about topic%d please" % topic}
+
+    def desks_in(self):
+        return [{"k": "presence", "t": self.t, "desk": d + 1, "state": "available"}
+                for d in range(self.n_desks)]
+
+    def observe(self, event, effects, open_count):
+        """Learn from what the core did with `event`."""
+        if event["k"] == "sms_in" and open_count > self.open:
+            self.customers.add(event["from"])
+        self.open = open_count
+        for effect in effects:
+            kind = effect[0]
+            if kind == "offered":
+                self.active.discard(effect[1])
+                self.offered.add(effect[1])
+            elif kind == "accepted":
+                self.offered.discard(effect[1])
+                self.active.add(effect[1])
+            elif kind == "returned":
+                self.offered.discard(effect[1])
+                self.active.discard(effect[1])
+            elif kind == "uplink" and effect[2] == "session":
+                session = effect[3]["session"]
+                self.offered.discard(session["id"])
+                self.active.discard(session["id"])
+                self.customers.discard(session["customer"])
+
+    def step(self, keep_open=None):
+        """The next event, keeping `keep_open` conversations open if given."""
+        self.t += 1 + self.rng.below(2000)
+        k = self.rng.below(100)
+        if keep_open is not None and self.open < keep_open:
+            return self.sms()
+        held = self.active if self.active.items else self.offered
+        if k < 15 and self.offered.items:
+            return {"k": "accept", "t": self.t, "conv": self.offered.pick(self.rng)}
+        if k < 35 and held.items:
+            return {"k": "reply", "t": self.t, "conv": held.pick(self.rng),
+                    "text": "Thanks, let me check."}
+        if k < 55 and held.items:
+            return {"k": "close", "t": self.t, "conv": held.pick(self.rng)}
+        if k < 70 and self.customers.items:
+            return self.sms(self.customers.pick(self.rng))
+        if k < 73:
+            desk = 1 + self.rng.below(self.n_desks)
+            state = ("available", "break", "available")[self.rng.below(3)]
+            return {"k": "presence", "t": self.t, "desk": desk, "state": state}
+        if k < 75:
+            return {"k": "tick", "t": self.t}
+        if keep_open is not None and self.open >= keep_open and held.items:
+            return {"k": "close", "t": self.t, "conv": held.pick(self.rng)}  # one out, one in
+        return self.sms()
