@@ -4,7 +4,7 @@ import importlib
 
 from host_tools.bench.report import BenchUnavailable
 
-BENCHES = ("router", "sms")
+BENCHES = ("router", "sms", "core")
 
 
 def main(only=None):

@@ -645,6 +645,7 @@ class Branch:
             effects.append(("returned", conv_id, conv.desk))
         conv.state = "offered"
         conv.desk = desk
+        self.metrics.on_offer(conv.queue, desk)
         timeout_ms = self.config["offer_timeout_s"] * 1000
         conv.offer_deadline = now + timeout_ms if timeout_ms else None
         if conv.offered is None:
