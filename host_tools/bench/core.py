@@ -43,17 +43,17 @@ def events_per_s(open_convs, router_class=None):
         scenario.observe(ev, core.apply(ev), len(core.conversations))
     while len(core.conversations) < open_convs:
         ev = scenario.step(keep_open=open_convs)
-        scenario.observe(ev, core.apply(ev), len(core.conversations))
+        scenario.observe(ev, core_day.apply_checked(core, ev) or (), len(core.conversations))
     spent = 0.0
     n = 0
     clock = time.perf_counter
     while n < MIN_EVENTS or spent < BUDGET_S:
         ev = scenario.step(keep_open=open_convs)
         t0 = clock()
-        effects = core.apply(ev)
+        effects = core_day.apply_checked(core, ev)
         spent += clock() - t0
         n += 1
-        scenario.observe(ev, effects, len(core.conversations))
+        scenario.observe(ev, effects or (), len(core.conversations))
     return round(n / spent)
 
 

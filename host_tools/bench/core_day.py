@@ -9,6 +9,16 @@ run and runtime.
 """
 
 MINUTE = 60000
+# What customers write, in the scripts and characters where runtimes tend to differ
+# (JSON escaping of non-ASCII, emoji as surrogate pairs, non-ASCII white space).
+TEXTS = (
+    "Hello, a question about topic%d please",
+    "\u4f60\u597d\uff0c\u6211\u60f3\u95ee\u4e00\u4e0b topic%d \u7684\u95ee\u9898",
+    "topic%d \U0001f44d thanks \u2014 \"quoted\" \\ back-slashed\ttabbed",
+    "\u0661\u0662 topic%d \u00e9t\u00e9",
+)
+REPLIES = ("Thanks, let me check.", "\u597d\u7684\uff0c\u9a6c\u4e0a\u67e5\u3002",
+           "\u3000\u3000")  # the last is blank everywhere: refused on every runtime
 
 
 class XorShift32:
@@ -77,6 +87,8 @@ class Scenario:
         self.active = _Bag()
         self.customers = _Bag()  # customers with an open conversation
         self.open = 0
+        self.owed = []  # what the adapters report back: SMS sent, uplinks acknowledged
+        self.next_mr = 0
 
     def _customer(self):
         self.next_customer += 1
@@ -84,8 +96,9 @@ class Scenario:
 
     def sms(self, customer=None, topic=None):
         topic = self.rng.below(self.n_queues) if topic is None else topic
+        text = TEXTS[self.rng.below(len(TEXTS))] % topic
         return {"k": "sms_in", "t": self.t, "modem": "m0", "from": customer or self._customer(),
-                "text": "Hello, a question about topic%d please" % topic}
+                "text": text}
 
     def desks_in(self):
         return [{"k": "presence", "t": self.t, "desk": d + 1, "state": "available"}
@@ -107,14 +120,25 @@ class Scenario:
             elif kind == "returned":
                 self.offered.discard(effect[1])
                 self.active.discard(effect[1])
-            elif kind == "uplink" and effect[2] == "session":
-                session = effect[3]["session"]
-                self.offered.discard(session["id"])
-                self.active.discard(session["id"])
-                self.customers.discard(session["customer"])
+            elif kind == "uplink":
+                self.owed.append({"k": "uplink_ack", "t": self.t, "seq": effect[1]})
+                if effect[2] == "session":
+                    session = effect[3]["session"]
+                    self.offered.discard(session["id"])
+                    self.active.discard(session["id"])
+                    self.customers.discard(session["customer"])
+            elif kind == "send_sms":
+                self.next_mr = (self.next_mr + 1) & 0xFF
+                self.owed.append({"k": "sms_sent", "t": self.t, "out": effect[1], "ok": True,
+                                  "modem": "m0", "mr": [self.next_mr]})
 
     def step(self, keep_open=None):
-        """The next event, keeping `keep_open` conversations open if given."""
+        """The next event, keeping `keep_open` conversations open if given. What the
+        modem and the broker owe comes first, as it would a moment later."""
+        if self.owed:
+            ev = self.owed.pop(0)
+            ev["t"] = self.t
+            return ev
         self.t += 1 + self.rng.below(2000)
         k = self.rng.below(100)
         if keep_open is not None and self.open < keep_open:
@@ -124,7 +148,7 @@ class Scenario:
             return {"k": "accept", "t": self.t, "conv": self.offered.pick(self.rng)}
         if k < 35 and held.items:
             return {"k": "reply", "t": self.t, "conv": held.pick(self.rng),
-                    "text": "Thanks, let me check."}
+                    "text": REPLIES[self.rng.below(len(REPLIES))]}
         if k < 55 and held.items:
             return {"k": "close", "t": self.t, "conv": held.pick(self.rng)}
         if k < 70 and self.customers.items:
@@ -133,8 +157,56 @@ class Scenario:
             desk = 1 + self.rng.below(self.n_desks)
             state = ("available", "break", "available")[self.rng.below(3)]
             return {"k": "presence", "t": self.t, "desk": desk, "state": state}
-        if k < 75:
+        if k < 74:
             return {"k": "tick", "t": self.t}
+        if k < 75:
+            return {"k": "metrics", "t": self.t}  # figures, as every metrics_interval_s
         if keep_open is not None and self.open >= keep_open and held.items:
             return {"k": "close", "t": self.t, "conv": held.pick(self.rng)}  # one out, one in
         return self.sms()
+
+
+def apply_checked(core, ev):
+    """Apply `ev` as the gateway does: an event the core refuses is not journaled and
+    changes nothing (-> None), else its effects."""
+    try:
+        core.check(ev)
+    except ValueError:  # branch.Rejected
+        return None
+    return core.apply(ev)
+
+
+def digest_day(make_core, n_events, keep_open=None, heap=None, sample_every=50):
+    """Run `n_events` of the stream through `make_core()`; -> (digest, events, heap peak).
+
+    The digest covers every journal record (the events as the journal encodes them)
+    and every effect the core returned (uplink payloads included), in the one JSON
+    encoding: equal digests mean byte-identical runs. `heap`, if given, is called every
+    `sample_every` events and its largest answer is returned (MicroPython: live bytes)."""
+    from branchline.core import journal, jsonfmt
+
+    try:
+        from hashlib import sha256
+    except ImportError:  # a MicroPython port built without hashlib
+        from uhashlib import sha256
+    h = sha256()
+    core = make_core()
+    scenario = Scenario(len(core.desks), len(core.queue_names))
+    peak = 0
+    n = 0
+    for ev in scenario.desks_in():
+        h.update(journal.encode(ev))
+        h.update(jsonfmt.encode(core.apply(ev)))
+    while n < n_events:
+        ev = scenario.step(keep_open=keep_open)
+        effects = apply_checked(core, ev)
+        if effects is None:
+            h.update(b"refused")
+        else:
+            h.update(journal.encode(ev))
+            h.update(jsonfmt.encode(effects))
+        scenario.observe(ev, effects or (), len(core.conversations))
+        n += 1
+        if heap is not None and n % sample_every == 0:
+            peak = max(peak, heap())
+    return "".join("%02x" % b for b in h.digest()), n, peak
