@@ -26,6 +26,7 @@ next one does) and metrics (a snapshot for head office).
 
 from branchline.core import concat, events
 from branchline.core.metrics import Metrics
+from branchline.core.rings import Fingerprints, RecentCustomers
 from branchline.core.sms_outbox import SmsOutbox
 from branchline.proto import pdu
 from branchline.text import ascii_lower, is_blank
@@ -48,8 +49,6 @@ PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break", WR
 # after a close).
 PRESENCE_BY_NAME = {"offline": OFFLINE, "available": AVAILABLE, "break": BREAK}
 REASON_PANEL = 1  # break reason of the panel's BREAK button (the console names others)
-RECENT_FINGERPRINTS = 512
-REMEMBERED_CUSTOMERS = 4096  # for "the queue of that number's last topic"
 HELD = ("offered", "active")  # a desk holds the conversation
 HELD_OR_WAITING = ("waiting",) + HELD
 
@@ -151,15 +150,16 @@ class Branch:
         self._next_conv = 1
         self._next_out = 1
         self._next_seq = 1
-        self.outbox = SmsOutbox(config["retry_backoff_s"])
+        self.outbox = SmsOutbox(config["retry_backoff_s"], [m["id"] for m in config["modems"]],
+                                config["remembered_sends"])
         self.sms_outbox = self.outbox.items
         self.reassembler = concat.Reassembler(config["concat_timeout_s"] * 1000)
         self._modem_of_sender = {}  # for long messages completed by a timeout
-        self._last_queue = {}  # customer -> queue of their latest conversation
-        self._customers = []  # keys of _last_queue, oldest first (bounded)
+        # The queue of each recent customer's latest topic, for their missed calls.
+        self._recent = RecentCustomers(config["remembered_customers"])
         self.uplink_outbox = {}
         self.quarantine = []
-        self._fingerprints = []
+        self._fingerprints = Fingerprints(config["remembered_messages"])
         self._leds = {}
         self._missed_break = {}  # desk -> True while on break after missed offers
         self.metrics = Metrics(config["service_level_s"], config["short_abandon_s"],
@@ -345,9 +345,7 @@ class Branch:
         if fp is not None:
             if fp in self._fingerprints:
                 return  # the same stored message read again after a crash
-            self._fingerprints.append(fp)
-            if len(self._fingerprints) > RECENT_FINGERPRINTS:
-                self._fingerprints.pop(0)
+            self._fingerprints.add(fp)
         now = ev["t"]
         part = ev.get("concat")
         truncated = ev.get("truncated") is True
@@ -388,18 +386,10 @@ class Branch:
         self._next_conv += 1
         self.conversations[conv.id] = conv
         self._open_by_customer[customer] = conv.id
-        self._remember_queue(customer, queue)
+        self._recent.remember(customer, self._queue_index[queue])
         self.metrics.on_offered(queue, callback=kind == "callback")
         self._enqueue(conv, now)
         return conv
-
-    def _remember_queue(self, customer, queue):
-        if customer in self._last_queue:
-            self._customers.remove(customer)
-        self._last_queue[customer] = queue
-        self._customers.append(customer)
-        if len(self._customers) > REMEMBERED_CUSTOMERS:
-            del self._last_queue[self._customers.pop(0)]
 
     def _apply_call(self, ev, effects):
         """A missed call becomes a callback request, in the queue the caller last wrote
@@ -411,7 +401,7 @@ class Branch:
         if conv_id is not None:
             self.conversations[conv_id].messages.append(("call", now, note))
             return
-        queue = self._last_queue.get(customer, self.queue_names[0])
+        queue = self.queue_names[self._recent.last_queue(customer) or 0]
         conv = self._open(customer, ev["modem"], queue, now, "callback")
         conv.messages.append(("call", now, note))
         self._send(conv, self.config["callback_ack"], now, effects)

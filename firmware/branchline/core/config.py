@@ -30,6 +30,9 @@ DEFAULTS = {
     "short_abandon_s": 10,  # a customer who gives up sooner is left out of service level
     "report_interval_s": 900,  # figures per interval of this length (it divides a day)
     "queue_capacity": 256,  # conversations waiting per queue; more wait their turn outside
+    "remembered_messages": 512,  # fingerprints of messages taken (8 bytes each)
+    "remembered_customers": 1024,  # customers' last queue, for missed calls (21 bytes each)
+    "remembered_sends": 256,  # SMS parts sent, for their status reports (~80 bytes each)
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -288,6 +291,9 @@ def validate(doc):
         raise ConfigError("vip_numbers: must be a list of phone numbers")
     _int_in(out, "short_abandon_s", 0, DAY_S, "")
     _int_in(out, "queue_capacity", 1, MAX_QUEUE_CAPACITY, "")
+    _int_in(out, "remembered_messages", 1, 65536, "")
+    _int_in(out, "remembered_customers", 1, 65536, "")
+    _int_in(out, "remembered_sends", 1, 65536, "")
     interval = _int_in(out, "report_interval_s", 60, DAY_S, "")
     if interval % 60 or DAY_S % interval:
         raise ConfigError("report_interval_s: must be whole minutes that divide a day "

@@ -7,22 +7,29 @@ An item stays until a modem accepted every part of it or it failed for good:
 - a permanent refusal (bad number, barred) or running out of steps fails it.
 A modem refusal is not the message's fault, so it never uses up the steps: the message
 waits (at the last step's pace) until a modem can send it, for at most MODEM_WAIT_MS.
-Accepted messages are remembered by (modem, TP-MR) for a while, so status reports can be
-matched to them; TP-MR is one octet and wraps, so the newest send with a reference wins.
+Accepted messages are remembered by (modem, TP-MR) for the last `remembered_sends`
+parts, so status reports can be matched to them; TP-MR is one octet and wraps, so the
+newest send with a reference wins. Cost: about 80 bytes per part remembered on a 32-bit
+MicroPython (an int key, a small tuple, the shared per-message record).
 """
 
 from branchline.proto.at_errors import MODEM, PERMANENT
 
-RECENT_REFS = 1024
 MODEM_WAIT_MS = 24 * 3600 * 1000  # an answer a day late helps nobody: fail it then
 
 
 class SmsOutbox:
-    def __init__(self, backoff_s):
+    def __init__(self, backoff_s, modem_ids, remembered_sends):
         self.backoff_ms = [s * 1000 for s in backoff_s]
         self.items = {}  # out_id -> item dict (JSON-able)
-        self._refs = {}  # "modem:mr" -> [out_id, conv_id, parts, delivered count, state]
-        self._ref_order = []  # keys of _refs, oldest first (bounded)
+        self._modem_index = {}
+        for i, modem in enumerate(modem_ids):
+            self._modem_index[modem] = i
+        # (modem index << 8 | TP-MR) -> (record, part, ring slot); a record is
+        # (out_id, conv_id, to, part states), shared by the parts of one message.
+        self._refs = {}
+        self._ring = [None] * remembered_sends  # the keys, in the order they came
+        self._next_slot = 0
 
     def add(self, out_id, modem, to, text, conv_id, now):
         self.items[out_id] = {
@@ -62,21 +69,23 @@ class SmsOutbox:
         """Every part was accepted: the item is done; remember its references."""
         item = self.items.pop(out_id)
         # The delivery of each part, as status reports tell it: "sent" until then.
-        record = {
-            "out": out_id,
-            "conv": item["conv"],
-            "to": item["to"],
-            "parts": ["sent"] * len(message_refs),
-        }
+        record = (out_id, item["conv"], item["to"], ["sent"] * len(message_refs))
         for part, mr in enumerate(message_refs):
-            key = "%s:%d" % (modem, mr)
-            if key in self._refs:
-                self._ref_order.remove(key)
-            self._refs[key] = (record, part)
-            self._ref_order.append(key)
-        while len(self._ref_order) > RECENT_REFS:
-            del self._refs[self._ref_order.pop(0)]
+            self._remember(self._key(modem, mr), record, part)
         return item
+
+    def _key(self, modem, mr):
+        return self._modem_index.get(modem, 0xFFFF) << 8 | (mr & 0xFF)
+
+    def _remember(self, key, record, part):
+        slot = self._next_slot
+        self._next_slot = (slot + 1) % len(self._ring)
+        old = self._ring[slot]
+        # The oldest goes, unless its reference was reused since (then it went already).
+        if old is not None and self._refs[old][2] == slot:
+            del self._refs[old]
+        self._ring[slot] = key
+        self._refs[key] = (record, part, slot)
 
     def failed(self, out_id, kind, now):
         """A refusal: returns (item, retry_at) where retry_at is None when it failed for good."""
@@ -100,13 +109,13 @@ class SmsOutbox:
         with the message's state ("delivered" when every part arrived, "failed" when one
         failed, else "sent"), or None for a reference sent too long ago to remember, or
         one now reused for another number (a late report after TP-MR wrapped)."""
-        found = self._refs.get("%s:%d" % (modem, mr))
+        found = self._refs.get(self._key(modem, mr))
         if found is None:
             return None
-        record, part = found
-        if recipient is not None and not same_number(recipient, record["to"]):
+        record, part, _ = found
+        out_id, conv_id, to, parts = record
+        if recipient is not None and not same_number(recipient, to):
             return None
-        parts = record["parts"]
         if parts[part] in ("sent", "pending"):  # a final word is not taken back
             parts[part] = status
         if "failed" in parts:
@@ -115,7 +124,7 @@ class SmsOutbox:
             state = "delivered"
         else:
             state = "sent"
-        return record["out"], record["conv"], state, list(parts)
+        return out_id, conv_id, state, list(parts)
 
 
 def same_number(a, b):

@@ -1,0 +1,99 @@
+"""Fixed-size memories in flat bytes, for what the core must remember about many past
+events at a cost it can afford on an ESP32: an entry is a few bytes in one bytearray,
+where a Python object per entry costs tens (a short str alone is ~20 bytes on a 32-bit
+MicroPython, a dict entry 8 more). The oldest entry gives way to the newest.
+"""
+
+from binascii import hexlify, unhexlify
+
+try:
+    from hashlib import sha256
+except ImportError:  # MicroPython ports that name it so
+    from uhashlib import sha256
+
+
+class _Ring:
+    """`capacity` slots of WIDTH bytes; `next` is where the next entry goes."""
+
+    WIDTH = 1
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self.data = bytearray(self.WIDTH * capacity)
+        self.next = 0
+        self.count = 0  # slots in use: capacity once the ring has gone round
+
+    def _put(self, entry):
+        at = self.WIDTH * self.next
+        self.data[at:at + self.WIDTH] = entry
+        self.next = (self.next + 1) % self.capacity
+        self.count = min(self.count + 1, self.capacity)
+
+    def _newest_first(self):
+        """Offsets of the used slots, newest first."""
+        for back in range(1, self.count + 1):
+            yield self.WIDTH * ((self.next - back) % self.capacity)
+
+    def dump(self):
+        return [self.next, self.count, hexlify(self.data).decode()]
+
+    def load(self, doc):
+        self.next, self.count = doc[0], doc[1]
+        self.data = bytearray(unhexlify(doc[2]))
+
+
+class Fingerprints(_Ring):
+    """The last `capacity` message fingerprints: has a stored message been taken
+    already? (A modem re-reads what it still holds after a crash.) 8 bytes each."""
+
+    WIDTH = 8
+
+    @staticmethod
+    def key(fp):
+        """Eight bytes of the fingerprint's SHA-256: two different messages collide
+        about once in 2**64, and no runtime's own str hash is involved."""
+        return sha256(fp.encode()).digest()[:8]
+
+    def __contains__(self, fp):
+        key = self.key(fp)
+        end = self.WIDTH * self.count
+        at = self.data.find(key, 0, end)
+        while at >= 0:
+            if at % self.WIDTH == 0:
+                return True
+            at = self.data.find(key, at + 1, end)  # a match across two slots is none
+        return False
+
+    def add(self, fp):
+        self._put(self.key(fp))
+
+
+class RecentCustomers(_Ring):
+    """The queue each of the last `capacity` customers wrote to, so that a missed call
+    lands where that customer's topic is handled. An entry is the number (UTF-8, at
+    most NUMBER_BYTES, zero-padded) and a queue index byte: 21 bytes. Lookups scan
+    newest first: a missed call is rare, a message is not."""
+
+    NUMBER_BYTES = 20
+    WIDTH = NUMBER_BYTES + 1
+
+    def _number(self, number):
+        raw = number.encode()
+        if len(raw) > self.NUMBER_BYTES:
+            return None  # no phone number is this long: nobody to call back
+        return raw + bytes(self.NUMBER_BYTES - len(raw))
+
+    def remember(self, number, queue):
+        raw = self._number(number)
+        if raw is not None:
+            self._put(raw + bytes((queue,)))
+
+    def last_queue(self, number):
+        """The queue index `number` last wrote to, or None."""
+        raw = self._number(number)
+        if raw is None:
+            return None
+        for at in self._newest_first():
+            if self.data[at:at + self.NUMBER_BYTES] == raw:
+                return self.data[at + self.NUMBER_BYTES]
+        return None
