@@ -19,7 +19,7 @@ import urllib.request
 
 import paho.mqtt.client as paho
 
-from branchline.core import journal
+from branchline.core import journal, snapshot
 from branchline.ports.cpython.log import parse_line
 from host_tools.broker import Broker, free_port
 from host_tools.children import die_with_parent
@@ -255,10 +255,14 @@ class SimulatedBranch:
                 if e.get("event") == event and all(e.get(k) == str(v) for k, v in match.items())]
 
     def journal_events(self):
-        """The gateway's journal as it is on disk now (intact records only)."""
-        path = os.path.join(self.config["state_dir"], "journal.bin")
-        with open(path, "rb") as f:
-            events, _, _ = journal.scan(f.read())
+        """The gateway's journal as it is on disk now: the intact records of every
+        segment still there (compaction removes the ones a snapshot made unnecessary)."""
+        state = self.config["state_dir"]
+        _, segments = snapshot.listing(os.listdir(state))
+        events = []
+        for n in segments:
+            with open(os.path.join(state, snapshot.name(snapshot.SEGMENT_PREFIX, n)), "rb") as f:
+                events.extend(journal.scan(f.read())[0])
         return events
 
     def mqtt(self, kind):

@@ -88,6 +88,7 @@ class Scenario:
         self.customers = _Bag()  # customers with an open conversation
         self.open = 0
         self.owed = []  # what the adapters report back: SMS sent, uplinks acknowledged
+        self.messages = 0
         self.next_mr = 0
 
     def _customer(self):
@@ -97,8 +98,12 @@ class Scenario:
     def sms(self, customer=None, topic=None):
         topic = self.rng.below(self.n_queues) if topic is None else topic
         text = TEXTS[self.rng.below(len(TEXTS))] % topic
+        # Every message has its fingerprint, and now and then one is read again (as a
+        # modem re-reads what it still holds after a crash): the core must drop it.
+        self.messages += 1
+        n = self.messages - self.rng.below(3) if self.rng.below(20) == 0 else self.messages
         return {"k": "sms_in", "t": self.t, "modem": "m0", "from": customer or self._customer(),
-                "text": text}
+                "text": text, "fp": "m0:%08x" % n}
 
     def desks_in(self):
         return [{"k": "presence", "t": self.t, "desk": d + 1, "state": "available"}

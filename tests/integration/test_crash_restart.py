@@ -7,9 +7,10 @@ left on the modem.
 What makes it hold: a message is deleted from the modem only after its journal record
 is fsync'd; the sweep at every start re-reads whatever is still stored; the core drops a
 re-read by its fingerprint (modem + stored PDU); reassembly state is rebuilt from the
-journaled parts. Checked three ways: at every AT+CMGD the message must already be in
-the journal on disk; the live core through the console API; the journal replayed into a
-fresh core.
+journaled parts. A snapshot is written every few dozen records, so kills also land while
+one is written or a segment begins. Checked three ways: at every AT+CMGD the message
+must already be in the journal on disk; the live core through the console API; the
+state folder (newest intact snapshot and the segments after it) loaded into a fresh core.
 
 The second test pins down a start-up case the random kills can hit: a restart while the
 modem is still answering the killed gateway's sweep (the AT engine waits for a quiet
@@ -17,6 +18,7 @@ line before its first command).
 """
 
 import collections
+import io
 import os
 import random
 import threading
@@ -24,9 +26,12 @@ import time
 
 import pytest
 
-from branchline.core import journal
-from branchline.core.branch import Branch, Rejected
+from branchline.core import journal, snapshot
+from branchline.core.branch import Branch
 from branchline.core.config import validate
+from branchline.ports.cpython.log import Log
+from branchline.ports.cpython.startup import StateDir
+from branchline.ports.cpython.store import Store
 from branchline.proto import gsm7, pdu
 from host_tools.sim_branch import SimulatedBranch
 
@@ -38,6 +43,7 @@ LINE_BYTES_PER_S = 115200 / 10.0
 LOAD = 0.6  # offered share of the line while the gateway is up
 FEED_TIMEOUT_S = 120
 DRAIN_TIMEOUT_S = 60
+SNAPSHOT_EVERY = 40
 
 GSM_BASIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,!?-'()@£$¥èéùìòÇØøÅåÆæßÉÄÖÑÜ§¿äöñüà"
 GSM_EXT = "€[]{}|^~\\"
@@ -99,17 +105,42 @@ def wire_bytes(text):
 class DeleteWatch:
     """Checks, at the moment the modem is told to delete a stored message, that the
     message is already in the journal on disk (the gateway's promise). Runs in the
-    simulator's I/O thread, reading only what the journal gained since last time."""
+    simulator's I/O thread, reading only what the journal gained since last time.
+
+    Compaction removes segments once a snapshot makes them unnecessary, possibly before
+    the modem gets to a delete: a thread hard-links every segment as soon as it appears,
+    so the watch reads it whole (the same file) whatever happens to its name."""
 
     def __init__(self, branch):
-        self.path = os.path.join(branch.config["state_dir"], "journal.bin")
+        self.state = branch.config["state_dir"]
+        self.dir = os.path.join(branch.workdir, "segments-seen")
+        os.makedirs(self.dir)
+        self._stop = threading.Event()
+        threading.Thread(target=self._keep_segments, daemon=True).start()
         self.modem = branch.modem
         self.log = branch.modem.on_log
-        self.offset = 0
+        self.offsets = {}  # segment number -> bytes of it read so far
         self.durable = set()  # (from, text, concat) of every journaled sms_in
+        self.fingerprints = collections.Counter()  # of every journaled sms_in
         self.deletes = 0
         self.violations = []
         branch.modem.on_log = self.on_log
+
+    def _keep_segments(self):
+        while not self._stop.wait(0.002):
+            self._link_new()
+
+    def _link_new(self):
+        for n in snapshot.listing(os.listdir(self.state))[1]:
+            name = snapshot.name(snapshot.SEGMENT_PREFIX, n)
+            if not os.path.exists(os.path.join(self.dir, name)):
+                try:
+                    os.link(os.path.join(self.state, name), os.path.join(self.dir, name))
+                except (FileNotFoundError, FileExistsError):
+                    pass  # gone before it could be kept: its deletes show as violations
+
+    def stop(self):
+        self._stop.set()
 
     def on_log(self, text):
         if text.startswith("AT command: AT+CMGD=") and self.modem.mem[0] == "SM":
@@ -124,19 +155,25 @@ class DeleteWatch:
         self.log(text)
 
     def _journaled(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                data = f.read()
-        except FileNotFoundError:
-            return self.durable
-        # Up to the last whole record: a torn tail is either still being written or is
-        # cut off by the next start, and the prefix before it never changes.
-        events, good, _ = journal.scan(data)
-        self.offset += good
-        for e in events:
-            if e["k"] == "sms_in":
-                self.durable.add(repr((e["from"], e["text"], e.get("concat"))))
+        # Every segment still there (compaction removes only ones long read), from where
+        # the last look stopped, up to its last whole record: a torn tail is either
+        # still being written or is cut off by the next start, and what precedes it
+        # never changes.
+        self._link_new()
+        for n in snapshot.listing(os.listdir(self.dir))[1]:
+            try:
+                with open(os.path.join(self.dir, snapshot.name(snapshot.SEGMENT_PREFIX, n)),
+                          "rb") as f:
+                    f.seek(self.offsets.get(n, 0))
+                    data = f.read()
+            except FileNotFoundError:
+                continue
+            events, good, _ = journal.scan(data)
+            self.offsets[n] = self.offsets.get(n, 0) + good
+            for e in events:
+                if e["k"] == "sms_in":
+                    self.durable.add(repr((e["from"], e["text"], e.get("concat"))))
+                    self.fingerprints[e["fp"]] += 1
         return self.durable
 
 
@@ -144,13 +181,6 @@ def modem_settled(modem):
     """Nothing stored in "SM", nothing held by the network."""
     with modem.lock:
         return not modem.memories["SM"].slots and not modem._network
-
-
-def journal_events(branch):
-    with open(os.path.join(branch.config["state_dir"], "journal.bin"), "rb") as f:
-        events, _, problem = journal.scan(f.read())
-    assert problem is None, problem
-    return events
 
 
 def received_by_sender(conversations):
@@ -175,7 +205,10 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path):
         assert any(pdu.split(t)[0] == alphabet and len(pdu.split(t)[1]) > 1 for _, t in messages)
     assert any(any(c in GSM_EXT for c in t) and gsm7.fits(t) for _, t in messages)
 
-    branch = SimulatedBranch(workdir=str(tmp_path))
+    # A snapshot every few dozen records: the kills land during snapshot writes and
+    # segment rotations too, and start-up reads snapshots as often as segments.
+    branch = SimulatedBranch(workdir=str(tmp_path),
+                             config_overrides={"snapshot_every_events": SNAPSHOT_EVERY})
     branch.modem.capacity = CAPACITY
     watch = DeleteWatch(branch)
     timeline = []
@@ -253,31 +286,29 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path):
         assert modem.memories["SM"].slots == {}
         assert modem.waiting == [] and modem.lost == []
     finally:
+        watch.stop()
         branch.close()
         print("\n".join(timeline))
 
     assert watch.violations == []
     assert watch.deletes >= parts
 
-    # Exactly once, whole: the console's view, and the journal replayed into a fresh core.
+    # Exactly once, whole: the console's view, and the state folder (snapshot and the
+    # segments after it) loaded into a fresh core.
     assert received_by_sender(live) == expected
-    events = journal_events(branch)
     core = Branch(validate(dict(branch.config)))
-    for event in events:
-        try:
-            core.apply(event)
-        except Rejected:
-            pass  # as the gateway's own replay: rejected then, rejected now
+    snapshots, _ = snapshot.listing(os.listdir(branch.config["state_dir"]))
+    assert len(snapshots) >= 2  # compaction ran, and kept the one before as a fallback
+    Store(StateDir(branch.config["state_dir"]), Log(io.StringIO())).load(core)
     replayed = [c.as_dict() for c in core.conversations.values()]
     assert received_by_sender(replayed) == expected
     assert core.reassembler.pending() == [] and core.quarantine == []
 
-    sms_in = [e for e in events if e["k"] == "sms_in"]
-    fingerprints = collections.Counter(e["fp"] for e in sms_in)
+    fingerprints = watch.fingerprints
     reread = sum(n - 1 for n in fingerprints.values())
     print("%d messages in %d parts; %d kills; %d parts journaled twice (read again after a "
-          "kill, dropped by the core); %d boots" % (
-              MESSAGES, parts, KILLS + 1, reread, KILLS + 2))
+          "kill, dropped by the core); %d boots; %d snapshots at the end" % (
+              MESSAGES, parts, KILLS + 1, reread, KILLS + 2, len(snapshots)))
     assert len(fingerprints) == parts
 
 
@@ -317,6 +348,7 @@ def test_restart_while_the_modem_still_answers_the_last_sweep(tmp_path):
         drained = modem_settled(modem)
         assert branch.stop_gateway() == 0
     finally:
+        watch.stop()
         branch.close()
     assert watch.violations == []
     assert drained, "messages left on the modem 20 s after the restart: its sweep missed them"

@@ -4,7 +4,7 @@ and deterministic replay (same journal, same state, same owed effects)."""
 from check import raises
 
 from branchline import text
-from branchline.core import branch, concat, config
+from branchline.core import branch, concat, config, conversation
 from branchline.router import Router
 
 CFG = config.validate(
@@ -512,7 +512,7 @@ def test_a_reply_or_close_at_the_offer_deadline_meets_the_state_after_the_timeou
     b.apply(sms(2000, "+1", "hi"))
     # The offer ran out at 122000; no tick came in between (a clock step, say).
     effects = b.apply({"k": "reply", "t": 122000, "conv": 1, "text": "sorry, here now"})
-    assert kinds(effects, "refused") == [] or b.conversations[1].state in branch.HELD
+    assert kinds(effects, "refused") == [] or b.conversations[1].state in conversation.HELD
     b2 = branch_with(offer_timeout_s=120, max_missed_offers=1)
     b2.apply(press(1000, 1))
     b2.apply(sms(2000, "+1", "hi"))
@@ -525,7 +525,7 @@ def test_a_reply_or_close_at_the_offer_deadline_meets_the_state_after_the_timeou
 def test_escalating_a_conversation_its_full_queue_held_back():
     b = branch.Branch(CFG)
     b._held.append(99)  # as if the router's queue had been full when it arrived
-    conv = branch.Conversation(99, "+9", "m0", "general", 0)
+    conv = conversation.Conversation(99, "+9", "m0", "general", 0)
     b.conversations[99] = conv
     b._open_by_customer["+9"] = 99
     b.apply({"k": "escalate", "t": 10, "conv": 99})

@@ -24,7 +24,10 @@ tick (time passed: retries and reassembly timeouts fall due; `next_due()` says w
 next one does) and metrics (a snapshot for head office).
 """
 
+from binascii import a2b_base64, b2a_base64
+
 from branchline.core import concat, events
+from branchline.core.conversation import HELD, HELD_OR_WAITING, Conversation
 from branchline.core.metrics import Metrics
 from branchline.core.rings import Fingerprints, RecentCustomers
 from branchline.core.sms_outbox import SmsOutbox
@@ -48,88 +51,21 @@ PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break", WR
 # What a desk or the console may ask for (events.PRESENCE_STATES; wrap-up only comes
 # after a close).
 PRESENCE_BY_NAME = {"offline": OFFLINE, "available": AVAILABLE, "break": BREAK}
+QUARANTINE = 16  # undecodable messages kept in the state
 REASON_PANEL = 1  # break reason of the panel's BREAK button (the console names others)
-HELD = ("offered", "active")  # a desk holds the conversation
-HELD_OR_WAITING = ("waiting",) + HELD
+
+
+def _pairs(mapping):
+    """[[key, value], ...] in key order: JSON objects would turn int keys into strings."""
+    return [[k, mapping[k]] for k in sorted(mapping)]
+
+
+class SnapshotMismatch(ValueError):
+    """A saved state does not fit the configuration (the message says how)."""
 
 
 class Rejected(ValueError):
     """An event that cannot apply to the current state (the message says why)."""
-
-
-class Conversation:
-    """One customer's conversation while it is open.
-
-    state: "waiting" (in a queue), "offered" (a desk holds it but has not taken it up:
-    not answered yet; `offer_deadline` says when it goes back), "active" (the desk took
-    it up: accept or first reply), "remote" (head office has it). Times in ms: created,
-    offered (the first offer), accepted (answered), first_reply; None until they happen.
-    """
-
-    __slots__ = (
-        "id",
-        "customer",
-        "modem",
-        "queue",
-        "state",
-        "desk",
-        "created",
-        "offered",
-        "offer_deadline",
-        "accepted",
-        "first_reply",
-        "messages",
-        "kind",
-        "deliveries",
-        "part_states",
-        "awaiting",
-    )
-
-    def __init__(self, conv_id, customer, modem, queue, now, kind="sms"):
-        self.id = conv_id
-        self.kind = kind  # "sms", or "callback" for a missed call
-        self.deliveries = {}  # out_id -> "sending" | "retrying" | "sent" | "delivered" | "failed"
-        self.part_states = {}  # out_id -> each part's "sent" | "pending" | "delivered" | "failed"
-        self.customer = customer
-        self.modem = modem
-        self.queue = queue
-        self.state = "waiting"
-        self.desk = None
-        self.created = now
-        self.offered = None
-        self.offer_deadline = None  # while offered with an offer timeout
-        self.accepted = None
-        self.first_reply = None
-        self.awaiting = None  # the earliest customer message no reply has answered yet
-        self.messages = []
-
-    def as_dict(self):
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "customer": self.customer,
-            "queue": self.queue,
-            "state": self.state,
-            "desk": self.desk,
-            "created": self.created,
-            "offered": self.offered,
-            "offer_deadline": self.offer_deadline,
-            "accepted": self.accepted,
-            "first_reply": self.first_reply,
-            "messages": [_message_dict(m) for m in self.messages],
-            "deliveries": [
-                {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}
-                for o in sorted(self.deliveries)
-            ],
-        }
-
-
-def _message_dict(message):
-    # (dir, t, text), and a fourth element on an inbound message the modem cut short.
-    out = {"dir": message[0], "t": message[1], "text": message[2]}
-    if len(message) > 3:
-        out["truncated"] = True
-    return out
 
 
 class Branch:
@@ -202,6 +138,67 @@ class Branch:
         self._desk_clocks(now)
         self.events_applied += 1
         return effects
+
+    def dump(self):
+        """The whole state, JSON-able (core/snapshot.py frames it): `load` into a Branch
+        of the same configuration gives one that behaves exactly like this one."""
+        return {
+            "router": b2a_base64(self.router.snapshot()).decode().strip(),
+            "conversations": [self.conversations[c].dump() for c in sorted(self.conversations)],
+            "held": list(self._held),
+            "next": [self._next_conv, self._next_out, self._next_seq],
+            "outbox": self.outbox.dump(),
+            "reassembler": self.reassembler.dump(),
+            "modem_of_sender": _pairs(self._modem_of_sender),
+            "recent": self._recent.dump(),
+            "fingerprints": self._fingerprints.dump(),
+            "uplink_outbox": [[seq] + list(self.uplink_outbox[seq])
+                              for seq in sorted(self.uplink_outbox)],
+            "quarantine": list(self.quarantine),
+            "leds": _pairs(self._leds),
+            "missed_break": _pairs(self._missed_break),
+            "desk_clock": [[d, list(v)] for d, v in _pairs(self._desk_clock)],
+            "metrics": self.metrics.dump(),
+            "events_applied": self.events_applied,
+            "now": self.now,
+        }
+
+    def load(self, doc):
+        """Take the state `dump` gave (on a Branch just made from the configuration).
+        Raises SnapshotMismatch when the configuration's queues or desks are not the
+        ones the state was made with: a conversation would land in the wrong queue."""
+        router = type(self.router).restore(a2b_base64(doc["router"].encode()))
+        if (router.cfg.n_queues, router.cfg.n_agents) != (len(self.queue_names), len(self.desks)):
+            raise SnapshotMismatch(
+                "the state has %d queues and %d desks, the configuration %d and %d"
+                % (router.cfg.n_queues, router.cfg.n_agents, len(self.queue_names),
+                   len(self.desks)))
+        self.router = router
+        self.conversations = {}
+        self._open_by_customer = {}
+        for c in doc["conversations"]:
+            conv = Conversation.load(c)
+            self.conversations[conv.id] = conv
+            self._open_by_customer[conv.customer] = conv.id
+        self._held = list(doc["held"])
+        self._next_conv, self._next_out, self._next_seq = doc["next"]
+        self.outbox.load(doc["outbox"])
+        self.reassembler.load(doc["reassembler"])
+        self._modem_of_sender = dict(doc["modem_of_sender"])
+        self._recent.load(doc["recent"])
+        self._fingerprints.load(doc["fingerprints"])
+        self.uplink_outbox = {}
+        for seq, kind, payload in doc["uplink_outbox"]:
+            self.uplink_outbox[seq] = (kind, payload)
+        self.quarantine = list(doc["quarantine"])
+        self._leds = dict(doc["leds"])
+        self._missed_break = dict(doc["missed_break"])
+        self._desk_clock = {}
+        for desk, state in doc["desk_clock"]:
+            self._desk_clock[desk] = tuple(state)
+        self.metrics.load(doc["metrics"])
+        self.events_applied = doc["events_applied"]
+        self.now = doc["now"]
 
     def pending_effects(self):
         """Effects still owed to the outside world (after a restart or a reconnect)."""
@@ -407,7 +404,8 @@ class Branch:
         self._send(conv, self.config["callback_ack"], now, effects)
 
     def _apply_sms_bad(self, ev, effects):
-        self.quarantine.append(ev)
+        # The newest few, for a technician; the journal has them all until compaction.
+        self.quarantine = self.quarantine[1 - QUARANTINE:] + [ev]
 
     def _apply_button(self, ev, effects):
         agent = self._agent_of_desk[ev["desk"]]

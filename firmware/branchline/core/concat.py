@@ -154,6 +154,29 @@ class Reassembler:
                 out.append(self._flush(key, "timeout"))
         return out
 
+    def dump(self):
+        """The pending parts, oldest message first (JSON-able: for snapshots)."""
+        out = []
+        for key in self._order:
+            p = self._pending[key]
+            texts = [[seq, p.texts[seq]] for seq in sorted(p.texts)]
+            out.append([p.sender, p.ref, p.total, p.first_ms, p.last_ms, p.truncated, texts])
+        return {"duplicates": self.duplicates, "pending": out}
+
+    def load(self, doc):
+        self.duplicates = doc["duplicates"]
+        self._pending = {}
+        self._order = []
+        for sender, ref, total, first_ms, last_ms, truncated, texts in doc["pending"]:
+            p = _Pending(sender, ref, total, first_ms)
+            p.last_ms = last_ms
+            p.truncated = truncated
+            for seq, text in texts:
+                p.texts[seq] = text
+            key = (sender, ref, total)
+            self._pending[key] = p
+            self._order.append(key)
+
     def pending(self):
         """Summary for status pages, oldest first."""
         out = []

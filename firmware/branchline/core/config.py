@@ -33,6 +33,9 @@ DEFAULTS = {
     "remembered_messages": 512,  # fingerprints of messages taken (8 bytes each)
     "remembered_customers": 1024,  # customers' last queue, for missed calls (21 bytes each)
     "remembered_sends": 256,  # SMS parts sent, for their status reports (~80 bytes each)
+    "snapshot_every_events": 10000,  # journal records between two snapshots of the state
+    "snapshot_every_s": 3600,  # ... or this long, whichever comes first
+    "disk_ceiling_mb": 256,  # the state folder's ceiling: compact early when it is reached
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -294,6 +297,9 @@ def validate(doc):
     _int_in(out, "remembered_messages", 1, 65536, "")
     _int_in(out, "remembered_customers", 1, 65536, "")
     _int_in(out, "remembered_sends", 1, 65536, "")
+    _int_in(out, "snapshot_every_events", 1, 10000000, "")
+    _int_in(out, "snapshot_every_s", 1, 30 * DAY_S, "")
+    _int_in(out, "disk_ceiling_mb", 1, 1000000, "")
     interval = _int_in(out, "report_interval_s", 60, DAY_S, "")
     if interval % 60 or DAY_S % interval:
         raise ConfigError("report_interval_s: must be whole minutes that divide a day "

@@ -127,6 +127,36 @@ class SmsOutbox:
         return out_id, conv_id, state, list(parts)
 
 
+    def dump(self):
+        """Items owed and the sent parts remembered (JSON-able: for snapshots)."""
+        records = []
+        index = {}
+        refs = []
+        for slot in range(len(self._ring)):
+            key = self._ring[slot]
+            if key is None or self._refs[key][2] != slot:
+                continue  # unused, or reused since: the live entry has another slot
+            record, part, _ = self._refs[key]
+            if id(record) not in index:
+                index[id(record)] = len(records)
+                records.append(list(record))
+            refs.append([slot, key, index[id(record)], part])
+        items = [[out_id, self.items[out_id]] for out_id in sorted(self.items)]
+        return {"items": items, "records": records, "refs": refs, "next_slot": self._next_slot}
+
+    def load(self, doc):
+        self.items.clear()  # in place: the branch shows it as its sms_outbox
+        for out_id, item in doc["items"]:
+            self.items[out_id] = item
+        records = [tuple(r) for r in doc["records"]]
+        self._refs = {}
+        self._ring = [None] * len(self._ring)
+        for slot, key, record, part in doc["refs"]:
+            self._ring[slot] = key
+            self._refs[key] = (records[record], part, slot)
+        self._next_slot = doc["next_slot"]
+
+
 def same_number(a, b):
     """The same phone, however written: +44 7700 900123 and 07700900123 match on their
     last nine digits (a national prefix or a country code is all that may differ)."""

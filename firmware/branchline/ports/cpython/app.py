@@ -13,12 +13,14 @@ from branchline.core import branch as core_branch
 from branchline.core import events, journal
 from branchline.ports.cpython import console
 from branchline.ports.cpython.clock import now_ms
-from branchline.ports.cpython.journal_file import FileJournal, JournalWriteError, write_durably
+from branchline.ports.cpython.journal_file import JournalWriteError, write_durably
 from branchline.ports.cpython.modem_port import ModemPool
 from branchline.ports.cpython.mqtt import Uplink
 from branchline.ports.cpython.panel_port import PanelPort
+from branchline.ports.cpython.store import Store
 
 TICK_S = 0.5
+DISK_CHECK_MS = 60000
 
 
 class Gateway:
@@ -29,7 +31,7 @@ class Gateway:
         self.log = log
         self.loop = None
         self.core = core_branch.Branch(cfg)
-        self.journal = FileJournal(state_dir.join("journal.bin"), log)
+        self.store = Store(state_dir, log)
         self.boot_count = self._count_boot(state_dir.join("boot_count"))
         self.console_socket = console_socket
         self.modems = None
@@ -41,6 +43,8 @@ class Gateway:
         self._last_t = 0
         self._stopped = None
         self.failure = None  # why the gateway stopped itself, if it did
+        self._snapshotting = None  # the task writing a snapshot, while one is
+        self._snapshot_at = now_ms()
 
     def _count_boot(self, path):
         try:
@@ -100,7 +104,7 @@ class Gateway:
         if not durable:
             return
         try:
-            await self.loop.run_in_executor(None, self.journal.append, records)
+            await self.loop.run_in_executor(None, self.store.append, records)
         except JournalWriteError as e:
             # Nothing of this group is durable, so nothing may be acknowledged (no SMS
             # deleted, no request answered OK). Without a journal the appliance cannot
@@ -135,6 +139,8 @@ class Gateway:
                 after()
             fut.set_result(effects)
         self._schedule_tick()
+        if self.store.since_snapshot >= self.cfg["snapshot_every_events"]:
+            self._snapshot("events")
 
     def _schedule_tick(self):
         """Have a `tick` event journaled when the core next has something due (a retry,
@@ -186,24 +192,51 @@ class Gateway:
         self.submit(events.make("uplink_ack", now_ms(), seq=seq))
 
     # -- lifecycle -----------------------------------------------------------------
-    def _replay(self):
-        events = self.journal.replay()
-        for event in events:
-            try:
-                self.core.apply(event)
-            except core_branch.Rejected as e:
-                self.log.warn("replay_skipped", kind=event.get("k"), reason=str(e))
-            except Exception as e:  # a bug: a crash loop would help nobody
-                self.log.error("replay_failed", kind=event.get("k"), reason=repr(e))
+    def replay(self):
+        """Rebuild the core from the state folder (before run). Raises
+        branch.SnapshotMismatch when the configuration does not fit the saved state."""
+        replayed = self.store.load(self.core)
         self._last_t = self.core.now
-        self.log.info("journal_replayed", events=len(events),
+        self.log.info("journal_replayed", events=replayed, records=self.store.records,
                       conversations=len(self.core.conversations),
                       sms_outbox=len(self.core.sms_outbox),
                       uplink_outbox=len(self.core.uplink_outbox))
 
+    def _snapshot(self, why):
+        """Write the state beside a new journal segment (in a thread, one at a time):
+        start-up reads it instead of replaying what came before, and the segments it
+        makes unnecessary go."""
+        if self._snapshotting is not None:
+            return self._snapshotting
+        self._snapshot_at = now_ms()
+        finish = self.store.begin_snapshot(self.core.dump(), events.SCHEMA)
+
+        async def run():
+            try:
+                records, size, gone = await self.loop.run_in_executor(None, finish)
+                self.log.info("snapshot_written", why=why, records=records, bytes=size,
+                              removed=len(gone))
+            except OSError as e:  # the journal still has everything: carry on
+                self.log.error("snapshot_failed", reason=e.strerror or str(e))
+            finally:
+                self._snapshotting = None
+
+        self._snapshotting = self.loop.create_task(run())
+        return self._snapshotting
+
+    def _check_disk(self):
+        used = self.store.disk_bytes()
+        if used > self.cfg["disk_ceiling_mb"] * 1024 * 1024:
+            if self._snapshotting is None and self.store.since_snapshot:
+                self._snapshot("disk")
+            else:  # nothing left to compact: open work and outboxes are never dropped
+                self.log.warn("disk_ceiling_reached", bytes=used,
+                              ceiling_mb=self.cfg["disk_ceiling_mb"])
+
     async def _ticker(self):
         interval_ms = self.cfg["metrics_interval_s"] * 1000
         next_metrics = now_ms() + interval_ms
+        next_disk = now_ms() + DISK_CHECK_MS
         while True:
             await asyncio.sleep(TICK_S)
             self.modems.tick()
@@ -211,13 +244,18 @@ class Gateway:
             if t >= next_metrics:
                 next_metrics = t + interval_ms
                 self.submit(events.make("metrics", t))
+            if t - self._snapshot_at >= self.cfg["snapshot_every_s"] * 1000 and (
+                    self.store.since_snapshot):
+                self._snapshot("time")
+            if t >= next_disk:
+                next_disk = t + DISK_CHECK_MS
+                self._check_disk()
 
     async def run(self):
         self.loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             self.loop.add_signal_handler(sig, self._stopped.set)
-        self._replay()
         self.uplink = Uplink(
             self.cfg.get("mqtt", {}),
             self.cfg["site"],
@@ -255,6 +293,10 @@ class Gateway:
             await self._flusher  # what was submitted is journaled before we go
         if self._pending:
             await self._flush_all()
+        if self._snapshotting is not None:
+            await self._snapshotting
+        if self.store.since_snapshot and self.failure is None:
+            await self._snapshot("stop")  # the next start has nothing to replay
         self.uplink.stop()
-        self.journal.close()
+        self.store.close()
         self.log.info("gateway_stopped")

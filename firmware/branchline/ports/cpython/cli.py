@@ -6,6 +6,7 @@ import json
 import sys
 
 from branchline import __version__
+from branchline.core.branch import SnapshotMismatch
 from branchline.core.config import ConfigError, validate, warnings
 from branchline.ports.cpython.app import Gateway
 from branchline.ports.cpython.log import Log
@@ -26,15 +27,22 @@ def load_config(path):
 
 
 def start(cfg, log):
-    """Claim the state folder and the console's address, then build the gateway: every
-    way this can fail is a StartupError, and no serial port or broker is touched yet."""
+    """Claim the state folder and the console's address, then build the gateway and
+    bring its state back: every way this can fail is a StartupError, and no serial port
+    or broker is touched yet."""
     state_dir = StateDir(cfg["state_dir"])
     console_socket = bind_console(cfg.get("console", {}))
     try:
-        return Gateway(cfg, log, state_dir, console_socket)
+        gateway = Gateway(cfg, log, state_dir, console_socket)
+        gateway.replay()
+        return gateway
     except OSError as e:  # the journal or the boot counter cannot be opened or written
         console_socket.close()
         raise StartupError("state_dir: %s: %s" % (e.filename or cfg["state_dir"], e.strerror))
+    except SnapshotMismatch as e:
+        console_socket.close()
+        raise StartupError("state_dir: %s: %s (start with the configuration it was made "
+                           "with, or move the folder aside)" % (cfg["state_dir"], e))
 
 
 def build_parser():

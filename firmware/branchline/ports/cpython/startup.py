@@ -55,6 +55,11 @@ class StateDir:
     def join(self, name):
         return os.path.join(self.path, name)
 
+    def release(self):
+        """Let another process have the folder (the gateway itself never does: it holds
+        the lock until it ends)."""
+        os.close(self._fd)
+
 
 def bind_console(cfg):
     """The console's listening socket, bound now so that a taken port or a wrong address

@@ -1,0 +1,106 @@
+"""A customer's conversation while it is open: its state, its messages and deliveries,
+and the document agents and head office see of it."""
+
+HELD = ("offered", "active")  # a desk holds the conversation
+HELD_OR_WAITING = ("waiting",) + HELD
+
+
+class Conversation:
+    """One customer's conversation while it is open.
+
+    state: "waiting" (in a queue), "offered" (a desk holds it but has not taken it up:
+    not answered yet; `offer_deadline` says when it goes back), "active" (the desk took
+    it up: accept or first reply), "remote" (head office has it). Times in ms: created,
+    offered (the first offer), accepted (answered), first_reply; None until they happen.
+    """
+
+    __slots__ = (
+        "id",
+        "customer",
+        "modem",
+        "queue",
+        "state",
+        "desk",
+        "created",
+        "offered",
+        "offer_deadline",
+        "accepted",
+        "first_reply",
+        "messages",
+        "kind",
+        "deliveries",
+        "part_states",
+        "awaiting",
+    )
+
+    def __init__(self, conv_id, customer, modem, queue, now, kind="sms"):
+        self.id = conv_id
+        self.kind = kind  # "sms", or "callback" for a missed call
+        self.deliveries = {}  # out_id -> "sending" | "retrying" | "sent" | "delivered" | "failed"
+        self.part_states = {}  # out_id -> each part's "sent" | "pending" | "delivered" | "failed"
+        self.customer = customer
+        self.modem = modem
+        self.queue = queue
+        self.state = "waiting"
+        self.desk = None
+        self.created = now
+        self.offered = None
+        self.offer_deadline = None  # while offered with an offer timeout
+        self.accepted = None
+        self.first_reply = None
+        self.awaiting = None  # the earliest customer message no reply has answered yet
+        self.messages = []
+
+    def dump(self):
+        """Every field, for snapshots (as_dict is the document agents and head office
+        see); dict keys become strings in JSON, so deliveries go as pairs."""
+        out = {}
+        for name in self.__slots__:
+            out[name] = getattr(self, name)
+        out["deliveries"] = [[o, s] for o, s in sorted(self.deliveries.items())]
+        out["part_states"] = [[o, s] for o, s in sorted(self.part_states.items())]
+        out["messages"] = [list(m) for m in self.messages]
+        return out
+
+    @classmethod
+    def load(cls, doc):
+        conv = cls(doc["id"], doc["customer"], doc["modem"], doc["queue"], doc["created"],
+                   doc["kind"])
+        for name in cls.__slots__:
+            setattr(conv, name, doc[name])
+        conv.deliveries = {}
+        for out_id, state in doc["deliveries"]:
+            conv.deliveries[out_id] = state
+        conv.part_states = {}
+        for out_id, states in doc["part_states"]:
+            conv.part_states[out_id] = states
+        conv.messages = [tuple(m) for m in doc["messages"]]
+        return conv
+
+    def as_dict(self):
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "customer": self.customer,
+            "queue": self.queue,
+            "state": self.state,
+            "desk": self.desk,
+            "created": self.created,
+            "offered": self.offered,
+            "offer_deadline": self.offer_deadline,
+            "accepted": self.accepted,
+            "first_reply": self.first_reply,
+            "messages": [_message_dict(m) for m in self.messages],
+            "deliveries": [
+                {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}
+                for o in sorted(self.deliveries)
+            ],
+        }
+
+
+def _message_dict(message):
+    # (dir, t, text), and a fourth element on an inbound message the modem cut short.
+    out = {"dir": message[0], "t": message[1], "text": message[2]}
+    if len(message) > 3:
+        out["truncated"] = True
+    return out

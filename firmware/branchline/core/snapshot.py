@@ -1,0 +1,109 @@
+"""The state folder's files: snapshots of the whole state and the journal segments
+after them, and which of them a start needs. Portable: the adapters do the I/O.
+
+A snapshot `snapshot-<n>.bin` is the state after the first n journal records;
+the segment `journal-<n>.bin` holds the records from number n on. A new snapshot is
+written at a segment boundary, so start-up is: the newest snapshot that reads back
+intact, then every segment from its number on. Older files go once a newer snapshot
+is durable, but the one before it is kept with its segments, so that a snapshot torn
+by a power cut (or damaged since) falls back to the previous one and loses nothing.
+
+Snapshot file: "BLSN" | u16 format version | u16 event schema | u64 records | u32
+payload length | u32 CRC-32 of the payload | payload (the state in core/jsonfmt's
+encoding). Little-endian.
+"""
+
+import struct
+from binascii import crc32
+
+from branchline.core import jsonfmt
+
+MAGIC = b"BLSN"
+VERSION = 1
+_HEADER = "<4sHHQII"
+HEADER_SIZE = struct.calcsize(_HEADER)
+SNAPSHOT_PREFIX = "snapshot-"
+SEGMENT_PREFIX = "journal-"
+SUFFIX = ".bin"
+DIGITS = 12  # record numbers in names: zero-padded, so names sort as numbers do
+LEGACY_JOURNAL = "journal.bin"  # the one-file journal of earlier releases: segment 0
+
+
+class SnapshotError(ValueError):
+    """A snapshot that does not read back (the message says why)."""
+
+
+def encode(state, schema, records):
+    payload = jsonfmt.encode(state)
+    header = struct.pack(_HEADER, MAGIC, VERSION, schema, records, len(payload),
+                         crc32(payload) & 0xFFFFFFFF)
+    return header + payload
+
+
+def decode(blob):
+    """-> (records, schema, state) of an intact snapshot; SnapshotError otherwise."""
+    import json
+
+    if len(blob) < HEADER_SIZE:
+        raise SnapshotError("shorter than its header (%d bytes)" % len(blob))
+    magic, version, schema, records, length, crc = struct.unpack_from(_HEADER, blob, 0)
+    if magic != MAGIC or version != VERSION:
+        raise SnapshotError("not a version %d snapshot" % VERSION)
+    payload = bytes(blob[HEADER_SIZE:])
+    if len(payload) != length:
+        raise SnapshotError("torn: %d of %d payload bytes" % (len(payload), length))
+    if crc32(payload) & 0xFFFFFFFF != crc:
+        raise SnapshotError("CRC mismatch")
+    try:
+        return records, schema, json.loads(payload)
+    except ValueError:
+        raise SnapshotError("payload is not JSON")
+
+
+def name(prefix, records):
+    return "%s%0*d%s" % (prefix, DIGITS, records, SUFFIX)
+
+
+def number(filename, prefix):
+    """The record number in a snapshot or segment file name, or None for another file."""
+    if not (filename.startswith(prefix) and filename.endswith(SUFFIX)):
+        return None
+    digits = filename[len(prefix):-len(SUFFIX)]
+    if len(digits) != DIGITS or not all("0" <= c <= "9" for c in digits):
+        return None
+    return int(digits)
+
+
+def listing(filenames):
+    """-> (snapshot numbers newest first, segment numbers oldest first) of a folder."""
+    snapshots = []
+    segments = []
+    for f in filenames:
+        n = number(f, SNAPSHOT_PREFIX)
+        if n is not None:
+            snapshots.append(n)
+        n = number(f, SEGMENT_PREFIX)
+        if n is not None:
+            segments.append(n)
+    return sorted(snapshots, reverse=True), sorted(segments)
+
+
+def segments_from(segments, records):
+    """The segments a start from a snapshot of `records` replays: the one it falls in
+    (a snapshot is normally at a segment's start, but need not be) and all after."""
+    start = 0
+    for n in segments:
+        if n <= records:
+            start = n
+    return [n for n in segments if n >= start]
+
+
+def obsolete(snapshots, segments, kept):
+    """The files a folder no longer needs once snapshot `kept` is durable: snapshots
+    older than the one before it, and the segments only those needed."""
+    older = [n for n in snapshots if n < kept]
+    fallback = max(older) if older else 0
+    gone = [name(SNAPSHOT_PREFIX, n) for n in older if n != fallback]
+    needed = segments_from(segments, fallback)
+    gone += [name(SEGMENT_PREFIX, n) for n in segments if n not in needed]
+    return gone

@@ -1,0 +1,148 @@
+"""The state folder on CPython: journal segments and snapshots (core/snapshot.py says
+which is which), start-up from them, appends, and compaction.
+
+Start-up loads the newest snapshot that reads back intact and replays the segments
+from its record on; a torn or damaged snapshot is logged and the previous one used.
+Every `snapshot_every_events` records or `snapshot_every_s` seconds (and early when
+the folder outgrows `disk_ceiling_mb`), the gateway calls `snapshot`: a new segment
+begins, the state is written beside it (temporary file, fsync, rename, fsync of the
+folder), and only then do the files it makes unnecessary go. A kill at any point
+leaves either the old files or the new ones whole.
+"""
+
+import os
+
+from branchline.core import events, snapshot
+from branchline.ports.cpython.journal_file import FileJournal, fsync_dir, write_durably
+
+
+class Store:
+    def __init__(self, state_dir, log):
+        self.dir = state_dir.path
+        self.log = log
+        self.records = 0  # journal records so far, over all segments
+        self.journal = None  # the segment appends go to
+        self._segment_start = 0
+        self._since_snapshot = 0  # records since the last snapshot (or the start)
+        self._migrate_legacy()
+
+    def _path(self, filename):
+        return os.path.join(self.dir, filename)
+
+    def _migrate_legacy(self):
+        """The one-file journal of earlier releases becomes segment 0, once."""
+        legacy = self._path(snapshot.LEGACY_JOURNAL)
+        if os.path.exists(legacy):
+            first = self._path(snapshot.name(snapshot.SEGMENT_PREFIX, 0))
+            if not os.path.exists(first):
+                os.rename(legacy, first)
+                fsync_dir(first)
+                self.log.info("journal_migrated", to=os.path.basename(first))
+
+    def _listing(self):
+        return snapshot.listing(os.listdir(self.dir))
+
+    # -- start-up --------------------------------------------------------------------
+    def load(self, core):
+        """Bring `core` to the state the folder holds; -> the number of records replayed.
+        Raises branch.SnapshotMismatch when the configuration does not fit the state."""
+        snapshots, segments = self._listing()
+        start = 0
+        loaded = False
+        schema = events.SCHEMA
+        for n in snapshots:
+            try:
+                with open(self._path(snapshot.name(snapshot.SNAPSHOT_PREFIX, n)), "rb") as f:
+                    start, schema, state = snapshot.decode(f.read())
+            except (OSError, snapshot.SnapshotError) as e:
+                self.log.warn("snapshot_unreadable", records=n,
+                              reason=getattr(e, "strerror", None) or str(e))
+                continue
+            core.load(state)
+            loaded = True
+            break
+        replay = snapshot.segments_from(segments, start)
+        if replay[0] > start if replay else snapshots and not loaded:
+            # Without a snapshot for the records before the first segment left, they
+            # are lost: say so once, loudly, and serve with what there is.
+            self.log.error("state_incomplete", from_record=start,
+                           first_segment=replay[0] if replay else None)
+        replayed = 0
+        for seg in replay:
+            self.journal = FileJournal(self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)),
+                                       self.log)
+            records = self.journal.replay()
+            self._segment_start = seg
+            self.records = seg + len(records)
+            for i in range(max(0, start - seg), len(records)):
+                _apply(core, events.upgrade(records[i], schema), self.log)
+                replayed += 1
+            if seg != replay[-1]:
+                self.journal.close()
+        if self.journal is None:
+            self.records = start
+            self._open_segment(start)
+        self._since_snapshot = replayed
+        return replayed
+
+    # -- appends ---------------------------------------------------------------------
+    def _open_segment(self, n):
+        self.journal = FileJournal(self._path(snapshot.name(snapshot.SEGMENT_PREFIX, n)),
+                                   self.log)
+        self.journal.replay()  # empty, or ours from a start cut short: positions the end
+        self._segment_start = n
+
+    def append(self, records):
+        """Durably append encoded records (one group, one fsync): JournalWriteError."""
+        self.journal.append(records)
+        self.records += len(records)
+        self._since_snapshot += len(records)
+
+    @property
+    def since_snapshot(self):
+        return self._since_snapshot
+
+    def disk_bytes(self):
+        total = 0
+        for entry in os.scandir(self.dir):
+            if entry.is_file():
+                total += entry.stat().st_size
+        return total
+
+    # -- compaction ------------------------------------------------------------------
+    def begin_snapshot(self, state, schema):
+        """Start a snapshot of `state` (the core's dump, taken right now, between two
+        groups): appends go to a new segment from here on. -> the work to finish in a
+        thread: `finish()` writes it durably and removes what it made unnecessary."""
+        n = self.records
+        blob = snapshot.encode(state, schema, n)  # now: the state must not move under it
+        if n != self._segment_start:
+            self.journal.close()
+            self._open_segment(n)
+        self._since_snapshot = 0
+
+        def finish():
+            path = self._path(snapshot.name(snapshot.SNAPSHOT_PREFIX, n))
+            write_durably(path, blob)
+            snapshots, segments = self._listing()
+            gone = snapshot.obsolete(snapshots, segments, n)
+            for filename in gone:
+                os.remove(self._path(filename))
+            if gone:
+                fsync_dir(path)
+            return n, len(blob), gone
+
+        return finish
+
+    def close(self):
+        if self.journal is not None:
+            self.journal.close()
+
+
+def _apply(core, event, log):
+    try:
+        core.apply(event)
+    except ValueError as e:  # branch.Rejected: the same on every replay
+        log.warn("replay_skipped", kind=event.get("k"), reason=str(e))
+    except Exception as e:  # a bug: a crash loop would help nobody
+        log.error("replay_failed", kind=event.get("k"), reason=repr(e))

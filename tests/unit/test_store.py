@@ -1,0 +1,159 @@
+"""The state folder: snapshots, segments and compaction, with a power cut or a kill at
+every step of writing a snapshot. Whatever the moment, start-up rebuilds exactly the
+state of a branch that never stopped."""
+
+import io
+import json
+import os
+
+import pytest
+
+from branchline.core import branch, config, events, journal, jsonfmt, snapshot
+from branchline.ports.cpython.log import Log, parse_line
+from branchline.ports.cpython.startup import StateDir
+from branchline.ports.cpython.store import Store
+from host_tools.bench import core_day
+
+CFG = config.validate(core_day.config(4, 2, queue_capacity=32, remembered_customers=64,
+                                      remembered_messages=64, remembered_sends=32))
+
+
+class Day:
+    """A branch running the bench's event stream into a Store, step by step."""
+
+    def __init__(self, folder):
+        self.folder = str(folder)
+        os.makedirs(self.folder, exist_ok=True)
+        self.scenario = core_day.Scenario(4, 2)
+        self.core = branch.Branch(CFG)
+        self.state_dir = StateDir(self.folder)
+        self.store = Store(self.state_dir, Log(io.StringIO()))
+        self.store.load(self.core)
+        for ev in self.scenario.desks_in():
+            self.step(ev)
+
+    def step(self, ev=None):
+        ev = ev or self.scenario.step(keep_open=12)
+        try:
+            self.core.check(ev)
+        except branch.Rejected:
+            return
+        self.store.append([journal.encode(ev)])
+        effects = self.core.apply(ev)
+        self.scenario.observe(ev, effects, len(self.core.conversations))
+
+    def run(self, n):
+        for _ in range(n):
+            self.step()
+
+    def snapshot(self):
+        finish = self.store.begin_snapshot(self.core.dump(), events.SCHEMA)
+        return finish
+
+    def files(self):
+        return sorted(os.listdir(self.folder))
+
+    def stop(self):
+        self.store.close()
+        self.state_dir.release()
+
+
+def restarted(folder, log=None):
+    """A new branch brought back from the folder, as the next start does."""
+    core = branch.Branch(CFG)
+    out = log if log is not None else io.StringIO()
+    state_dir = StateDir(str(folder))
+    store = Store(state_dir, Log(out))
+    store.load(core)
+    store.close()
+    state_dir.release()
+    return core
+
+
+def same(a, b):
+    return jsonfmt.dumps(a.dump()) == jsonfmt.dumps(b.dump())
+
+
+def test_start_up_reads_the_newest_snapshot_and_what_came_after(tmp_path):
+    day = Day(tmp_path)
+    day.run(300)
+    day.snapshot()()
+    day.run(200)
+    day.snapshot()()
+    day.run(150)
+    day.stop()
+    names = day.files()
+    assert [n for n in names if n.startswith("snapshot-")] == [
+        snapshot.name(snapshot.SNAPSHOT_PREFIX, n) for n in sorted(snapshot.listing(names)[0])]
+    # The one before the newest is kept as a fallback, with the segments it needs.
+    assert len(snapshot.listing(names)[0]) == 2
+    assert snapshot.listing(names)[1][0] > 0  # the first segment went: compaction ran
+    assert same(restarted(tmp_path), day.core)
+
+
+@pytest.mark.parametrize("moment", ["segment begun", "temporary file half written",
+                                    "snapshot torn", "snapshot damaged", "before clean-up",
+                                    "clean-up half done"])
+def test_a_kill_at_any_moment_of_a_snapshot_loses_nothing(tmp_path, moment):
+    day = Day(tmp_path / "run")
+    day.run(250)
+    day.snapshot()()
+    day.run(250)
+    finish = day.snapshot()  # the new segment has begun
+    new = day.store.records
+    day.run(40)  # records go to the new segment while the snapshot is written
+    path = os.path.join(day.folder, snapshot.name(snapshot.SNAPSHOT_PREFIX, new))
+    before = {}
+    for name in day.files():
+        with open(os.path.join(day.folder, name), "rb") as f:
+            before[name] = f.read()
+    if moment != "segment begun":
+        finish()
+        blob = open(path, "rb").read()
+        if moment == "temporary file half written":
+            os.remove(path)
+            with open(path + ".tmp", "wb") as f:
+                f.write(blob[: len(blob) // 2])
+        elif moment == "snapshot torn":
+            with open(path, "wb") as f:
+                f.write(blob[: len(blob) - 10])
+        elif moment == "snapshot damaged":
+            with open(path, "wb") as f:
+                f.write(blob[:100] + bytes([blob[100] ^ 0x40]) + blob[101:])
+        else:  # finish removed what the snapshot made unnecessary: undo all or half
+            gone = sorted(set(before) - set(day.files()))
+            assert gone
+            for name in gone if moment == "before clean-up" else gone[::2]:
+                with open(os.path.join(day.folder, name), "wb") as f:
+                    f.write(before[name])
+    day.stop()
+    log = io.StringIO()
+    core = restarted(day.folder, log)
+    assert same(core, day.core), moment
+    warned = [parse_line(line) for line in log.getvalue().splitlines()]
+    if moment in ("snapshot torn", "snapshot damaged"):
+        assert [w["event"] for w in warned if w["level"] == "warn"] == ["snapshot_unreadable"]
+    assert not [w for w in warned if w["level"] == "error"]
+
+
+def test_a_folder_of_an_earlier_release_is_taken_over(tmp_path):
+    day = Day(tmp_path / "run")
+    day.run(100)
+    day.stop()
+    seg = os.path.join(day.folder, snapshot.name(snapshot.SEGMENT_PREFIX, 0))
+    os.rename(seg, os.path.join(day.folder, snapshot.LEGACY_JOURNAL))
+    log = io.StringIO()
+    assert same(restarted(day.folder, log), day.core)
+    assert "journal_migrated" in log.getvalue()
+    assert snapshot.LEGACY_JOURNAL not in os.listdir(day.folder)
+
+
+def test_a_snapshot_decodes_only_when_whole():
+    blob = snapshot.encode({"a": [1, "\u4f60"]}, events.SCHEMA, 42)
+    assert snapshot.decode(blob) == (42, events.SCHEMA, {"a": [1, "\u4f60"]})
+    for bad, why in ((blob[:10], "shorter than its header"), (blob[:-1], "torn"),
+                     (b"XXXX" + blob[4:], "not a version"),
+                     (blob[:-1] + bytes([blob[-1] ^ 1]), "CRC mismatch")):
+        with pytest.raises(snapshot.SnapshotError, match=why):
+            snapshot.decode(bad)
+    assert json.loads(blob[snapshot.HEADER_SIZE:]) == {"a": [1, "\u4f60"]}
