@@ -77,8 +77,9 @@ class Scenario:
     """Events for a core built from `config(...)`, starting at `t0` (ms). It follows the
     core by the effects each event returns (`observe`), never by scanning it."""
 
-    def __init__(self, n_desks, n_queues, t0=1796169600000, seed=2463534242):
+    def __init__(self, n_desks, n_queues, t0=1796169600000, seed=2463534242, gap_ms=2000):
         self.rng = XorShift32(seed)
+        self.gap_ms = gap_ms  # events come 1..gap_ms apart (a year: some seconds)
         self.n_desks = n_desks
         self.n_queues = n_queues
         self.t = t0
@@ -144,7 +145,7 @@ class Scenario:
             ev = self.owed.pop(0)
             ev["t"] = self.t
             return ev
-        self.t += 1 + self.rng.below(2000)
+        self.t += 1 + self.rng.below(self.gap_ms)
         k = self.rng.below(100)
         if keep_open is not None and self.open < keep_open:
             return self.sms()

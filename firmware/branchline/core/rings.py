@@ -4,7 +4,7 @@ where a Python object per entry costs tens (a short str alone is ~20 bytes on a 
 MicroPython, a dict entry 8 more). The oldest entry gives way to the newest.
 """
 
-from binascii import hexlify, unhexlify
+from binascii import a2b_base64, b2a_base64
 
 try:
     from hashlib import sha256
@@ -35,11 +35,14 @@ class _Ring:
             yield self.WIDTH * ((self.next - back) % self.capacity)
 
     def dump(self):
-        return [self.next, self.count, hexlify(self.data).decode()]
+        # Only the slots in use (a ring that has not gone round is mostly zeros).
+        used = self.data[:self.WIDTH * self.count]
+        return [self.next, self.count, b2a_base64(used).decode().strip()]
 
     def load(self, doc):
         self.next, self.count = doc[0], doc[1]
-        self.data = bytearray(unhexlify(doc[2]))
+        used = a2b_base64(doc[2].encode())
+        self.data[:len(used)] = used
 
 
 class Fingerprints(_Ring):
