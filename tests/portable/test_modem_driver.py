@@ -300,7 +300,7 @@ def test_status_report_announced_in_any_memory_is_swept_from_sr():
     assert d.data_to_send() == b"AT+CMGR=4\r"  # the held read goes out after the switch back
     ok(d)
     # Durable now: deleted in a transaction of its own.
-    d.delete_report(1, 6)
+    d.delete_report(1, 6, "SR")
     assert d.data_to_send() == b'AT+CPMS="SR"\r'
     ok(d)
     assert d.data_to_send() == b"AT+CMGD=1\r"
@@ -537,7 +537,7 @@ def test_an_sr_listing_of_messages_shows_the_selection_did_nothing():
     stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in (1, 2))
     fake = FakeModem(sm=stored, sr_select_works=False, cpms_says="SR")
     d = started(fake=fake)
-    d.delete_report(7, 0)  # a report from before the listing showed what "SR" is: dropped
+    d.delete_report(7, 0, "SR")  # a report from before the listing showed what "SR" is: dropped
     events = converse(d, fake, journal=True)
     assert sorted(e.slot for e in of(events, modem_events.SmsReceived)) == [1, 2]
     assert len(of(events, modem_events.NoReportMemory)) == 1 and not of(events, modem_events.ModemProblem)
