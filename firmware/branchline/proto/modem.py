@@ -25,6 +25,7 @@ from branchline.proto.modem_events import (
     ModemRebooted,
     ModemUnresponsive,
     NoReportMemory,
+    PduIgnored,
     PduJunk,
     SmsDeleted,
     SmsFailed,
@@ -32,15 +33,19 @@ from branchline.proto.modem_events import (
     SmsSent,
     SmsUndecodable,
     StatusReport,
-    SubmitIgnored,
 )
 from branchline.proto.sans_io import NEED_DATA
 from branchline.text import is_digits
 
 MESSAGE_MEMORY = "SM"  # where the driver has the modem keep, list and read messages
 USE_MESSAGE_MEMORY = 'AT+CPMS="%s","%s","%s"' % (MESSAGE_MEMORY, MESSAGE_MEMORY, MESSAGE_MEMORY)
-MEMORIES_QUERY = "AT+CPMS=?"  # which memories the modem has: is there an "SR"?
+MEMORIES_QUERY = "AT+CPMS=?"  # which memories the modem has: where can reports be?
 REPORT_MEMORY = "SR"  # the standard's memory for status reports: it holds nothing else
+# Where else modems keep status reports while the messages are in MESSAGE_MEMORY: swept
+# at every start when AT+CPMS=? lists them, as a report that came while the gateway was
+# down is announced to nobody. Not "MT" (every memory of the phone, "SM" included: its
+# listing would read the messages twice) nor "BM" (cell broadcasts).
+OTHER_REPORT_MEMORIES = ("ME",)
 SEND_TIMEOUT_MS = 60000
 READ_TIMEOUT_MS = 5000
 SWEEP_TIMEOUT_MS = 10000  # of silence: a long listing keeps it alive
@@ -128,7 +133,8 @@ class ModemDriver:
         self._to_delete = []  # (memory, slot) of durable reports, for that memory's next one
         self._reported = {}  # (memory, slot) -> True from its report until its deletion
         self._usable = {}  # report memory -> True (selection checked), False (NoReportMemory)
-        self._ignored = {}  # slot -> the SMS-SUBMIT last told about there
+        self._swept_at_start = [REPORT_MEMORY]  # the report memories start-up lists
+        self._ignored = {}  # (memory, slot) -> the PDU last told about there (PduIgnored)
         self._timeouts = 0
         self._call_number = None
         self._rings = 0
@@ -153,6 +159,7 @@ class ModemDriver:
         self._to_delete = []
         self._reported = {}
         self._usable = {}
+        self._swept_at_start = [REPORT_MEMORY]
         self._ignored = {}
         self._call_number = None
         self._rings = 0
@@ -296,17 +303,26 @@ class ModemDriver:
             self._to_delete = [d for d in self._to_delete if d[0] != memory]
             if memory in self._to_list:
                 self._to_list.remove(memory)
-            self._events.append(NoReportMemory(reason))
+            self._events.append(NoReportMemory(memory, reason))
 
     def _on_memories(self, resp):
-        # No answer (an old modem) tells nothing: "SR" is tried, and its selection checked.
+        # The first list: the memories AT+CMGL and AT+CMGD work on, so the ones a report
+        # can be taken from (the third says where received messages may be stored, not
+        # where reports are). No answer (an old modem) tells nothing: "SR", the
+        # standard's, is tried, and its selection checked; another only when a +CDSI
+        # names it.
         memories = _first_list(resp.lines)
-        if memories is not None and REPORT_MEMORY not in memories:
+        if memories is None:
+            return
+        if REPORT_MEMORY not in memories:
             self._unusable(REPORT_MEMORY, '"SR" is not among its memories (%s)' % ",".join(memories))
+        self._swept_at_start = [m for m in (REPORT_MEMORY,) + OTHER_REPORT_MEMORIES
+                                if m in memories]
 
     def _verified(self, resp, now_ms):
-        # Some modems answer OK to AT+CPMS="SR" and go on reading the message memory: a
-        # listing would then show every message again, each one taken for a bad report.
+        # Some modems answer OK to AT+CPMS="SR" (or "ME") and go on reading the message
+        # memory: a listing would then show every message again, and a report in it
+        # would be deleted twice, the second time from a slot a new message may hold.
         memory = self._switched
         read = _first_memory(resp.lines)
         if read is None or read == memory:
@@ -395,11 +411,14 @@ class ModemDriver:
 
     def _report_announced(self, args, now_ms):
         """+CDSI: "<memory>",<slot>. A report kept with the messages is read from its slot
-        (and dispatched as what it is); "SR" is swept whatever memory is named, as some
-        modems say "SM" for a report kept in "SR"."""
-        if _unquote(_fields(args)[0]) != REPORT_MEMORY:
+        (and dispatched as what it is), and "SR" swept too, as some modems say "SM" for a
+        report kept in "SR". A report kept in another memory ("SR", "ME"...) is found by
+        listing that one: the listing also finds any whose +CDSI was lost."""
+        memory = _memory_named(args)
+        if memory is None or memory == MESSAGE_MEMORY:
             self._read(_first_int(args), now_ms)
-        self._sweep_reports(REPORT_MEMORY, now_ms)
+            memory = REPORT_MEMORY
+        self._sweep_reports(memory, now_ms)
 
     def _on_response(self, resp):
         tag = resp.command.tag
@@ -475,9 +494,10 @@ class ModemDriver:
         listing = [(slot, self._pdu(memory, slot, line, length))
                    for slot, line, length in _listed(resp.lines)]
         for _, hex_pdu in listing:
-            if _mti(hex_pdu) in (pdu.MTI_DELIVER, pdu.MTI_SUBMIT):
-                # Messages in "SR": the selection did nothing (whatever AT+CPMS? said),
-                # and the sweep of the message memory has them all already.
+            if memory == REPORT_MEMORY and _mti(hex_pdu) in (pdu.MTI_DELIVER, pdu.MTI_SUBMIT):
+                # Messages in "SR", which holds nothing else: the selection did nothing
+                # (whatever AT+CPMS? said), and the sweep of the message memory has
+                # them all already. In "ME" a message is no such sign.
                 self._unusable(memory, 'the "SR" listing holds messages: AT+CPMS="SR" has no effect')
                 return
         for slot, hex_pdu in listing:
@@ -488,9 +508,7 @@ class ModemDriver:
             except pdu.PduError as e:
                 # Only ever delete what is certainly a report: anything else in
                 # this memory could be a customer's message.
-                self._events.append(
-                    ModemProblem("%s slot %d holds no status report (%s): left" % (memory, slot, e))
-                )
+                self._ignore(memory, slot, hex_pdu, "%s, so left there" % e)
                 continue
             self._reported[(memory, slot)] = True
             self._events.append(StatusReport(report, slot, memory))
@@ -506,7 +524,8 @@ class ModemDriver:
             self.ready = True
             self._initialising = False
             self._events.append(ModemReady())
-            self._sweep_reports(REPORT_MEMORY, self.engine.now_ms)
+            for memory in self._swept_at_start:
+                self._sweep_reports(memory, self.engine.now_ms)
 
     def _on_read(self, slot, resp):
         if not resp.ok or len(resp.lines) < 2:
@@ -530,11 +549,16 @@ class ModemDriver:
             # Never ours to delete; forgotten, so that a message stored in this slot
             # once the draft is gone is read.
             self._reading.pop(slot, None)
-            if self._ignored.get(slot) != hex_pdu:
-                self._ignored[slot] = hex_pdu
-                self._events.append(SubmitIgnored(slot))
+            self._ignore(MESSAGE_MEMORY, slot, hex_pdu,
+                         "a stored SMS-SUBMIT (draft), not a received message")
         else:
             self._decoded(slot, hex_pdu)  # a DELIVER, or what does not decode at all
+
+    def _ignore(self, memory, slot, hex_pdu, reason):
+        """A PDU left where it is: told once, not at every listing that shows it again."""
+        if self._ignored.get((memory, slot)) != hex_pdu:
+            self._ignored[(memory, slot)] = hex_pdu
+            self._events.append(PduIgnored(memory, slot, reason))
 
     def _pdu(self, memory, slot, line, length):
         """The PDU in a line the modem printed, without any junk it ended with. The
@@ -643,6 +667,19 @@ def _first_list(lines):
                 return None
             return [_unquote(f) for f in _fields(line[start + 1 : end])]
     return None
+
+
+def _memory_named(args):
+    """'ME' from the '"ME",3' of a +CDSI, else None. Letters only: the name goes into an
+    AT+CPMS command, where a quote or a CR would end it and start another."""
+    field = _fields(args)[0]
+    name = _unquote(field)
+    if name == field or not name:
+        return None
+    for c in name:
+        if not "A" <= c <= "Z":
+            return None
+    return name
 
 
 def _first_memory(lines):
