@@ -716,3 +716,23 @@ def test_a_cdsi_memory_that_is_no_name_is_taken_for_the_message_memory():
             ok(d)
         assert written == b'AT+CPMS="SR"\rAT+CMGL=4\rAT+CPMS="SM","SM","SM"\r', urc
         assert d.data_to_send() == b""
+
+
+def test_a_delete_whose_switch_got_no_answer_is_reported_again_by_the_next_listing():
+    report = pdu.encode_status_report(8, CUSTOMER, SCTS, SCTS, 0)
+    fake = FakeModem(me={2: report})
+    d = started(fake=fake)
+    (status,) = of(drain(d), modem_events.StatusReport)
+    d.delete_report(status.slot, 1, status.memory)
+    assert d.data_to_send() == b'AT+CPMS="ME"\r'
+    t = 1 + d.engine.current.timeout_ms
+    d.tick(t)  # no answer: nothing can be deleted in this transaction
+    t += at.DRAIN_MS  # the engine waits out a late answer first
+    d.tick(t)
+    assert d.data_to_send() == b'AT+CPMS="SM","SM","SM"\r'
+    ok(d, now=t)
+    d.receive_data(b'\r\n+CDSI: "ME",3\r\n', t)
+    events = converse(d, fake, now=t, journal=True)
+    # Still in ME and no longer waiting for a delete: taken again, and deleted this time.
+    assert [(e.memory, e.slot) for e in of(events, modem_events.StatusReport)] == [("ME", 2)]
+    assert fake.memory["ME"] == {}

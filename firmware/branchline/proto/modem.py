@@ -334,7 +334,8 @@ class ModemDriver:
 
     def _selected(self, ok, now_ms):
         # Not selected (refused, no answer, no effect): any list or delete now would act
-        # on the message memory instead, and must not happen.
+        # on the message memory instead, and must not happen. A report whose delete is
+        # dropped so is no longer waited for: the next listing takes it again.
         memory = self._switched
         deletes = [slot for m, slot in self._to_delete if m == memory]
         self._to_delete = [d for d in self._to_delete if d[0] != memory]
@@ -351,6 +352,9 @@ class ModemDriver:
                     at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag=("switch", "list")),
                     now_ms,
                 )
+        else:
+            for slot in deletes:
+                self._reported.pop((memory, slot), None)
         self.engine.send(at.Command(USE_MESSAGE_MEMORY, tag=("switch", "back")), now_ms)
 
     def _released(self, now_ms):
