@@ -285,7 +285,8 @@ class ModemDriver:
         """Work on status reports kept outside the message memory: switch the read memory
         to theirs, delete the durable ones, list new ones, switch back, holding every
         command that reads or deletes messages meanwhile (it would act on the wrong
-        memory). One memory at a time, in the order the work was asked for."""
+        memory). One memory at a time: first one with durable reports to delete (that
+        frees its slots), else the one asked to be listed first."""
         if self._switched is not None or self._initialising:
             return  # its turn comes when this one ends / the start-up sweep ends with them
         if self._to_delete:
