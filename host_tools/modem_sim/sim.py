@@ -29,8 +29,9 @@ class ModemSim(calls.CallCommands, sms.SmsCommands, general.GeneralCommands, Pty
     Dialects of real modems: pdu_trailer: text printed after the PDU of +CMGR/+CMGL
     (some end the line with a stray '"' or a space); truncate_udl: octets cut from the
     end of each message's user data as it is stored (its TP-UDL then claims more);
-    reports_in: the memory status reports are kept in ("SR", or "SM"/"ME" with the
-    messages), announced as +CDSI: "<memory>",<i>; sr_memory=False: no "SR" at all (not
+    reports_in: the memory status reports are kept in ("SR", "SM" with the messages, or
+    "ME", the phone's memory, while messages stay in "SM"), announced as
+    +CDSI: "<memory>",<i>; sr_memory=False: no "SR" at all (not
     listed by AT+CPMS=?, AT+CPMS="SR" fails with +CMS ERROR 302); sr_select_ignored:
     AT+CPMS="SR" answers OK but the read memory stays what it was."""
 

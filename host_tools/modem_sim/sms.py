@@ -63,6 +63,7 @@ class SmsCommands:
         self.storage = self.memories["SM"].slots  # the SIM's slots: index -> [stat, pdu]
         self.sent = []
         self.deleted = []  # (memory, index) of every message AT+CMGD removed, in order
+        self.listed = []  # the memory each AT+CMGL listed, in order
         self.reports = []  # status report PDUs the network produced, routed or not
         self.lost = []  # PDUs the network gave up on (no +CNMA with fallback 'drop', SR full)
         self.report_outcomes = {}  # destination number -> TP-ST (or its name) of its reports
@@ -344,6 +345,7 @@ class SmsCommands:
     def _cmgl(self, cmd):
         self._pdu_mode()
         stat = number(cmd.args or "0", range(ALL + 1), cms(302))
+        self.listed.append(self.mem[0])
         for index, old_stat, hex_pdu in self._memory(0).listing(stat):
             self.info("+CMGL: %d,%d,,%d" % (index, old_stat, tpdu_length(hex_pdu)))
             self.raw_line(hex_pdu + self.pdu_trailer)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from branchline.proto import pdu
-from host_tools.modem_sim.storage import STO_UNSENT
+from host_tools.modem_sim.storage import REC_READ, STO_UNSENT
 from host_tools.sim_branch import SimulatedBranch
 
 CUSTOMER = "+447700900123"
@@ -418,9 +418,10 @@ def warnings(branch):
 def test_a_modem_without_sr_memory_lists_its_messages_once_at_start_up(make_branch):
     texts = ["stored %d" % i for i in range(6)]
     branch = stored_then_started(make_branch, texts, sr_memory=False, reports_in="SM")
+    branch.wait_for("the start-up sweep ended", lambda: "ME" in branch.modem.listed)
     commands = [c.upper() for c in branch.modem.commands]
-    assert commands.count("AT+CMGL=4") == 1 and 'AT+CPMS="SR"' not in commands
-    (note,) = branch.gateway_has("modem_no_sr", modem="m0")
+    assert branch.modem.listed == ["SM", "ME"] and 'AT+CPMS="SR"' not in commands
+    (note,) = branch.gateway_has("modem_no_report_memory", modem="m0", memory="SR")
     assert "not among" in note["reason"] and warnings(branch) == []
     # Its reports, kept with the messages, still settle replies.
     branch.panel.press(1, "AVAIL")
@@ -433,8 +434,39 @@ def test_a_modem_without_sr_memory_lists_its_messages_once_at_start_up(make_bran
 def test_an_sr_selection_that_does_nothing_is_noticed_once_at_start_up(make_branch):
     texts = ["stored %d" % i for i in range(6)]
     branch = stored_then_started(make_branch, texts, sr_select_ignored=True)
-    branch.wait_for("concluded", lambda: branch.gateway_has("modem_no_sr", modem="m0"))
+    branch.wait_for("concluded", lambda: branch.gateway_has("modem_no_report_memory", modem="m0", memory="SR"))
+    branch.wait_for("the start-up sweep ended", lambda: "ME" in branch.modem.listed)
     commands = [c.upper() for c in branch.modem.commands]
-    assert commands.count("AT+CMGL=4") == 1  # not a second time as if it were "SR"
+    assert branch.modem.listed == ["SM", "ME"]  # not "SM" a second time as if it were "SR"
     assert commands.count('AT+CPMS="SR"') == 1
-    assert len(branch.gateway_has("modem_no_sr")) == 1 and warnings(branch) == []
+    assert len(branch.gateway_has("modem_no_report_memory")) == 1 and warnings(branch) == []
+
+
+def test_reports_kept_in_the_phone_memory_settle_the_reply_and_only_they_are_deleted(make_branch):
+    # A modem that keeps status reports in "ME" while messages go to "SM". Before the
+    # gateway starts, ME holds a message somebody left there and a report that came
+    # while the gateway was down; SM holds two customer messages.
+    branch = make_branch(modem_options={"reports_in": "ME"}, gateway=False)
+    me = branch.modem.memories["ME"]
+    left = pdu.encode_deliver(CUSTOMER, "a message left in the phone memory", (2026, 1, 2, 3, 4, 5, 0))[0]
+    old_report = pdu.encode_status_report(200, CUSTOMER, (2026, 1, 2, 3, 4, 5, 0),
+                                          (2026, 1, 2, 3, 4, 6, 0), 0)
+    assert (me.store(REC_READ, left), me.store(REC_READ, old_report)) == (1, 2)
+    for text in ("stored 1", "stored 2"):
+        branch.modem.deliver(CUSTOMER, text)
+    branch.start_gateway()
+    # The start-up sweep finds the old report in ME: journaled, then deleted from ME.
+    branch.wait_for("old report deleted from ME", lambda: ("ME", 2) in branch.modem.deleted)
+    branch.wait_for("stored messages deleted", lambda: not branch.modem.storage)
+    assert sorted(sms_in_texts(branch)) == ["stored 1", "stored 2"]
+    assert branch.modem.listed == ["SM", "SR", "ME"]  # "SM" once, then each report memory
+    conv = open_conversation(branch)
+    status, _ = branch.console("POST", "/api/conversations/%d/reply" % conv, {"text": "Hi!"})
+    assert status == 200
+    branch.wait_for("delivered", lambda: delivery(branch, conv) == ["delivered"])
+    branch.wait_for("report deleted from ME", lambda: branch.modem.deleted.count(("ME", 2)) == 2)
+    assert list(me.slots) == [1] and me.slots[1][1] == left  # the message in ME stays
+    assert [d for d in branch.modem.deleted if d[0] == "ME"] == [("ME", 2), ("ME", 2)]
+    assert len([e for e in branch.journal_events() if e["k"] == "sms_status"]) == 2
+    assert len(branch.gateway_has("sms_ignored", memory="ME", slot=1)) == 1  # told once
+    assert warnings(branch) == [] and not branch.gateway_has("modem_no_report_memory")

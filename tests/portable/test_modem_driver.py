@@ -26,40 +26,50 @@ def ok(driver, now=0, lines=()):
 
 
 class FakeModem:
-    """Answers the driver's commands as a modem keeping `sm` and `sr` ({slot: PDU line})
-    would. `memories`: what AT+CPMS=? lists; sr_select_works=False: AT+CPMS="SR" answers
-    OK and changes nothing; cpms_says: what AT+CPMS? names as the read memory (a modem
-    that lies about it), by default the truth."""
+    """Answers the driver's commands as a modem keeping `sm`, `sr` and `me` ({slot: PDU
+    line}) would. `memories`: the ones it has (selecting another is refused), which
+    AT+CPMS=? lists unless lists=False (an old modem); select_ignored: the memories whose
+    AT+CPMS="<memory>" answers OK and changes nothing; cpms_says: what AT+CPMS? names as
+    the read memory after such a selection (a modem that lies about it), by default the
+    truth. `listed`: the memory each AT+CMGL listed."""
 
-    def __init__(self, sm=(), sr=(), memories=("SM", "ME", "SR"), sr_select_works=True,
-                 cpms_says=None):
-        self.memory = {"SM": dict(sm), "SR": dict(sr)}
+    def __init__(self, sm=(), sr=(), me=(), memories=("SM", "ME", "SR"), lists=True,
+                 select_ignored=(), cpms_says=None):
+        self.memory = {"SM": dict(sm), "SR": dict(sr), "ME": dict(me)}
         self.memories = memories
-        self.sr_select_works = sr_select_works
+        self.lists = lists
+        self.select_ignored = select_ignored
         self.cpms_says = cpms_says
         self.read = "SM"
+        self.claimed = None  # what AT+CPMS? names instead of the truth
         self.commands = []
+        self.listed = []
 
     def answer(self, text):
         self.commands.append(text)
         mem = self.memory[self.read]
         if text == "AT+CPMS=?":
-            if self.memories is None:  # an old modem: no capability answer
+            if not self.lists:
                 return b"\r\nERROR\r\n"
             names = ",".join('"%s"' % name for name in self.memories)
             return answer(['+CPMS: (%s),("SM","ME"),("SM","ME")' % names])
-        if text == 'AT+CPMS="SR"':
-            if "SR" not in (self.memories or ()):
+        if text.startswith('AT+CPMS="') and "," not in text:  # the read memory only
+            name = text[9:-1]
+            if name not in self.memories:
                 return b"\r\n+CMS ERROR: 302\r\n"
-            if self.sr_select_works:
-                self.read = "SR"
+            if name in self.select_ignored:
+                self.claimed = self.cpms_says
+            else:
+                self.read = name
             return answer(["+CPMS: 0,20,0,30,0,30"])
         if text.startswith("AT+CPMS="):
             self.read = "SM"
+            self.claimed = None
             return answer(["+CPMS: 0,30,0,30,0,30"])
         if text == "AT+CPMS?":
-            return answer(['+CPMS: "%s",0,30,"SM",0,30,"SM",0,30' % (self.cpms_says or self.read)])
+            return answer(['+CPMS: "%s",0,30,"SM",0,30,"SM",0,30' % (self.claimed or self.read)])
         if text == "AT+CMGL=4":
+            self.listed.append(self.read)
             listing = []
             for slot in sorted(mem):
                 listing += ["+CMGL: %d,1,,%d" % (slot, tpdu_octets(mem[slot])), mem[slot]]
@@ -300,7 +310,7 @@ def test_status_report_announced_in_any_memory_is_swept_from_sr():
     assert d.data_to_send() == b"AT+CMGR=4\r"  # the held read goes out after the switch back
     ok(d)
     # Durable now: deleted in a transaction of its own.
-    d.delete_report(1, 6)
+    d.delete_report(1, 6, "SR")
     assert d.data_to_send() == b'AT+CPMS="SR"\r'
     ok(d)
     assert d.data_to_send() == b"AT+CMGD=1\r"
@@ -468,10 +478,11 @@ def test_stored_pdus_are_taken_for_what_their_tp_mti_says():
     events = converse(d, fake, journal=True)
     (received,) = of(events, modem_events.SmsReceived)
     (status,) = of(events, modem_events.StatusReport)
-    (ignored,) = of(events, modem_events.SubmitIgnored)
+    (ignored,) = of(events, modem_events.PduIgnored)
     assert received.slot == 1 and received.message.text == "hello"
     assert (status.slot, status.memory, status.report.message_ref) == (2, "SM", 42)
-    assert ignored.slot == 3 and not of(events, modem_events.SmsUndecodable)
+    assert (ignored.memory, ignored.slot) == ("SM", 3) and "draft" in ignored.reason
+    assert not of(events, modem_events.SmsUndecodable)
     # The report went the way of a message (AT+CMGD in the message memory); the draft stays.
     assert fake.memory["SM"] == {3: draft} and "AT+CMGD=3" not in fake.commands
     d.sweep(1)  # the health sweep lists the draft again: nothing more to say or do
@@ -501,12 +512,12 @@ def test_a_modem_without_sr_memory_is_never_asked_for_it():
     assert '"SR" is not among' in concluded.reason and len(of(events, modem_events.SmsReceived)) == 1
     d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     assert d.data_to_send() == b""
-    assert 'AT+CPMS="SR"' not in fake.commands and fake.commands.count("AT+CMGL=4") == 1
+    assert 'AT+CPMS="SR"' not in fake.commands and fake.listed == ["SM", "ME"]
 
 
 def test_an_sr_selection_that_is_refused_is_not_asked_again():
     # No capability answer, so "SR" is tried once: its refusal settles it.
-    fake = FakeModem(memories=None)
+    fake = FakeModem(memories=("SM", "ME"), lists=False)
     d = started(fake=fake)
     events = converse(d, fake, journal=True)
     (concluded,) = of(events, modem_events.NoReportMemory)
@@ -520,13 +531,13 @@ def test_an_sr_selection_that_is_refused_is_not_asked_again():
 
 def test_an_sr_selection_that_changes_nothing_is_noticed_once():
     stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in (1, 2, 3))
-    fake = FakeModem(sm=stored, sr_select_works=False)
+    fake = FakeModem(sm=stored, select_ignored=("SR",))
     d = started(fake=fake)
     events = converse(d, fake, journal=True)
     assert sorted(e.slot for e in of(events, modem_events.SmsReceived)) == [1, 2, 3]
     (concluded,) = of(events, modem_events.NoReportMemory)
     assert "no effect" in concluded.reason and not of(events, modem_events.ModemProblem)
-    assert fake.commands.count("AT+CMGL=4") == 1  # the messages are listed once, not twice
+    assert fake.listed == ["SM", "ME"]  # the messages are listed once, not twice
     d.receive_data(b'\r\n+CDSI: "SR",1\r\n', 1)
     assert d.data_to_send() == b""
     assert fake.commands.count('AT+CPMS="SR"') == 1
@@ -535,9 +546,9 @@ def test_an_sr_selection_that_changes_nothing_is_noticed_once():
 def test_an_sr_listing_of_messages_shows_the_selection_did_nothing():
     # A modem whose AT+CPMS? claims "SR" is selected when it is not.
     stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in (1, 2))
-    fake = FakeModem(sm=stored, sr_select_works=False, cpms_says="SR")
+    fake = FakeModem(sm=stored, select_ignored=("SR",), cpms_says="SR")
     d = started(fake=fake)
-    d.delete_report(7, 0)  # a report from before the listing showed what "SR" is: dropped
+    d.delete_report(7, 0, "SR")  # a report from before the listing showed what "SR" is: dropped
     events = converse(d, fake, journal=True)
     assert sorted(e.slot for e in of(events, modem_events.SmsReceived)) == [1, 2]
     assert len(of(events, modem_events.NoReportMemory)) == 1 and not of(events, modem_events.ModemProblem)
@@ -568,3 +579,160 @@ def test_urcs_during_the_start_up_drain_are_acted_on_after_init_once():
         assert fake.commands.count("AT+CMGR=%d" % slot) == 1, slot
     assert fake.commands.index("AT+CMGL=4") < fake.commands.index("AT+CMGR=1")
     assert fake.memory["SM"] == {}
+
+
+def report_listing(slot, report):
+    return ("+CMGL: %d,0,,%d" % (slot, len(report) // 2 - 1), report)
+
+
+def test_a_report_announced_in_me_is_listed_and_deleted_there_inside_a_switch():
+    # No AT+CPMS=? answer: "ME" was not swept at start, so its selection is checked once.
+    d = started(fake=FakeModem(lists=False))
+    drain(d)
+    report = pdu.encode_status_report(42, CUSTOMER, SCTS, SCTS, 0)
+    d.receive_data(b'\r\n+CDSI: "ME",2\r\n', 5)
+    assert d.data_to_send() == b'AT+CPMS="ME"\r'  # not AT+CMGR=2 of "SM", nor "SR"
+    d.receive_data(b'\r\n+CMTI: "SM",4\r\n', 5)  # must wait: the read memory is ME now
+    ok(d, lines=("+CPMS: 1,50,0,30,0,30",))
+    assert d.data_to_send() == b"AT+CPMS?\r"
+    ok(d, lines=('+CPMS: "ME",1,50,"SM",0,30,"SM",0,30',))
+    assert d.data_to_send() == b"AT+CMGL=4\r"
+    ok(d, lines=report_listing(2, report))
+    (ev,) = drain(d)
+    assert isinstance(ev, modem_events.StatusReport)
+    assert (ev.slot, ev.memory, ev.report.message_ref) == (2, "ME", 42)
+    assert d.data_to_send() == b'AT+CPMS="SM","SM","SM"\r'  # not deleted: not durable yet
+    ok(d)
+    assert d.data_to_send() == b"AT+CMGR=4\r"  # the held read goes out after the switch back
+    ok(d)
+    d.delete_report(2, 6, "ME")
+    assert d.data_to_send() == b'AT+CPMS="ME"\r'  # checked already: no AT+CPMS? again
+    ok(d)
+    assert d.data_to_send() == b"AT+CMGD=2\r"
+    ok(d)
+    assert d.data_to_send() == b'AT+CPMS="SM","SM","SM"\r'
+    ok(d)
+    assert drain(d) == [] and d.data_to_send() == b""
+
+
+def test_only_status_reports_are_taken_from_me_and_the_rest_is_told_once():
+    message = pdu.encode_deliver(CUSTOMER, "left in the phone memory", SCTS)[0]
+    ((draft, _),) = pdu.encode_submit(CUSTOMER, "a draft")
+    kept = {1: message, 2: draft, 4: "00FF"}
+    me = dict(kept)
+    me[3] = pdu.encode_status_report(3, CUSTOMER, SCTS, SCTS, 0)
+    fake = FakeModem(me=me)
+    d = started(fake=fake)
+    events = converse(d, fake, journal=True)
+    (status,) = of(events, modem_events.StatusReport)
+    assert (status.slot, status.memory, status.report.message_ref) == (3, "ME", 3)
+    ignored = of(events, modem_events.PduIgnored)
+    assert sorted((e.memory, e.slot) for e in ignored) == [("ME", 1), ("ME", 2), ("ME", 4)]
+    for kind in (modem_events.SmsReceived, modem_events.SmsUndecodable,
+                 modem_events.NoReportMemory, modem_events.ModemProblem):
+        assert not of(events, kind), kind  # a message in ME is no sign the selection failed
+    assert fake.memory["ME"] == kept and fake.memory["SM"] == {}
+    assert [c for c in fake.commands if c.startswith("AT+CMGD")] == ["AT+CMGD=3"]
+    # Another report: the listing shows the rest again, and nothing more is said of it.
+    fake.memory["ME"][3] = pdu.encode_status_report(4, CUSTOMER, SCTS, SCTS, 0)
+    d.receive_data(b'\r\n+CDSI: "ME",3\r\n', 1)
+    events = converse(d, fake, now=1, journal=True)
+    assert [e.report.message_ref for e in of(events, modem_events.StatusReport)] == [4]
+    assert not of(events, modem_events.PduIgnored) and fake.memory["ME"] == kept
+
+
+def test_the_start_up_sweep_lists_me_only_when_the_modem_lists_it_and_sm_once():
+    message = pdu.encode_deliver(CUSTOMER, "hello", SCTS)[0]
+    report = pdu.encode_status_report(9, CUSTOMER, SCTS, SCTS, 0)
+    for memories, lists, swept in ((("SM", "ME", "SR"), True, ["SM", "SR", "ME"]),
+                                   (("SM", "ME"), True, ["SM", "ME"]),
+                                   (("SM", "SR"), True, ["SM", "SR"]),
+                                   (("SM", "ME", "SR"), False, ["SM", "SR"])):
+        fake = FakeModem(sm={1: message}, me={2: report}, memories=memories, lists=lists)
+        d = started(fake=fake)
+        events = converse(d, fake, journal=True)
+        assert fake.listed == swept, memories
+        assert [e.slot for e in of(events, modem_events.SmsReceived)] == [1]
+        reports = [(e.memory, e.slot) for e in of(events, modem_events.StatusReport)]
+        assert reports == ([("ME", 2)] if "ME" in swept else []), memories
+        assert fake.memory["ME"] == ({} if "ME" in swept else {2: report})
+        assert not of(events, modem_events.ModemProblem)
+
+
+def test_an_me_selection_that_changes_nothing_is_noticed_and_me_left_alone():
+    stored = dict((slot, pdu.encode_deliver(CUSTOMER, "m%d" % slot, SCTS)[0]) for slot in (1, 2))
+    fake = FakeModem(sm=stored, select_ignored=("ME",))
+    d = started(fake=fake)
+    events = converse(d, fake, journal=True)
+    (concluded,) = of(events, modem_events.NoReportMemory)
+    assert concluded.memory == "ME" and "no effect" in concluded.reason
+    assert fake.listed == ["SM", "SR"]  # not the messages a second time, as if from ME
+    assert sorted(e.slot for e in of(events, modem_events.SmsReceived)) == [1, 2]
+    d.receive_data(b'\r\n+CDSI: "ME",1\r\n', 1)
+    assert d.data_to_send() == b""
+    assert fake.commands.count('AT+CPMS="ME"') == 1
+
+
+def test_a_report_memory_the_modem_refuses_is_not_asked_again():
+    fake = FakeModem(memories=("SM", "SR"))
+    d = started(fake=fake)
+    converse(d, fake, journal=True)
+    for now in (1, 2):
+        d.receive_data(b'\r\n+CDSI: "ME",1\r\n', now)
+        converse(d, fake, now=now, journal=True)
+    assert fake.commands.count('AT+CPMS="ME"') == 1 and "AT+CMGR=1" not in fake.commands
+    assert fake.listed == ["SM", "SR"]
+
+
+def test_report_memories_are_worked_on_one_at_a_time():
+    fake = FakeModem(sr={1: pdu.encode_status_report(1, CUSTOMER, SCTS, SCTS, 0)})
+    d = started(fake=fake)
+    converse(d, fake, journal=True)  # the start-up sweep takes the SR report
+    before = len(fake.commands)
+    fake.memory["SR"][1] = pdu.encode_status_report(5, CUSTOMER, SCTS, SCTS, 0)
+    fake.memory["ME"][2] = pdu.encode_status_report(6, CUSTOMER, SCTS, SCTS, 0)
+    d.receive_data(b'\r\n+CDSI: "SR",1\r\n+CDSI: "ME",2\r\n', 1)
+    converse(d, fake, now=1)
+    back = 'AT+CPMS="SM","SM","SM"'
+    # The +CDSI naming "ME" is believed: no extra sweep of "SR" for it.
+    assert fake.commands[before:] == ['AT+CPMS="SR"', "AT+CMGL=4", back,
+                                      'AT+CPMS="ME"', "AT+CMGL=4", back]
+    events = converse(d, fake, now=1, journal=True)
+    reports = sorted((e.memory, e.slot, e.report.message_ref) for e in of(events, modem_events.StatusReport))
+    assert reports == [("ME", 2, 6), ("SR", 1, 5)]
+    assert fake.memory["SR"] == {} and fake.memory["ME"] == {}
+
+
+def test_a_cdsi_memory_that_is_no_name_is_taken_for_the_message_memory():
+    d = started()
+    drain(d)
+    for urc, read in ((b'+CDSI: "SR";AT+CFUN=0;"",1', b"AT+CMGR=1\r"), (b"+CDSI: 3", b"AT+CMGR=3\r")):
+        d.receive_data(b"\r\n" + urc + b"\r\n", 1)
+        assert d.data_to_send() == read, urc  # what a +CDSI: "SM",<i> would do
+        ok(d)
+        written = b""
+        for _ in range(3):  # the "SR" sweep "SM" is taken to mean as well
+            written += d.data_to_send()
+            ok(d)
+        assert written == b'AT+CPMS="SR"\rAT+CMGL=4\rAT+CPMS="SM","SM","SM"\r', urc
+        assert d.data_to_send() == b""
+
+
+def test_a_delete_whose_switch_got_no_answer_is_reported_again_by_the_next_listing():
+    report = pdu.encode_status_report(8, CUSTOMER, SCTS, SCTS, 0)
+    fake = FakeModem(me={2: report})
+    d = started(fake=fake)
+    (status,) = of(drain(d), modem_events.StatusReport)
+    d.delete_report(status.slot, 1, status.memory)
+    assert d.data_to_send() == b'AT+CPMS="ME"\r'
+    t = 1 + d.engine.current.timeout_ms
+    d.tick(t)  # no answer: nothing can be deleted in this transaction
+    t += at.DRAIN_MS  # the engine waits out a late answer first
+    d.tick(t)
+    assert d.data_to_send() == b'AT+CPMS="SM","SM","SM"\r'
+    ok(d, now=t)
+    d.receive_data(b'\r\n+CDSI: "ME",3\r\n', t)
+    events = converse(d, fake, now=t, journal=True)
+    # Still in ME and no longer waiting for a delete: taken again, and deleted this time.
+    assert [(e.memory, e.slot) for e in of(events, modem_events.StatusReport)] == [("ME", 2)]
+    assert fake.memory["ME"] == {}

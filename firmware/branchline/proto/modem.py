@@ -25,6 +25,7 @@ from branchline.proto.modem_events import (
     ModemRebooted,
     ModemUnresponsive,
     NoReportMemory,
+    PduIgnored,
     PduJunk,
     SmsDeleted,
     SmsFailed,
@@ -32,14 +33,19 @@ from branchline.proto.modem_events import (
     SmsSent,
     SmsUndecodable,
     StatusReport,
-    SubmitIgnored,
 )
 from branchline.proto.sans_io import NEED_DATA
 from branchline.text import is_digits
 
 MESSAGE_MEMORY = "SM"  # where the driver has the modem keep, list and read messages
 USE_MESSAGE_MEMORY = 'AT+CPMS="%s","%s","%s"' % (MESSAGE_MEMORY, MESSAGE_MEMORY, MESSAGE_MEMORY)
-MEMORIES_QUERY = "AT+CPMS=?"  # which memories the modem has: is there an "SR"?
+MEMORIES_QUERY = "AT+CPMS=?"  # which memories the modem has: where can reports be?
+REPORT_MEMORY = "SR"  # the standard's memory for status reports: it holds nothing else
+# Where else modems keep status reports while the messages are in MESSAGE_MEMORY: swept
+# at every start when AT+CPMS=? lists them, as a report that came while the gateway was
+# down is announced to nobody. Not "MT" (every memory of the phone, "SM" included: its
+# listing would read the messages twice) nor "BM" (cell broadcasts).
+OTHER_REPORT_MEMORIES = ("ME",)
 SEND_TIMEOUT_MS = 60000
 READ_TIMEOUT_MS = 5000
 SWEEP_TIMEOUT_MS = 10000  # of silence: a long listing keeps it alive
@@ -121,14 +127,14 @@ class ModemDriver:
         self._events = []
         self._reading = {}  # slot -> True while read or awaiting delete (no double reads)
         self._outgoing = {}  # ref -> [remaining (hex, length) parts, message refs so far]
-        self._deferred = []  # commands held while the read memory is switched to "SR"
-        self._in_sr = False  # the read memory is "SR" for a transaction in progress
-        self._sr_list_wanted = False
-        self._sr_again = False  # another transaction was asked for during this one
-        self._sr_to_delete = []  # reports made durable, to delete in the next transaction
-        self._sr_reported = {}  # SR slot -> True from its report until its deletion
-        self._sr = None  # "SR" usable: None not known yet, True, False (see NoReportMemory)
-        self._ignored = {}  # slot -> the SMS-SUBMIT last told about there
+        self._deferred = []  # commands held while the read memory is switched
+        self._switched = None  # the memory a transaction switched the read memory to
+        self._to_list = []  # report memories to list in their next transaction
+        self._to_delete = []  # (memory, slot) of durable reports, for that memory's next one
+        self._reported = {}  # (memory, slot) -> True from its report until its deletion
+        self._usable = {}  # report memory -> True (selection checked), False (NoReportMemory)
+        self._swept_at_start = [REPORT_MEMORY]  # the report memories start-up lists
+        self._ignored = {}  # (memory, slot) -> the PDU last told about there (PduIgnored)
         self._timeouts = 0
         self._call_number = None
         self._rings = 0
@@ -147,12 +153,13 @@ class ModemDriver:
         self._reading = {}
         self._outgoing = {}
         self._cnma_due = 0
-        self._in_sr = False
         self._deferred = []
-        self._sr_again = False
-        self._sr_to_delete = []
-        self._sr_reported = {}
-        self._sr = None
+        self._switched = None
+        self._to_list = []
+        self._to_delete = []
+        self._reported = {}
+        self._usable = {}
+        self._swept_at_start = [REPORT_MEMORY]
         self._ignored = {}
         self._call_number = None
         self._rings = 0
@@ -233,7 +240,7 @@ class ModemDriver:
         uses_memory = tag in ("sweep", "resweep") or (
             isinstance(tag, tuple) and tag[0] in ("read", "delete")
         )
-        if self._in_sr and uses_memory:
+        if self._switched is not None and uses_memory:
             self._deferred.append(command)
         else:
             self.engine.send(command, now_ms)
@@ -259,80 +266,104 @@ class ModemDriver:
             now_ms,
         )
 
-    def delete_report(self, slot, now_ms, memory="SR"):
-        """The report from `memory` slot `slot` is durable: delete it, from "SR" in a
-        transaction, from the message memory like a message."""
-        if memory != "SR":
+    def delete_report(self, slot, now_ms, memory):
+        """The report from `memory` slot `slot` is durable: delete it, from the message
+        memory like a message, from any other in a transaction."""
+        if memory == MESSAGE_MEMORY:
             self.delete(slot, now_ms)
-        elif self._sr is not False:  # else that "SR" proved to be the message memory
-            self._sr_to_delete.append(slot)
-            self._sr_transaction(now_ms)
+        elif self._usable.get(memory) is not False:  # else `memory` proved not to be one
+            self._to_delete.append((memory, slot))
+            self._transaction(now_ms)
 
-    def _sr_sweep(self, now_ms):
-        if self._sr is not False:
-            self._sr_list_wanted = True
-            self._sr_transaction(now_ms)
+    def _sweep_reports(self, memory, now_ms):
+        """List `memory` for status reports, in a transaction."""
+        if self._usable.get(memory) is not False and memory not in self._to_list:
+            self._to_list.append(memory)
+            self._transaction(now_ms)
 
-    def _sr_transaction(self, now_ms):
-        """Work on status reports stored in "SR": switch the read memory, delete the
-        durable ones, list new ones, switch back, holding every command that reads or
-        deletes messages meanwhile (it would act on the wrong memory)."""
-        if self._in_sr:
-            self._sr_again = True
+    def _transaction(self, now_ms):
+        """Work on status reports kept outside the message memory: switch the read memory
+        to theirs, delete the durable ones, list new ones, switch back, holding every
+        command that reads or deletes messages meanwhile (it would act on the wrong
+        memory). One memory at a time: first one with durable reports to delete (that
+        frees its slots), else the one asked to be listed first."""
+        if self._switched is not None or self._initialising:
+            return  # its turn comes when this one ends / the start-up sweep ends with them
+        if self._to_delete:
+            memory = self._to_delete[0][0]
+        elif self._to_list:
+            memory = self._to_list[0]
+        else:
             return
-        if self._initialising or self._sr is False:
-            return  # the start-up sweep ends with a transaction / no "SR" to work on
-        self._in_sr = True
-        self.engine.send(at.Command('AT+CPMS="SR"', tag=("sr", "select")), now_ms)
+        self._switched = memory
+        self.engine.send(at.Command('AT+CPMS="%s"' % memory, tag=("switch", "select")), now_ms)
 
-    def _sr_unusable(self, reason):
-        if self._sr is not False:
-            self._sr = False
-            self._sr_to_delete = []
-            self._events.append(NoReportMemory(reason))
+    def _unusable(self, memory, reason):
+        if self._usable.get(memory) is not False:
+            self._usable[memory] = False
+            self._to_delete = [d for d in self._to_delete if d[0] != memory]
+            if memory in self._to_list:
+                self._to_list.remove(memory)
+            self._events.append(NoReportMemory(memory, reason))
 
     def _on_memories(self, resp):
-        # No answer (an old modem) tells nothing: "SR" is tried, and its selection checked.
+        # The first list: the memories AT+CMGL and AT+CMGD work on, so the ones a report
+        # can be taken from (the third says where received messages may be stored, not
+        # where reports are). No answer (an old modem) tells nothing: "SR", the
+        # standard's, is tried, and its selection checked; another only when a +CDSI
+        # names it.
         memories = _first_list(resp.lines)
-        if memories is not None and "SR" not in memories:
-            self._sr_unusable('"SR" is not among its memories (%s)' % ",".join(memories))
+        if memories is None:
+            return
+        if REPORT_MEMORY not in memories:
+            self._unusable(REPORT_MEMORY, '"SR" is not among its memories (%s)' % ",".join(memories))
+        self._swept_at_start = [m for m in (REPORT_MEMORY,) + OTHER_REPORT_MEMORIES
+                                if m in memories]
 
-    def _sr_verified(self, resp, now_ms):
-        # Some modems answer OK to AT+CPMS="SR" and go on reading the message memory: a
-        # listing would then show every message again, each one taken for a bad report.
-        memory = _first_memory(resp.lines)
-        if memory is None or memory == "SR":
-            self._sr = True
+    def _verified(self, resp, now_ms):
+        # Some modems answer OK to AT+CPMS="SR" (or "ME") and go on reading the message
+        # memory: a listing would then show every message again, and a report in it
+        # would be deleted twice, the second time from a slot a new message may hold.
+        memory = self._switched
+        read = _first_memory(resp.lines)
+        if read is None or read == memory:
+            self._usable[memory] = True
         else:
-            self._sr_unusable('AT+CPMS="SR" has no effect: the read memory stays %s' % memory)
-        self._sr_selected_now(self._sr, now_ms)
+            self._unusable(memory, 'AT+CPMS="%s" has no effect: the read memory stays %s'
+                           % (memory, read))
+        self._selected(self._usable[memory], now_ms)
 
-    def _sr_selected_now(self, ok, now_ms):
-        # No "SR" memory on this modem: any list or delete now would act on the
-        # message memory instead, and must not happen.
-        deletes, self._sr_to_delete = self._sr_to_delete, []
+    def _selected(self, ok, now_ms):
+        # Not selected (refused, no answer, no effect): any list or delete now would act
+        # on the message memory instead, and must not happen. A report whose delete is
+        # dropped so is no longer waited for: the next listing takes it again.
+        memory = self._switched
+        deletes = [slot for m, slot in self._to_delete if m == memory]
+        self._to_delete = [d for d in self._to_delete if d[0] != memory]
+        listing = memory in self._to_list
+        if listing:
+            self._to_list.remove(memory)
         if ok:
             for slot in deletes:
                 self.engine.send(
-                    at.Command("AT+CMGD=%d" % slot, tag=("sr", "delete", slot)), now_ms
+                    at.Command("AT+CMGD=%d" % slot, tag=("switch", "delete", slot)), now_ms
                 )
-            if self._sr_list_wanted:
-                self._sr_list_wanted = False
+            if listing:
                 self.engine.send(
-                    at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag=("sr", "list")),
+                    at.Command("AT+CMGL=4", timeout_ms=SWEEP_TIMEOUT_MS, tag=("switch", "list")),
                     now_ms,
                 )
-        self._sr_list_wanted = False
-        self.engine.send(at.Command(USE_MESSAGE_MEMORY, tag=("sr", "back")), now_ms)
+        else:
+            for slot in deletes:
+                self._reported.pop((memory, slot), None)
+        self.engine.send(at.Command(USE_MESSAGE_MEMORY, tag=("switch", "back")), now_ms)
 
-    def _sr_released(self, now_ms):
-        self._in_sr = False
+    def _released(self, now_ms):
+        self._switched = None
         held, self._deferred = self._deferred, []
         for command in held:
             self.engine.send(command, now_ms)
-        if self._sr_again or self._sr_to_delete:
-            self._sr_again = False
-            self._sr_transaction(now_ms)
+        self._transaction(now_ms)  # queued behind what was held: messages do not starve
 
     def _pump(self):
         while True:
@@ -385,11 +416,14 @@ class ModemDriver:
 
     def _report_announced(self, args, now_ms):
         """+CDSI: "<memory>",<slot>. A report kept with the messages is read from its slot
-        (and dispatched as what it is); "SR" is swept whatever memory is named, as some
-        modems say "SM" for a report kept in "SR"."""
-        if _unquote(_fields(args)[0]) != "SR":
+        (and dispatched as what it is), and "SR" swept too, as some modems say "SM" for a
+        report kept in "SR". A report kept in another memory ("SR", "ME"...) is found by
+        listing that one: the listing also finds any whose +CDSI was lost."""
+        memory = _memory_named(args)
+        if memory is None or memory == MESSAGE_MEMORY:
             self._read(_first_int(args), now_ms)
-        self._sr_sweep(now_ms)
+            memory = REPORT_MEMORY
+        self._sweep_reports(memory, now_ms)
 
     def _on_response(self, resp):
         tag = resp.command.tag
@@ -437,52 +471,52 @@ class ModemDriver:
                 )
         elif kind == "send":
             self._on_sent_part(tag[1], resp, now_ms)
-        elif kind == "sr":
-            self._on_sr(tag, resp, now_ms)
+        elif kind == "switch":
+            self._on_switch(tag, resp, now_ms)
 
-    def _on_sr(self, tag, resp, now_ms):
+    def _on_switch(self, tag, resp, now_ms):
         step = tag[1]
+        memory = self._switched
         if step == "select":
-            if resp.ok and self._sr is None:
-                self.engine.send(at.Command("AT+CPMS?", tag=("sr", "verify")), now_ms)
+            if resp.ok and memory not in self._usable:
+                self.engine.send(at.Command("AT+CPMS?", tag=("switch", "verify")), now_ms)
                 return
             if not resp.ok and resp.reason != "timeout":
-                # Refused (not merely unanswered): this modem has no "SR" to select, so
-                # asking again at every sweep and +CDSI would only cost line time.
-                self._sr_unusable('AT+CPMS="SR" is refused (%s)' % _reason(resp))
-            self._sr_selected_now(resp.ok, now_ms)
+                # Refused (not merely unanswered): this modem has no such memory to
+                # select, so asking again at every sweep and +CDSI would only cost line time.
+                self._unusable(memory, 'AT+CPMS="%s" is refused (%s)' % (memory, _reason(resp)))
+            self._selected(resp.ok, now_ms)
         elif step == "verify":
-            self._sr_verified(resp, now_ms)
+            self._verified(resp, now_ms)
         elif step == "delete":
-            self._sr_reported.pop(tag[2], None)
+            self._reported.pop((memory, tag[2]), None)
         elif step == "list":
-            self._sr_listed(resp)
+            self._reports_listed(memory, resp)
         elif step == "back":
-            self._sr_released(now_ms)
+            self._released(now_ms)
 
-    def _sr_listed(self, resp):
-        listing = [(slot, self._pdu("SR", slot, line, length))
+    def _reports_listed(self, memory, resp):
+        listing = [(slot, self._pdu(memory, slot, line, length))
                    for slot, line, length in _listed(resp.lines)]
         for _, hex_pdu in listing:
-            if _mti(hex_pdu) in (pdu.MTI_DELIVER, pdu.MTI_SUBMIT):
-                # Messages in "SR": the selection did nothing (whatever AT+CPMS? said),
-                # and the sweep of the message memory has them all already.
-                self._sr_unusable('the "SR" listing holds messages: AT+CPMS="SR" has no effect')
+            if memory == REPORT_MEMORY and _mti(hex_pdu) in (pdu.MTI_DELIVER, pdu.MTI_SUBMIT):
+                # Messages in "SR", which holds nothing else: the selection did nothing
+                # (whatever AT+CPMS? said), and the sweep of the message memory has
+                # them all already. In "ME" a message is no such sign.
+                self._unusable(memory, 'the "SR" listing holds messages: AT+CPMS="SR" has no effect')
                 return
         for slot, hex_pdu in listing:
-            if slot in self._sr_reported:
+            if (memory, slot) in self._reported:
                 continue  # reported already, waiting for the journal
             try:
                 report = pdu.decode_status_report(hex_pdu)
             except pdu.PduError as e:
                 # Only ever delete what is certainly a report: anything else in
                 # this memory could be a customer's message.
-                self._events.append(
-                    ModemProblem("SR slot %d holds no status report (%s): left" % (slot, e))
-                )
+                self._ignore(memory, slot, hex_pdu, "%s, so left there" % e)
                 continue
-            self._sr_reported[slot] = True
-            self._events.append(StatusReport(report, slot, "SR"))
+            self._reported[(memory, slot)] = True
+            self._events.append(StatusReport(report, slot, memory))
 
     def _on_sweep(self, resp, starting):
         if not resp.ok:
@@ -495,7 +529,8 @@ class ModemDriver:
             self.ready = True
             self._initialising = False
             self._events.append(ModemReady())
-            self._sr_sweep(self.engine.now_ms)
+            for memory in self._swept_at_start:
+                self._sweep_reports(memory, self.engine.now_ms)
 
     def _on_read(self, slot, resp):
         if not resp.ok or len(resp.lines) < 2:
@@ -519,11 +554,16 @@ class ModemDriver:
             # Never ours to delete; forgotten, so that a message stored in this slot
             # once the draft is gone is read.
             self._reading.pop(slot, None)
-            if self._ignored.get(slot) != hex_pdu:
-                self._ignored[slot] = hex_pdu
-                self._events.append(SubmitIgnored(slot))
+            self._ignore(MESSAGE_MEMORY, slot, hex_pdu,
+                         "a stored SMS-SUBMIT (draft), not a received message")
         else:
             self._decoded(slot, hex_pdu)  # a DELIVER, or what does not decode at all
+
+    def _ignore(self, memory, slot, hex_pdu, reason):
+        """A PDU left where it is: told once, not at every listing that shows it again."""
+        if self._ignored.get((memory, slot)) != hex_pdu:
+            self._ignored[(memory, slot)] = hex_pdu
+            self._events.append(PduIgnored(memory, slot, reason))
 
     def _pdu(self, memory, slot, line, length):
         """The PDU in a line the modem printed, without any junk it ended with. The
@@ -632,6 +672,19 @@ def _first_list(lines):
                 return None
             return [_unquote(f) for f in _fields(line[start + 1 : end])]
     return None
+
+
+def _memory_named(args):
+    """'ME' from the '"ME",3' of a +CDSI, else None. Letters only: the name goes into an
+    AT+CPMS command, where a quote or a CR would end it and start another."""
+    field = _fields(args)[0]
+    name = _unquote(field)
+    if name == field or not name:
+        return None
+    for c in name:
+        if not "A" <= c <= "Z":
+            return None
+    return name
 
 
 def _first_memory(lines):

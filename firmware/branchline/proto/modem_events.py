@@ -104,7 +104,7 @@ class StatusReport:
     """A delivery report; `report` is a pdu.StatusReport (message_ref, status_kind...).
 
     Like a message, it stays with the modem until the adapter says it is durable:
-    `delete_report(slot, now_ms, memory)` for one kept in `memory` ("SR", or the
+    `delete_report(slot, now_ms, memory)` for one kept in `memory` ("SR", "ME", or the
     message memory of modems that keep reports with the messages), `ack_direct()` for a
     +CDS (slot and memory None)."""
 
@@ -117,23 +117,28 @@ class StatusReport:
 
 
 class NoReportMemory:
-    """The modem has no usable "SR" memory (`reason` says how that showed): its status
-    reports are read where it keeps them, with the messages, and "SR" is left alone."""
+    """`memory` ("SR", "ME"...) is no usable memory for status reports on this modem
+    (`reason` says how that showed): it is left alone from then on, and reports are read
+    where else the modem keeps them."""
 
-    __slots__ = ("reason",)
+    __slots__ = ("memory", "reason")
 
-    def __init__(self, reason):
+    def __init__(self, memory, reason):
+        self.memory = memory
         self.reason = reason
 
 
-class SubmitIgnored:
-    """`slot` of the message memory holds an SMS-SUBMIT (a draft, a copy kept by AT+CMGW):
-    not a customer's message, so it is neither journaled nor deleted. Told once per PDU."""
+class PduIgnored:
+    """`slot` of `memory` holds a PDU that is not ours to take (`reason`): a draft or a
+    copy kept by AT+CMGW in the message memory, anything but a status report in a memory
+    only reports are taken from. It is neither journaled nor deleted. Told once per PDU."""
 
-    __slots__ = ("slot",)
+    __slots__ = ("memory", "slot", "reason")
 
-    def __init__(self, slot):
+    def __init__(self, memory, slot, reason):
+        self.memory = memory
         self.slot = slot
+        self.reason = reason
 
 
 class IncomingCall:

@@ -186,12 +186,13 @@ class ModemPort:
                                     to=r.recipient, status=r.status_kind),
                         after=lambda: self._release(ev.slot, ev.memory))
 
-    def _submit_ignored(self, ev):
-        self.app.log.info("sms_ignored", modem=self.id, slot=ev.slot,
-                          reason="a stored SMS-SUBMIT (draft), not a received message")
+    def _pdu_ignored(self, ev):
+        self.app.log.info("sms_ignored", modem=self.id, memory=ev.memory, slot=ev.slot,
+                          reason=ev.reason)
 
     def _no_report_memory(self, ev):
-        self.app.log.info("modem_no_sr", modem=self.id, reason=ev.reason)
+        self.app.log.info("modem_no_report_memory", modem=self.id, memory=ev.memory,
+                          reason=ev.reason)
 
     def _incoming_call(self, ev):
         self.app.log.info("call_ringing", modem=self.id, rings=ev.rings,
@@ -251,7 +252,7 @@ _HANDLERS = {
     modem_events.SmsSent: ModemPort._sms_sent,
     modem_events.SmsFailed: ModemPort._sms_failed,
     modem_events.StatusReport: ModemPort._status_report,
-    modem_events.SubmitIgnored: ModemPort._submit_ignored,
+    modem_events.PduIgnored: ModemPort._pdu_ignored,
     modem_events.NoReportMemory: ModemPort._no_report_memory,
     modem_events.IncomingCall: ModemPort._incoming_call,
     modem_events.CallEnded: ModemPort._call_ended,
