@@ -12,6 +12,15 @@ MP_PKG := node_modules/@micropython/micropython-webassembly-pyscript/package.jso
 all: test
 
 # -- setup -----------------------------------------------------------------------------
+# MicroPython's unix port, built from the vendored source (cached under build/, keyed
+# by the tarball's hash): the 32-bit build measures the heap as an ESP32 would see it.
+# Defined before the rules that name them: make expands prerequisites as it reads a rule.
+MP_TARBALL := $(firstword $(wildcard ../shared/vendor/micropython-*.tar.gz))
+MP_HASH := $(if $(MP_TARBALL),$(shell sha256sum $(MP_TARBALL) | cut -c1-12))
+MP_TREE := build/mp-$(MP_HASH)/$(notdir $(MP_TARBALL:.tar.gz=))
+MP_UNIX32 := $(MP_TREE)/ports/unix/build-32/micropython
+MP_FLAGS := MICROPY_PY_SSL=0 MICROPY_PY_FFI=0
+
 # What running needs (the demo, the appliance) and what testing needs besides: a newcomer
 # runs the demo without cross compilers, and README's package lists say the same.
 bootstrap-run: system-deps-run $(VENV)/.installed-run
@@ -20,8 +29,9 @@ bootstrap: system-deps $(VENV)/.installed $(MP_PKG) $(MP_UNIX32)
 # Commands each needs from the system, with the Debian package that has it. An entry
 # starting with / is a file instead of a command (libraries, specs). The C compiler
 # builds the native router (cffi); the cross toolchains build its C tests for Cortex-M4
-# and aarch64 (run under qemu-user); gcc-multilib the 32-bit MicroPython that measures
-# the heap; gammu checks that a third-party tool takes the
+# and aarch64 (run under qemu-user); the i686 cross compiler the 32-bit MicroPython that
+# measures the heap (Debian's gcc-multilib would do too, but it conflicts with the aarch64
+# cross compiler); gammu checks that a third-party tool takes the
 # modem simulator for a modem.
 RUN_DEPS := mosquitto:mosquitto cc:gcc
 TEST_DEPS := node:nodejs npm:npm valgrind:valgrind \
@@ -30,7 +40,8 @@ TEST_DEPS := node:nodejs npm:npm valgrind:valgrind \
 	aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
 	/usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross \
 	qemu-aarch64:qemu-user \
-	/usr/lib32/crt1.o:gcc-multilib \
+	i686-linux-gnu-gcc:gcc-i686-linux-gnu \
+	/usr/i686-linux-gnu/lib/libc.a:libc6-dev-i386-cross \
 	gammu:gammu
 
 # Missing packages are installed with apt-get when root, else named, and make stops.
@@ -64,7 +75,7 @@ system-deps:
 	$(call check_system_deps,$(RUN_DEPS) $(TEST_DEPS))
 
 # pip install -e compiles the native router through cffi (setup.py cffi_modules).
-$(VENV)/.installed-run: pyproject.toml setup.py native/router.c native/router.h native/build_router.py
+$(VENV)/.installed-run: pyproject.toml setup.py native/router.c native/router_snapshot.c native/router.h native/router_internal.h native/build_router.py
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e .
@@ -74,21 +85,13 @@ $(VENV)/.installed: $(VENV)/.installed-run
 	$(VPY) -m pip install -q -e '.[test]'
 	touch $@
 
-# MicroPython's unix port, built from the vendored source (cached under build/, keyed
-# by the tarball's hash): the 32-bit build measures the heap as an ESP32 would see it.
-MP_TARBALL := $(firstword $(wildcard ../shared/vendor/micropython-*.tar.gz))
-MP_HASH := $(if $(MP_TARBALL),$(shell sha256sum $(MP_TARBALL) | cut -c1-12))
-MP_TREE := build/mp-$(MP_HASH)/$(notdir $(MP_TARBALL:.tar.gz=))
-MP_UNIX32 := $(MP_TREE)/ports/unix/build-32/micropython
-MP_FLAGS := MICROPY_PY_SSL=0 MICROPY_PY_FFI=0
-
 $(MP_UNIX32): $(MP_TARBALL)
 	@[ -n "$(MP_TARBALL)" ] || { echo "no MicroPython source in ../shared/vendor/"; exit 1; }
 	rm -rf build/mp-$(MP_HASH) && mkdir -p build/mp-$(MP_HASH)
 	tar -xzf $(MP_TARBALL) -C build/mp-$(MP_HASH)
 	$(MAKE) -s -C $(MP_TREE)/mpy-cross -j2
 	$(MAKE) -s -C $(MP_TREE)/ports/unix -j2 BUILD=build-32 $(MP_FLAGS) MICROPY_PY_BTREE=0 \
-		CFLAGS_EXTRA=-m32 LDFLAGS_EXTRA=-m32
+		CROSS_COMPILE=i686-linux-gnu- LDFLAGS_EXTRA=-static
 
 $(MP_PKG): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -1,11 +1,8 @@
 /* branchline router core; see router.h for the contract and docs/router.md for the model. */
-#include "router.h"
+#include "router_internal.h"
 
 #include <string.h>
 
-#define I64_MAX INT64_MAX
-#define I64_MIN INT64_MIN
-#define NONE ((uint16_t)BL_NONE)
 #define ALIGN8 (sizeof(int64_t))
 
 /* Keeps a rarely used entry point out of the event dispatch, so that the dispatch needs
@@ -28,30 +25,6 @@ static inline int64_t sat_sub(int64_t a, uint32_t b)
     return a < I64_MIN + (int64_t)b ? I64_MIN : a - (int64_t)b;
 }
 
-/* Index of the lowest set bit of a non-zero mask. */
-static inline unsigned low_bit64(uint64_t m)
-{
-#if defined(__GNUC__)
-    return (unsigned)__builtin_ctzll(m);
-#else
-    unsigned i = 0;
-    while (!(m & 1u)) {
-        m >>= 1;
-        i++;
-    }
-    return i;
-#endif
-}
-
-static inline unsigned low_bit32(uint32_t m)
-{
-#if defined(__GNUC__)
-    return (unsigned)__builtin_ctz(m);
-#else
-    return low_bit64(m);
-#endif
-}
-
 static uint16_t resolved_max_convs(const bl_router_cfg *cfg)
 {
     uint32_t n;
@@ -60,13 +33,6 @@ static uint16_t resolved_max_convs(const bl_router_cfg *cfg)
     }
     n = (uint32_t)cfg->n_queues * cfg->queue_capacity + (uint32_t)cfg->n_agents * BL_MAX_HELD;
     return (uint16_t)(n > BL_MAX_CONVS ? BL_MAX_CONVS : n);
-}
-
-static int cfg_valid(const bl_router_cfg *cfg)
-{
-    return cfg != NULL && cfg->n_queues >= 1 && cfg->n_queues <= BL_MAX_QUEUES &&
-           cfg->n_agents >= 1 && cfg->n_agents <= BL_MAX_AGENTS && cfg->queue_capacity >= 1 &&
-           cfg->max_convs <= BL_MAX_CONVS;
 }
 
 static uint32_t index_size(uint16_t max_convs)
@@ -89,11 +55,6 @@ size_t bl_router_mem_size(const bl_router_cfg *cfg)
     return (size_t)m * sizeof(bl_conv) + (size_t)index_size(m) * sizeof(uint16_t) + ALIGN8 - 1;
 }
 
-static uint32_t queue_mask(const bl_router *r)
-{
-    return r->cfg.n_queues >= 32 ? 0xFFFFFFFFu : (((uint32_t)1 << r->cfg.n_queues) - 1u);
-}
-
 static inline void due_at(bl_router *r, int64_t t)
 {
     if (t < r->next_due) {
@@ -101,31 +62,41 @@ static inline void due_at(bl_router *r, int64_t t)
     }
 }
 
-/* (key, seq) order: x before y. */
-static inline int before(const bl_conv *x, const bl_conv *y)
+/* Has a deadline passed at now? One that saturated at INT64_MAX never does: that is
+ * next_due's "none pending", and it keeps a record placed at now (offer timeout, return)
+ * from being due again in the same timer pass even at now = INT64_MAX, which the bound
+ * of bl_router_max_outputs relies on. */
+static inline int passed(int64_t end, int64_t now)
 {
-    return (x->key < y->key) | ((x->key == y->key) & (x->seq < y->seq));
+    return end <= now && end != I64_MAX;
+}
+
+/* ---- outputs ------------------------------------------------------------------------ */
+
+/* Outside bl_router_step out_cap is 0 and this drops the output; inside, out_cap is at
+ * least the proven bound, so the test never fails there (it keeps a wrong bound from
+ * writing past the caller's buffer). */
+static inline void emit(bl_router *r, uint8_t kind, uint32_t conv, uint16_t agent,
+                        uint8_t queue)
+{
+    if (r->n_out < r->out_cap) {
+        bl_output *o = &r->out[r->n_out++];
+        o->conv = conv;
+        o->agent = agent;
+        o->kind = kind;
+        o->queue = queue;
+    }
+}
+
+/* An output about record x naming where it is now: its home queue, or BL_NO_QUEUE
+ * for a private queue. */
+static inline void emit_conv(bl_router *r, uint8_t kind, uint16_t x, uint16_t agent)
+{
+    const bl_conv *c = &r->convs[x];
+    emit(r, kind, c->id, agent, c->priv ? BL_NO_QUEUE : c->queue);
 }
 
 /* ---- id index (open addressing, linear probing, backward-shift deletion) ------- */
-
-static inline uint32_t hash_id(const bl_router *r, uint32_t id)
-{
-    uint32_t h = id * 2654435761u;
-    h ^= h >> 16;
-    return h & r->index_mask;
-}
-
-/* The slot holding id, or the empty slot that ends its probe (where it would go). */
-static inline uint32_t slot_of(const bl_router *r, uint32_t id)
-{
-    uint32_t i = hash_id(r, id);
-    uint16_t x;
-    while ((x = r->index[i]) != NONE && r->convs[x].id != id) {
-        i = (i + 1) & r->index_mask;
-    }
-    return i;
-}
 
 static inline uint16_t find(const bl_router *r, uint32_t id)
 {
@@ -169,19 +140,6 @@ static inline void list_unlink(bl_router *r, uint16_t *head, uint16_t *tail, uin
         *tail = c->prev;
     }
     c->prev = c->next = NONE;
-}
-
-static inline void list_append(bl_router *r, uint16_t *head, uint16_t *tail, uint16_t x)
-{
-    bl_conv *c = &r->convs[x];
-    c->next = NONE;
-    c->prev = *tail;
-    if (*tail != NONE) {
-        r->convs[*tail].next = x;
-    } else {
-        *head = x;
-    }
-    *tail = x;
 }
 
 /* Inserts in (key, seq) order, scanning from the tail (new arrivals usually go last). */
@@ -238,33 +196,17 @@ static void drop_tomb(bl_router *r, uint16_t x)
     release_record(r, x);
 }
 
-/* A free record (evicting the oldest tombstone if needed), or NONE. */
-static uint16_t alloc_record(bl_router *r)
+/* Drops the oldest tombstone (rejoin window over, or room needed in the pool). */
+static void forget_oldest(bl_router *r)
 {
-    uint16_t x;
-    if (r->free_head == NONE) {
-        if (r->tomb_head == NONE) {
-            return NONE;
-        }
-        drop_tomb(r, r->tomb_head);
-    }
-    x = r->free_head;
-    r->free_head = r->convs[x].next;
-    r->convs[x].next = NONE;
-    return x;
+    emit(r, BL_OUT_FORGOTTEN, r->convs[r->tomb_head].id, NONE, BL_NO_QUEUE);
+    drop_tomb(r, r->tomb_head);
 }
 
 /* ---- readiness -------------------------------------------------------------------- */
 
-/* Agent a's bit in r->ready was just set (on) or cleared: keep the servable masks
- * exact (bit q <=> some ready agent serves q at that level). Becoming ready only adds
- * queues; stopping rechecks the agent's own queues against the remaining ready set,
- * unless the agent's becoming ready was the last change of `ready`: then the ready set
- * is back to what it was before, and so are the masks (the usual completion, offer
- * round trip: an agent frees a slot and is offered the next conversation at once).
- * primary_by/backup_by change only for an agent that is not ready, which leaves the
- * masks of any ready set without it as they were. */
-static void ready_off(bl_router *r, const bl_agent *ag)
+/* See router_internal.h. */
+void bl_core_ready_off(bl_router *r, const bl_agent *ag)
 {
     uint32_t m;
     for (m = ag->primary; m; m &= m - 1u) {
@@ -277,46 +219,12 @@ static void ready_off(bl_router *r, const bl_agent *ag)
     }
 }
 
-static inline void ready_changed(bl_router *r, uint16_t a, int on)
-{
-    const bl_agent *ag = &r->agents[a];
-    if (on) {
-        r->undo_agent = a;
-        r->undo_prim = r->prim_servable;
-        r->undo_back = r->back_servable;
-        r->prim_servable |= ag->primary;
-        r->back_servable |= ag->backup;
-    } else if (r->undo_agent == a) {
-        r->undo_agent = NONE;
-        r->prim_servable = r->undo_prim;
-        r->back_servable = r->undo_back;
-    } else {
-        r->undo_agent = NONE;
-        ready_off(r, ag);
-    }
-}
-
-static inline void refresh_ready(bl_router *r, uint16_t a)
-{
-    const bl_agent *ag = &r->agents[a];
-    uint64_t bit = (uint64_t)1 << a;
-    uint64_t want = bit & (0u - (uint64_t)((ag->presence == BL_AVAILABLE) & (ag->n_held < ag->cap)));
-
-    if ((r->ready & bit) == want) {
-        return;
-    }
-    r->ready ^= bit;
-    ready_changed(r, a, want != 0);
-}
-
 /* ---- placing conversations ------------------------------------------------------------ */
 
-static inline void q_sync_head(bl_router *r, bl_queue *qu)
+/* Does queue q's overflow tier run? (BL_NEVER disables it like BL_NO_QUEUE.) */
+static inline int overflow_on(const bl_queue *qu)
 {
-    if (qu->head != NONE) {
-        qu->head_key = r->convs[qu->head].key;
-        qu->head_seq = r->convs[qu->head].seq;
-    }
+    return qu->overflow_q != BL_NO_QUEUE && qu->overflow_after_ms != BL_NEVER;
 }
 
 static inline void q_insert(bl_router *r, uint8_t q, uint16_t x)
@@ -328,8 +236,11 @@ static inline void q_insert(bl_router *r, uint8_t q, uint16_t x)
     }
     qu->count++;
     r->nonempty |= (uint32_t)1 << q;
-    if (qu->overflow_q != BL_NO_QUEUE) {
+    if (overflow_on(qu)) {
         due_at(r, sat_add(r->convs[x].key, qu->overflow_after_ms));
+    }
+    if (qu->max_wait_ms != BL_NEVER) {
+        due_at(r, sat_add(r->convs[x].key, qu->max_wait_ms));
     }
 }
 
@@ -386,18 +297,6 @@ static void priv_remove(bl_router *r, uint16_t a, uint16_t x)
 
 /* held[] as 16-bit lanes of one word (lane k = the k-th held record). */
 #define LANES ((uint64_t)0x0001000100010001u)
-
-static inline uint16_t held_at(const bl_agent *ag, unsigned k)
-{
-    return (uint16_t)(ag->held >> (16u * k));
-}
-
-/* Appends x (n_held < BL_MAX_HELD): the lane is NONE, so clearing NONE ^ x leaves x. */
-static inline void held_add(bl_agent *ag, uint16_t x)
-{
-    ag->held &= ~((uint64_t)(uint16_t)(NONE ^ x) << (16u * ag->n_held));
-    ag->n_held++;
-}
 
 /* Removes x from the agent's held[] keeping the order, without data-dependent branches
  * (it is on every completion, at a random place): the lowest zero lane of held ^ x
@@ -470,6 +369,7 @@ static inline void offer(bl_router *r, uint16_t a, uint16_t x, int64_t now)
     if (r->cfg.offer_timeout_ms) {
         due_at(r, sat_add(now, r->cfg.offer_timeout_ms));
     }
+    emit_conv(r, BL_OUT_OFFER, x, a);
 }
 
 /* OFFLINE or BREAK: every OFFERED conversation goes back where it was offered from. */
@@ -482,6 +382,7 @@ static void leave(bl_router *r, uint16_t a, int64_t now)
         if (r->convs[x].state == BL_OFFERED) {
             held_remove(r, a, x);
             place_waiting(r, x, now);
+            emit_conv(r, BL_OUT_RETURNED, x, a);
         } else {
             i++;
         }
@@ -501,13 +402,31 @@ static void start_wrapup(bl_router *r, uint16_t a, int64_t now)
     }
 }
 
+/* A detached record becomes an abandonment tombstone for rejoin_ms (freed at once
+ * without a rejoin window). */
+static void bury(bl_router *r, uint16_t x, int64_t now)
+{
+    bl_conv *c = &r->convs[x];
+    if (r->cfg.rejoin_ms == 0) {
+        release_record(r, x);
+        return;
+    }
+    if (!c->priv) {
+        c->agent = NONE;
+    }
+    c->state = BL_ABANDONED;
+    c->t_ms = now;
+    list_append(r, &r->tomb_head, &r->tomb_tail, x);
+    due_at(r, sat_add(now, r->cfg.rejoin_ms));
+}
+
 /* ---- timers ------------------------------------------------------------------------------ */
 
 static int overflow_due(const bl_router *r, uint8_t q, int64_t now)
 {
     const bl_queue *qu = &r->queues[q];
-    return qu->overflow_q != BL_NO_QUEUE && qu->head != NONE &&
-           sat_add(r->convs[qu->head].key, qu->overflow_after_ms) <= now;
+    return overflow_on(qu) && qu->head != NONE &&
+           passed(sat_add(qu->head_key, qu->overflow_after_ms), now);
 }
 
 static void run_timers(bl_router *r, int64_t now)
@@ -524,6 +443,7 @@ static void run_timers(bl_router *r, int64_t now)
                 ag->presence = BL_AVAILABLE;
                 ag->last_change_ms = ag->wrap_until_ms;
                 ag->misses = 0;
+                emit(r, BL_OUT_WRAPUP_END, 0, a, BL_NO_QUEUE);
             } else {
                 due_at(r, ag->wrap_until_ms);
             }
@@ -534,12 +454,13 @@ static void run_timers(bl_router *r, int64_t now)
             int64_t end = sat_add(c->t_ms, r->cfg.offer_timeout_ms);
             if (c->state != BL_OFFERED) {
                 i++;
-            } else if (end > now) {
+            } else if (!passed(end, now)) {
                 due_at(r, end);
                 i++;
             } else {
                 held_remove(r, a, x);
                 place_waiting(r, x, now);
+                emit_conv(r, BL_OUT_OFFER_TIMEOUT, x, a);
                 if (ag->misses < 0xFF) {
                     ag->misses++;
                 }
@@ -547,6 +468,7 @@ static void run_timers(bl_router *r, int64_t now)
                     ag->presence = BL_BREAK;
                     ag->reason = BL_REASON_MISSED;
                     ag->misses = 0;
+                    emit(r, BL_OUT_MISSED_BREAK, 0, a, BL_NO_QUEUE);
                     leave(r, a, now);
                     break;
                 }
@@ -565,10 +487,11 @@ static void run_timers(bl_router *r, int64_t now)
                 bl_conv *c = &r->convs[x];
                 uint16_t nx = c->next;
                 int64_t end = sat_add(c->t_ms, r->cfg.private_ms);
-                if (end <= now) {
+                if (passed(end, now)) {
                     priv_remove(r, a, x);
                     c->priv = 0;
                     place_waiting(r, x, now);
+                    emit_conv(r, BL_OUT_PRIVATE_TIMEOUT, x, a);
                 } else {
                     due_at(r, end);
                 }
@@ -586,20 +509,37 @@ static void run_timers(bl_router *r, int64_t now)
                 to = r->queues[to].overflow_q;
                 r->convs[x].queue = to;
                 q_insert(r, to, x);
-            } while (r->queues[to].overflow_q != BL_NO_QUEUE &&
-                     sat_add(r->convs[x].key, r->queues[to].overflow_after_ms) <= now);
+            } while (overflow_on(&r->queues[to]) &&
+                     passed(sat_add(r->convs[x].key, r->queues[to].overflow_after_ms), now));
+            emit_conv(r, BL_OUT_OVERFLOW, x, NONE);
         }
-        if (r->queues[q].overflow_q != BL_NO_QUEUE && r->queues[q].head != NONE) {
-            due_at(r, sat_add(r->convs[r->queues[q].head].key, r->queues[q].overflow_after_ms));
+        if (overflow_on(&r->queues[q]) && r->queues[q].head != NONE) {
+            due_at(r, sat_add(r->queues[q].head_key, r->queues[q].overflow_after_ms));
+        }
+    }
+    /* After every overflow tier, so that a conversation that overflowed is judged by the
+     * max wait of the queue it landed in. */
+    for (q = 0; q < r->cfg.n_queues; q++) {
+        bl_queue *qu = &r->queues[q];
+        while (qu->max_wait_ms != BL_NEVER && qu->head != NONE) {
+            uint16_t x = qu->head;
+            int64_t end = sat_add(qu->head_key, qu->max_wait_ms);
+            if (!passed(end, now)) {
+                due_at(r, end);
+                break;
+            }
+            emit_conv(r, BL_OUT_EXPIRED, x, NONE);
+            q_pop(r, q);
+            bury(r, x, now);
         }
     }
     while (r->tomb_head != NONE) {
         int64_t end = sat_add(r->convs[r->tomb_head].t_ms, r->cfg.rejoin_ms);
-        if (end > now) {
+        if (!passed(end, now)) {
             due_at(r, end);
             break;
         }
-        drop_tomb(r, r->tomb_head);
+        forget_oldest(r);
     }
 }
 
@@ -613,7 +553,7 @@ static inline void advance(bl_router *r, int64_t now)
 
 /* ---- init --------------------------------------------------------------------------------- */
 
-static void setup(bl_router *r, void *mem, const bl_router_cfg *cfg)
+void bl_core_setup(bl_router *r, void *mem, const bl_router_cfg *cfg)
 {
     uintptr_t addr = ((uintptr_t)mem + ALIGN8 - 1) & ~(uintptr_t)(ALIGN8 - 1);
     uint16_t m = resolved_max_convs(cfg);
@@ -642,6 +582,7 @@ static void setup(bl_router *r, void *mem, const bl_router_cfg *cfg)
         bl_queue *qu = &r->queues[i];
         qu->backup_after_ms = BL_NEVER;
         qu->overflow_after_ms = BL_NEVER;
+        qu->max_wait_ms = BL_NEVER;
         qu->head = qu->tail = NONE;
         qu->rr_last = NONE;
         qu->overflow_q = BL_NO_QUEUE;
@@ -660,7 +601,7 @@ int bl_router_init(bl_router *r, void *mem, size_t mem_size, const bl_router_cfg
     if (r == NULL || mem == NULL || !cfg_valid(cfg) || mem_size < bl_router_mem_size(cfg)) {
         return BL_EINVAL;
     }
-    setup(r, mem, cfg);
+    bl_core_setup(r, mem, cfg);
     return BL_OK;
 }
 
@@ -788,20 +729,6 @@ int bl_router_set_presence(bl_router *r, uint16_t agent, uint8_t presence, uint1
     return BL_OK;
 }
 
-/* Would queue q overflowing into `to` close a cycle? */
-static int makes_cycle(const bl_router *r, uint8_t q, uint8_t to)
-{
-    unsigned steps = 0;
-    while (to != BL_NO_QUEUE && steps <= r->cfg.n_queues) {
-        if (to == q) {
-            return 1;
-        }
-        to = r->queues[to].overflow_q;
-        steps++;
-    }
-    return 0;
-}
-
 /* bl_router_set_queue with strategy | overflow_q << 8 in one argument: six arguments,
  * so the event dispatch reaches it by a tail call (no stack frame there). */
 static int set_queue(bl_router *r, uint16_t queue, uint32_t how, uint32_t backup_after_ms,
@@ -838,6 +765,18 @@ int bl_router_set_queue(bl_router *r, uint16_t queue, uint8_t strategy, uint8_t 
 {
     return set_queue(r, queue, strategy | (uint32_t)overflow_q << 8, backup_after_ms,
                      overflow_after_ms, now_ms);
+}
+
+NOINLINE int bl_router_set_max_wait(bl_router *r, uint16_t queue, uint32_t max_wait_ms,
+                                    int64_t now_ms)
+{
+    int rc = enter(r, QUEUE_OK(r, queue), now_ms);
+
+    if (rc == BL_OK) {
+        r->queues[queue].max_wait_ms = max_wait_ms;
+        r->next_due = I64_MIN; /* a threshold changed: look again at the next call */
+    }
+    return rc;
 }
 
 NOINLINE int bl_router_set_wrapup(bl_router *r, uint16_t agent, uint32_t wrap_ms,
@@ -879,7 +818,7 @@ static inline int new_record(bl_router *r, uint32_t conv, uint32_t prio, uint16_
         if (r->tomb_head == NONE) {
             return BL_EFULL;
         }
-        drop_tomb(r, r->tomb_head);
+        forget_oldest(r);
         moved = 1;
     }
     x = r->free_head;
@@ -971,25 +910,13 @@ int bl_router_complete(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_
 int bl_router_abandon(bl_router *r, uint32_t conv, int64_t now_ms)
 {
     uint16_t x;
-    bl_conv *c;
     int rc = enter_live(r, r != NULL, now_ms, conv, S(BL_WAITING) | S(BL_OFFERED), &x);
 
     if (rc != BL_OK) {
         return rc;
     }
     detach(r, x, now_ms);
-    c = &r->convs[x];
-    if (r->cfg.rejoin_ms == 0) {
-        release_record(r, x);
-        return BL_OK;
-    }
-    if (!c->priv) {
-        c->agent = NONE;
-    }
-    c->state = BL_ABANDONED;
-    c->t_ms = now_ms;
-    list_append(r, &r->tomb_head, &r->tomb_tail, x);
-    due_at(r, sat_add(now_ms, r->cfg.rejoin_ms));
+    bury(r, x, now_ms);
     return BL_OK;
 }
 
@@ -1016,13 +943,15 @@ int bl_router_assign(bl_router *r, uint16_t agent, uint32_t conv, uint8_t force,
 {
     bl_agent *ag;
     uint16_t x;
+    uint16_t from; /* the holder it is taken from, or NONE */
     int rc = enter_live(r, AGENT_OK(r, agent) && force <= 1, now_ms, conv, MOVABLE, &x);
 
     if (rc != BL_OK) {
         return rc;
     }
     ag = &r->agents[agent];
-    if (r->convs[x].state != BL_WAITING && r->convs[x].agent == agent) {
+    from = r->convs[x].state == BL_WAITING ? NONE : r->convs[x].agent;
+    if (from == agent) {
         return BL_ESTATE;
     }
     if (!force && ag->presence == BL_OFFLINE) {
@@ -1033,6 +962,9 @@ int bl_router_assign(bl_router *r, uint16_t agent, uint32_t conv, uint8_t force,
     }
     detach(r, x, now_ms);
     r->convs[x].priv = 0;
+    if (from != NONE) {
+        emit_conv(r, BL_OUT_RETURNED, x, from);
+    }
     offer(r, agent, x, now_ms);
     return BL_OK;
 }
@@ -1049,7 +981,7 @@ int bl_router_take_next(bl_router *r, uint16_t agent, int64_t now_ms, uint32_t *
     bl_agent *ag;
     uint16_t best = NONE;
     uint32_t m;
-    int rc = enter(r, AGENT_OK(r, agent) && conv != NULL, now_ms);
+    int rc = enter(r, AGENT_OK(r, agent), now_ms);
 
     if (rc != BL_OK) {
         return rc;
@@ -1082,7 +1014,9 @@ int bl_router_take_next(bl_router *r, uint16_t agent, int64_t now_ms, uint32_t *
     }
     detach(r, best, now_ms);
     offer(r, agent, best, now_ms);
-    *conv = r->convs[best].id;
+    if (conv != NULL) {
+        *conv = r->convs[best].id;
+    }
     return BL_OK;
 }
 
@@ -1216,7 +1150,7 @@ static uint16_t pick_agent(bl_router *r, uint8_t q, uint64_t mask)
 }
 
 /* assign_one() past its quick test. */
-static int assign_from(bl_router *r, int64_t now, bl_assignment *out)
+static int assign_from(bl_router *r, int64_t now)
 {
     uint32_t cand = r->nonempty & ~r->manual;
     uint32_t m = cand & r->prim_servable; /* queues with a ready primary agent */
@@ -1277,36 +1211,18 @@ static int assign_from(bl_router *r, int64_t now, bl_assignment *out)
         q_pop(r, q);
     }
     offer(r, a, x, now);
-    out->conv = r->convs[x].id;
-    out->agent = a;
     return BL_OK;
 }
 
-/* The assignment rule once (timers first): BL_OK with *out, or BL_EEMPTY. */
-static inline int assign_one(bl_router *r, int64_t now, bl_assignment *out)
+/* The assignment rule once: BL_OK (an offer made), or BL_EEMPTY. No timers: an event
+ * runs them once, before its own change. */
+static inline int assign_one(bl_router *r, int64_t now)
 {
-    advance(r, now);
     if (((r->nonempty & ~r->manual & (r->prim_servable | r->back_servable)) |
          (r->priv_waiting & r->ready)) == 0) { /* nothing to assign: the usual end of a drain */
         return BL_EEMPTY;
     }
-    return assign_from(r, now, out);
-}
-
-int bl_router_next_assignment(bl_router *r, int64_t now_ms, uint32_t *conv, uint16_t *agent)
-{
-    bl_assignment got;
-    int rc;
-
-    if (r == NULL || conv == NULL || agent == NULL) {
-        return BL_EINVAL;
-    }
-    rc = assign_one(r, now_ms, &got);
-    if (rc == BL_OK) {
-        *conv = got.conv;
-        *agent = got.agent;
-    }
-    return rc;
+    return assign_from(r, now);
 }
 
 /* ---- queries ----------------------------------------------------------------------------------- */
@@ -1387,6 +1303,25 @@ int bl_router_next_due(const bl_router *r, int64_t *due)
     return BL_OK;
 }
 
+int bl_router_backup_due(const bl_router *r, int64_t after_ms, int64_t *due)
+{
+    int64_t best = I64_MAX;
+    uint32_t m;
+    if (r == NULL || due == NULL) {
+        return BL_EINVAL;
+    }
+    for (m = r->nonempty; m; m &= m - 1u) {
+        const bl_queue *qu = &r->queues[low_bit32(m)];
+        /* backup_ok()'s test, key <= now - backup_after_ms, first holds at this time */
+        int64_t t = sat_add(qu->head_key, qu->backup_after_ms);
+        if (qu->backup_after_ms != BL_NEVER && t > after_ms && t < best) {
+            best = t;
+        }
+    }
+    *due = best;
+    return BL_OK;
+}
+
 int bl_router_position(const bl_router *r, uint32_t conv)
 {
     uint16_t x;
@@ -1410,30 +1345,7 @@ int bl_router_position(const bl_router *r, uint32_t conv)
 
 /* ---- events ------------------------------------------------------------------------------------- */
 
-/* NEXT and ASSIGN, the events that make an assignment of their own: *own gets it
- * (agent NONE when there is none). */
-static int apply_own(bl_router *r, const bl_event *ev, bl_assignment *own)
-{
-    int rc;
-
-    own->agent = NONE;
-    if (ev->op == BL_OP_NEXT) {
-        rc = bl_router_take_next(r, ev->a, ev->now_ms, &own->conv);
-    } else if (ev->c > 1) {
-        return BL_EINVAL;
-    } else {
-        rc = bl_router_assign(r, ev->a, ev->b, (uint8_t)ev->c, ev->now_ms);
-        own->conv = ev->b;
-    }
-    if (rc == BL_OK) {
-        own->agent = ev->a;
-    }
-    return rc;
-}
-
-#define OWN_OP(op) ((op) == BL_OP_NEXT || (op) == BL_OP_ASSIGN)
-
-/* Every other event (a pure dispatch: no locals, so the calls are tail calls). */
+/* One event (a pure dispatch: no locals, so the calls are tail calls). */
 static int apply_one(bl_router *r, const bl_event *ev)
 {
     switch (ev->op) {
@@ -1472,6 +1384,13 @@ static int apply_one(bl_router *r, const bl_event *ev)
         return bl_router_abandon(r, ev->b, ev->now_ms);
     case BL_OP_REJOIN:
         return bl_router_rejoin(r, ev->b, ev->now_ms);
+    case BL_OP_ASSIGN:
+        if (ev->c > 1) {
+            return BL_EINVAL;
+        }
+        return bl_router_assign(r, ev->a, ev->b, (uint8_t)ev->c, ev->now_ms);
+    case BL_OP_NEXT:
+        return bl_router_take_next(r, ev->a, ev->now_ms, NULL);
     case BL_OP_TRANSFER_AGENT:
         return bl_router_transfer_agent(r, ev->a, ev->b, ev->now_ms);
     case BL_OP_TRANSFER_QUEUE:
@@ -1485,57 +1404,78 @@ static int apply_one(bl_router *r, const bl_event *ev)
         return bl_router_release(r, ev->b, ev->now_ms);
     case BL_OP_TICK:
         return bl_router_tick(r, ev->now_ms);
+    case BL_OP_SET_MAX_WAIT:
+        return bl_router_set_max_wait(r, ev->a, ev->b, ev->now_ms);
     default:
         return BL_EINVAL;
     }
 }
 
-int bl_router_apply(bl_router *r, const bl_event *ev)
+/* The bound, per event (one timer pass, T; the event's own change, E; the drain, D):
+ *
+ * T, per record. A record held at the start is returned at most once (OFFER_TIMEOUT, or
+ * RETURNED when the missed-offer break sends its agent away) and then waits with
+ * t_ms = now (private) or in a queue; a record waiting privately leaves at most once
+ * (PRIVATE_TIMEOUT) into its home queue; nothing placed at now is due again in the
+ * pass (offer, private and rejoin deadlines are now + a positive time, never reached:
+ * passed()), and no offer is made in T. A queued record overflows at most once (the
+ * chain is followed in one go, to a queue where it is not due: one OVERFLOW), then
+ * expires at most once (EXPIRED: the max-wait loop comes after every overflow tier, and
+ * the tombstone it leaves, abandoned at now, is not due in the tomb loop). A tombstone
+ * of the start is dropped at most once (FORGOTTEN). So at most 3 per record (returned
+ * or private timeout, overflow, expired), and per agent at most one WRAPUP_END and one
+ * MISSED_BREAK (each agent is visited once): 3 * max_convs + 2 * n_agents.
+ * E: set_presence returns the leaving agent's offers (at most BL_MAX_HELD RETURNED);
+ * ASSIGN writes RETURNED + OFFER; NEXT one OFFER; enqueue one FORGOTTEN (at most one
+ * tombstone is evicted for its one new record); the rest nothing: <= BL_MAX_HELD.
+ * D: only offers (no timers run), each to a ready agent below its cap, and nothing
+ * returns, so at most cap <= BL_MAX_CAP per agent: BL_MAX_CAP * n_agents.
+ * None of this assumes a drained router. */
+static size_t max_outputs(const bl_router_cfg *cfg, uint16_t max_convs)
 {
-    bl_assignment own;
-    if (r == NULL || ev == NULL) {
-        return BL_EINVAL;
-    }
-    return OWN_OP(ev->op) ? apply_own(r, ev, &own) : apply_one(r, ev);
+    return 3u * (size_t)max_convs + (2u + BL_MAX_CAP) * (size_t)cfg->n_agents + BL_MAX_HELD;
 }
 
-/* Applies ev, then writes its own assignment and the drained ones to out[0..out_cap). */
-static inline int step_into(bl_router *r, const bl_event *ev, bl_assignment *out, size_t out_cap,
-                     size_t *n_out)
+size_t bl_router_max_outputs(const bl_router_cfg *cfg)
 {
-    size_t n = 0;
+    return cfg_valid(cfg) ? max_outputs(cfg, resolved_max_convs(cfg)) : 0;
+}
+
+/* Applies ev, then drains, writing the outputs to out[0..out_cap) (out_cap >= the
+ * bound). */
+static inline int step_into(bl_router *r, const bl_event *ev, bl_output *out, size_t out_cap,
+                            size_t *n_out)
+{
     int rc;
 
-    if (OWN_OP(ev->op)) {
-        bl_assignment own;
-        rc = apply_own(r, ev, &own);
-        if (own.agent != NONE && out_cap > 0) {
-            out[n++] = own;
-        }
-    } else {
-        rc = apply_one(r, ev);
+    r->out = out;
+    r->out_cap = out_cap > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)out_cap;
+    r->n_out = 0;
+    rc = apply_one(r, ev);
+    while (assign_one(r, ev->now_ms) == BL_OK) {
     }
-    while (n < out_cap && assign_one(r, ev->now_ms, &out[n]) == BL_OK) {
-        n++;
-    }
-    *n_out = n;
+    *n_out = r->n_out;
+    r->out = NULL;
+    r->out_cap = 0;
     return rc;
 }
 
-int bl_router_step(bl_router *r, const bl_event *ev, bl_assignment *out, size_t out_cap,
+int bl_router_step(bl_router *r, const bl_event *ev, bl_output *out, size_t out_cap,
                    size_t *n_out)
 {
-    if (r == NULL || ev == NULL || n_out == NULL || (out == NULL && out_cap != 0)) {
+    if (r == NULL || ev == NULL || n_out == NULL || out == NULL ||
+        out_cap < max_outputs(&r->cfg, r->cfg.max_convs)) {
         return BL_EINVAL;
     }
     return step_into(r, ev, out, out_cap, n_out);
 }
 
-size_t bl_router_run(bl_router *r, const bl_event *evs, size_t n, bl_assignment *out,
+size_t bl_router_run(bl_router *r, const bl_event *evs, size_t n, bl_output *out,
                      size_t out_cap, size_t *n_out, int32_t *rcs)
 {
     size_t i;
     size_t used = 0;
+    size_t bound;
 
     if (n_out != NULL) {
         *n_out = 0;
@@ -1543,7 +1483,8 @@ size_t bl_router_run(bl_router *r, const bl_event *evs, size_t n, bl_assignment 
     if (r == NULL || (evs == NULL && n != 0) || n_out == NULL || (out == NULL && out_cap != 0)) {
         return 0;
     }
-    for (i = 0; i < n && out_cap - used >= BL_MAX_ASSIGN_PER_EVENT; i++) {
+    bound = max_outputs(&r->cfg, r->cfg.max_convs);
+    for (i = 0; i < n && out_cap - used >= bound; i++) {
         size_t got;
         int rc = step_into(r, &evs[i], out + used, out_cap - used, &got);
         used += got;
@@ -1553,414 +1494,4 @@ size_t bl_router_run(bl_router *r, const bl_event *evs, size_t n, bl_assignment 
     }
     *n_out = used;
     return i;
-}
-
-/* ---- snapshot ----------------------------------------------------------------------------------- */
-
-#define SNAP_HEADER 12 /* magic, version, flags, total length */
-
-typedef struct {
-    uint8_t *buf; /* NULL: only count */
-    size_t pos;
-    size_t cap;
-} writer;
-
-static void put(writer *w, uint64_t v, unsigned bytes)
-{
-    unsigned i;
-    for (i = 0; i < bytes; i++) {
-        if (w->buf != NULL && w->pos < w->cap) {
-            w->buf[w->pos] = (uint8_t)(v >> (8u * i));
-        }
-        w->pos++;
-    }
-}
-
-static void put_conv(writer *w, const bl_conv *c)
-{
-    put(w, c->id, 4);
-    put(w, c->prio, 4);
-    put(w, (uint64_t)c->key, 8);
-    put(w, c->seq, 8);
-    put(w, (uint64_t)c->t_ms, 8);
-    put(w, c->agent, 2);
-    put(w, c->queue, 1);
-    put(w, c->state, 1);
-    put(w, c->priv, 1);
-}
-
-static void put_list(writer *w, const bl_router *r, uint16_t x, uint16_t count)
-{
-    put(w, count, 2);
-    for (; x != NONE; x = r->convs[x].next) {
-        put_conv(w, &r->convs[x]);
-    }
-}
-
-static uint16_t list_len(const bl_router *r, uint16_t x)
-{
-    uint16_t n = 0;
-    for (; x != NONE; x = r->convs[x].next) {
-        n++;
-    }
-    return n;
-}
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned k;
-        c ^= p[i];
-        for (k = 0; k < 8; k++) {
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-        }
-    }
-    return ~c;
-}
-
-static void write_all(const bl_router *r, writer *w)
-{
-    const bl_router_cfg *cfg = &r->cfg;
-    uint16_t i;
-
-    put(w, 'B', 1);
-    put(w, 'L', 1);
-    put(w, 'R', 1);
-    put(w, 'S', 1);
-    put(w, BL_SNAPSHOT_VERSION, 2);
-    put(w, 0, 2);
-    put(w, 0, 4); /* total length, patched by the caller */
-    put(w, cfg->n_queues, 2);
-    put(w, cfg->n_agents, 2);
-    put(w, cfg->queue_capacity, 2);
-    put(w, cfg->max_convs, 2);
-    put(w, cfg->offer_timeout_ms, 4);
-    put(w, cfg->rejoin_ms, 4);
-    put(w, cfg->private_ms, 4);
-    put(w, cfg->max_misses, 1);
-    put(w, r->next_seq, 8);
-    for (i = 0; i < cfg->n_queues; i++) {
-        const bl_queue *qu = &r->queues[i];
-        put(w, qu->strategy, 1);
-        put(w, qu->overflow_q, 1);
-        put(w, qu->rr_last, 2);
-        put(w, qu->backup_after_ms, 4);
-        put(w, qu->overflow_after_ms, 4);
-        put_list(w, r, qu->head, qu->count);
-    }
-    for (i = 0; i < cfg->n_agents; i++) {
-        const bl_agent *ag = &r->agents[i];
-        uint8_t k;
-        put(w, ag->presence, 1);
-        put(w, ag->cap, 1);
-        put(w, ag->misses, 1);
-        put(w, ag->wrap_manual, 1);
-        put(w, ag->reason, 2);
-        put(w, ag->primary, 4);
-        put(w, ag->backup, 4);
-        put(w, ag->wrap_ms, 4);
-        put(w, (uint64_t)ag->last_change_ms, 8);
-        put(w, (uint64_t)ag->wrap_until_ms, 8);
-        put(w, ag->n_held, 1);
-        for (k = 0; k < ag->n_held; k++) {
-            put_conv(w, &r->convs[held_at(ag, k)]);
-        }
-        put_list(w, r, ag->priv_head, ag->priv_count);
-    }
-    put_list(w, r, r->remote_head, list_len(r, r->remote_head));
-    put_list(w, r, r->tomb_head, list_len(r, r->tomb_head));
-}
-
-size_t bl_router_snapshot_size(const bl_router *r)
-{
-    writer w = {NULL, 0, 0};
-    if (r == NULL) {
-        return 0;
-    }
-    write_all(r, &w);
-    return w.pos + 4;
-}
-
-size_t bl_router_snapshot(const bl_router *r, uint8_t *buf, size_t cap)
-{
-    writer w;
-    size_t n;
-    if (r == NULL || buf == NULL) {
-        return 0;
-    }
-    n = bl_router_snapshot_size(r);
-    if (cap < n) {
-        return 0;
-    }
-    w.buf = buf;
-    w.pos = 0;
-    w.cap = cap;
-    write_all(r, &w);
-    w.pos = 8;
-    put(&w, n, 4);
-    w.pos = n - 4;
-    put(&w, crc32(buf, n - 4), 4);
-    return n;
-}
-
-typedef struct {
-    const uint8_t *p;
-    size_t pos;
-    size_t len;
-    int bad;
-} reader;
-
-static uint64_t get(reader *rd, unsigned bytes)
-{
-    uint64_t v = 0;
-    unsigned i;
-    if (rd->len - rd->pos < bytes) {
-        rd->bad = 1;
-        rd->pos = rd->len;
-        return 0;
-    }
-    for (i = 0; i < bytes; i++) {
-        v |= (uint64_t)rd->p[rd->pos + i] << (8u * i);
-    }
-    rd->pos += bytes;
-    return v;
-}
-
-int bl_router_snapshot_cfg(const uint8_t *blob, size_t len, bl_router_cfg *cfg)
-{
-    reader rd;
-    uint32_t total;
-    bl_router_cfg c;
-
-    if (blob == NULL || cfg == NULL) {
-        return BL_EINVAL;
-    }
-    if (len < SNAP_HEADER + 21 + 4 || memcmp(blob, "BLRS", 4) != 0) {
-        return BL_ECORRUPT;
-    }
-    rd.p = blob;
-    rd.pos = 4;
-    rd.len = len;
-    rd.bad = 0;
-    if (get(&rd, 2) != BL_SNAPSHOT_VERSION || get(&rd, 2) != 0) {
-        return BL_ECORRUPT;
-    }
-    total = (uint32_t)get(&rd, 4);
-    if (total != len || crc32(blob, len - 4) != (uint32_t)(blob[len - 4] |
-                                                           (uint32_t)blob[len - 3] << 8 |
-                                                           (uint32_t)blob[len - 2] << 16 |
-                                                           (uint32_t)blob[len - 1] << 24)) {
-        return BL_ECORRUPT;
-    }
-    c.n_queues = (uint16_t)get(&rd, 2);
-    c.n_agents = (uint16_t)get(&rd, 2);
-    c.queue_capacity = (uint16_t)get(&rd, 2);
-    c.max_convs = (uint16_t)get(&rd, 2);
-    c.offer_timeout_ms = (uint32_t)get(&rd, 4);
-    c.rejoin_ms = (uint32_t)get(&rd, 4);
-    c.private_ms = (uint32_t)get(&rd, 4);
-    c.max_misses = (uint8_t)get(&rd, 1);
-    if (!cfg_valid(&c) || c.max_convs == 0) {
-        return BL_ECORRUPT;
-    }
-    *cfg = c;
-    return BL_OK;
-}
-
-/* Reads one record into a fresh pool record; NONE on any inconsistency. */
-static uint16_t get_conv(bl_router *r, reader *rd)
-{
-    bl_conv c;
-    uint16_t x;
-    uint32_t slot;
-
-    c.id = (uint32_t)get(rd, 4);
-    c.prio = (uint32_t)get(rd, 4);
-    c.key = (int64_t)get(rd, 8);
-    c.seq = get(rd, 8);
-    c.t_ms = (int64_t)get(rd, 8);
-    c.agent = (uint16_t)get(rd, 2);
-    c.queue = (uint8_t)get(rd, 1);
-    c.state = (uint8_t)get(rd, 1);
-    c.priv = (uint8_t)get(rd, 1);
-    slot = slot_of(r, c.id);
-    if (rd->bad || c.queue >= r->cfg.n_queues || c.priv > 1 || c.seq >= r->next_seq ||
-        (c.agent != NONE && c.agent >= r->cfg.n_agents) || r->index[slot] != NONE ||
-        r->free_head == NONE) {
-        return NONE;
-    }
-    x = alloc_record(r); /* a free record: never evicts a tombstone here */
-    c.prev = c.next = NONE;
-    r->convs[x] = c;
-    r->index[slot] = x;
-    return x;
-}
-
-/* Reads a counted list whose records must be in `state`, sorted when `sorted`, and
- * pass `check`; appends them with add(). 0 on success. */
-static int get_list(bl_router *r, reader *rd, uint8_t state, int sorted,
-                    uint16_t *head, uint16_t *tail)
-{
-    uint16_t n = (uint16_t)get(rd, 2);
-    uint16_t last = NONE;
-    while (n-- > 0) {
-        uint16_t x = get_conv(r, rd);
-        if (x == NONE || r->convs[x].state != state ||
-            (sorted && last != NONE && !before(&r->convs[last], &r->convs[x]))) {
-            return -1;
-        }
-        list_append(r, head, tail, x);
-        last = x;
-    }
-    return rd->bad ? -1 : 0;
-}
-
-static int restore_body(bl_router *r, reader *rd)
-{
-    uint16_t i;
-    uint16_t x;
-
-    r->next_seq = get(rd, 8);
-    for (i = 0; i < r->cfg.n_queues; i++) {
-        bl_queue *qu = &r->queues[i];
-        uint8_t strategy = (uint8_t)get(rd, 1);
-        uint8_t oq = (uint8_t)get(rd, 1);
-        qu->rr_last = (uint16_t)get(rd, 2);
-        qu->backup_after_ms = (uint32_t)get(rd, 4);
-        qu->overflow_after_ms = (uint32_t)get(rd, 4);
-        if (strategy > BL_MANUAL || (oq != BL_NO_QUEUE && (oq >= r->cfg.n_queues || oq == i)) ||
-            (qu->rr_last != NONE && qu->rr_last >= r->cfg.n_agents)) {
-            return -1;
-        }
-        qu->strategy = strategy;
-        qu->overflow_q = oq;
-        if (strategy == BL_MANUAL) {
-            r->manual |= (uint32_t)1 << i;
-        }
-        if (get_list(r, rd, BL_WAITING, 1, &qu->head, &qu->tail) != 0) {
-            return -1;
-        }
-        for (x = qu->head; x != NONE; x = r->convs[x].next) {
-            if (r->convs[x].priv || r->convs[x].queue != i || r->convs[x].agent != NONE) {
-                return -1;
-            }
-            qu->count++;
-        }
-        q_sync_head(r, qu);
-        if (qu->count) {
-            r->nonempty |= (uint32_t)1 << i;
-        }
-    }
-    for (i = 0; i < r->cfg.n_queues; i++) {
-        if (r->queues[i].overflow_q != BL_NO_QUEUE &&
-            makes_cycle(r, (uint8_t)i, r->queues[i].overflow_q)) {
-            return -1;
-        }
-    }
-    for (i = 0; i < r->cfg.n_agents; i++) {
-        bl_agent *ag = &r->agents[i];
-        uint8_t presence = (uint8_t)get(rd, 1);
-        uint8_t cap = (uint8_t)get(rd, 1);
-        uint8_t k;
-        uint8_t n_held;
-        uint32_t primary;
-        uint32_t backup;
-        ag->misses = (uint8_t)get(rd, 1);
-        ag->wrap_manual = (uint8_t)get(rd, 1);
-        ag->reason = (uint16_t)get(rd, 2);
-        primary = (uint32_t)get(rd, 4);
-        backup = (uint32_t)get(rd, 4);
-        ag->wrap_ms = (uint32_t)get(rd, 4);
-        ag->last_change_ms = (int64_t)get(rd, 8);
-        ag->wrap_until_ms = (int64_t)get(rd, 8);
-        n_held = (uint8_t)get(rd, 1);
-        if (presence > BL_WRAPUP || cap < 1 || cap > BL_MAX_CAP || ag->wrap_manual > 1 ||
-            ((primary | backup) & ~queue_mask(r)) != 0 || (primary & backup) != 0 ||
-            n_held > BL_MAX_HELD) {
-            return -1;
-        }
-        ag->presence = presence;
-        ag->cap = cap;
-        ag->primary = primary;
-        ag->backup = backup;
-        for (; primary; primary &= primary - 1u) {
-            r->primary_by[low_bit32(primary)] |= (uint64_t)1 << i;
-        }
-        for (; backup; backup &= backup - 1u) {
-            r->backup_by[low_bit32(backup)] |= (uint64_t)1 << i;
-        }
-        for (k = 0; k < n_held; k++) {
-            x = get_conv(r, rd);
-            if (x == NONE || r->convs[x].agent != i ||
-                (r->convs[x].state != BL_OFFERED && r->convs[x].state != BL_ACTIVE)) {
-                return -1;
-            }
-            held_add(ag, x);
-        }
-        if (get_list(r, rd, BL_WAITING, 1, &ag->priv_head, &ag->priv_tail) != 0) {
-            return -1;
-        }
-        for (x = ag->priv_head; x != NONE; x = r->convs[x].next) {
-            if (!r->convs[x].priv || r->convs[x].agent != i) {
-                return -1;
-            }
-            ag->priv_count++;
-        }
-        if (ag->priv_count) {
-            r->priv_waiting |= (uint64_t)1 << i;
-        }
-        refresh_ready(r, i);
-    }
-    if (get_list(r, rd, BL_REMOTE, 0, &r->remote_head, &r->remote_tail) != 0) {
-        return -1;
-    }
-    for (x = r->remote_head; x != NONE; x = r->convs[x].next) {
-        if (r->convs[x].priv || r->convs[x].agent != NONE) {
-            return -1;
-        }
-    }
-    if (get_list(r, rd, BL_ABANDONED, 0, &r->tomb_head, &r->tomb_tail) != 0) {
-        return -1;
-    }
-    for (x = r->tomb_head; x != NONE; x = r->convs[x].next) {
-        if ((r->convs[x].agent == NONE) != (r->convs[x].priv == 0)) {
-            return -1;
-        }
-    }
-    if (rd->pos != rd->len - 4) {
-        return -1;
-    }
-    r->next_due = I64_MIN; /* recomputed by the first call */
-    return 0;
-}
-
-int bl_router_restore(bl_router *r, void *mem, size_t mem_size, const uint8_t *blob,
-                      size_t len)
-{
-    bl_router_cfg cfg;
-    reader rd;
-    int rc;
-
-    if (r == NULL || mem == NULL || blob == NULL) {
-        return BL_EINVAL;
-    }
-    rc = bl_router_snapshot_cfg(blob, len, &cfg);
-    if (rc != BL_OK) {
-        return rc;
-    }
-    if (mem_size < bl_router_mem_size(&cfg)) {
-        return BL_EINVAL;
-    }
-    setup(r, mem, &cfg);
-    rd.p = blob;
-    rd.pos = SNAP_HEADER + 21;
-    rd.len = len;
-    rd.bad = 0;
-    if (restore_body(r, &rd) != 0 || rd.bad) {
-        setup(r, mem, &cfg);
-        return BL_ECORRUPT;
-    }
-    return BL_OK;
 }

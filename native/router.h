@@ -34,11 +34,23 @@
  *     and the private-queue heads of ready agents, the lowest (key, seq) wins; the
  *     queue's strategy picks the agent. The conversation becomes OFFERED.
  *
- * Time: every event (and bl_router_next_assignment) first runs the timers that are
- * due at its now_ms, in this order: agents in ascending index (timed wrap-up ends,
- * offer timeouts with missed-offer counting), private-queue overflows (agents in
- * ascending index), queue overflow tiers (queues in ascending index, following the
- * chain), expired abandonment tombstones (oldest first). BL_OP_TICK does only that.
+ * Time: every event first runs the timers that are due at its now_ms, once, in this
+ * order: agents in ascending index (timed wrap-up ends, offer timeouts with missed-offer
+ * counting), private-queue overflows (agents in ascending index), queue overflow tiers
+ * (queues in ascending index, following the chain), queue max waits (queues in
+ * ascending index), expired abandonment tombstones (oldest first). BL_OP_TICK does only
+ * that. What the event itself makes due at its now_ms (a threshold lowered, a
+ * conversation enqueued with a large priority) waits for the next event's timers
+ * (next_due says so: it is then <= now). A deadline that saturates at INT64_MAX never
+ * fires (INT64_MAX is "never", as in next_due).
+ *
+ * Outputs: bl_router_step and bl_router_run report everything an event did that the
+ * caller did not name itself (docs/router.md, "Outputs"): every offer, every return to
+ * a queue, every timer that fired. A caller that keeps its own picture of the queues
+ * follows the router by them alone, in O(what changed) per event. The per-op entry
+ * points (bl_router_enqueue ...) apply one event without the drain and report nothing:
+ * they are for setting a router up; a caller that follows the router sends every event
+ * through bl_router_step or bl_router_run.
  */
 #ifndef BL_ROUTER_H
 #define BL_ROUTER_H
@@ -55,7 +67,7 @@
 #define BL_NO_QUEUE 0xFF    /* "no overflow queue" */
 #define BL_NEVER 0xFFFFFFFFu /* a queue threshold that never fires */
 #define BL_REASON_MISSED 0xFFFF /* break reason set after max_misses missed offers */
-#define BL_SNAPSHOT_VERSION 1
+#define BL_SNAPSHOT_VERSION 2
 
 /* Return codes. */
 #define BL_OK 0
@@ -87,7 +99,7 @@
 #define BL_ORDERED 3       /* lowest eligible index (top-down) */
 #define BL_MANUAL 4        /* never assigned automatically: agents press NEXT */
 
-/* Event ops for bl_router_apply/step/run (fields a, b, c, d). 0 is not an op. */
+/* Event ops for bl_router_step/run (fields a, b, c, d). 0 is not an op. */
 #define BL_OP_CONFIGURE 1      /* agent, cap, primary skills, backup skills */
 #define BL_OP_PRESENCE 2       /* agent, presence, break reason (<= 0xFFFF) */
 #define BL_OP_ENQUEUE 3        /* queue, conv, priority ms */
@@ -105,7 +117,21 @@
 #define BL_OP_UPSTREAM 15      /* -, conv */
 #define BL_OP_RELEASE 16       /* -, conv */
 #define BL_OP_TICK 17          /* - */
-#define BL_OP_LAST 17
+#define BL_OP_SET_MAX_WAIT 18  /* queue, max_wait_ms (BL_NEVER: none) */
+#define BL_OP_LAST 18
+
+/* Output kinds (bl_output.kind); docs/router.md, "Outputs", says when each is written.
+ * Fields a kind has no value for are 0 (conv), BL_NONE (agent), BL_NO_QUEUE (queue);
+ * queue BL_NO_QUEUE in OFFER, RETURNED and OFFER_TIMEOUT means "a private queue". */
+#define BL_OUT_OFFER 1           /* conv, agent offered to, queue it waited in */
+#define BL_OUT_RETURNED 2        /* conv, agent that held it, queue it now waits in */
+#define BL_OUT_OFFER_TIMEOUT 3   /* conv, agent that missed it, queue it now waits in */
+#define BL_OUT_PRIVATE_TIMEOUT 4 /* conv, agent whose private queue it left, home queue */
+#define BL_OUT_OVERFLOW 5        /* conv, queue it moved to (the end of a chain) */
+#define BL_OUT_EXPIRED 6         /* conv, queue whose max wait it reached */
+#define BL_OUT_FORGOTTEN 7       /* conv: its abandonment tombstone was dropped */
+#define BL_OUT_MISSED_BREAK 8    /* agent: sent to BREAK (BL_REASON_MISSED) */
+#define BL_OUT_WRAPUP_END 9      /* agent: timed wrap-up over, AVAILABLE again */
 
 typedef struct {
     uint16_t n_queues;         /* 1..BL_MAX_QUEUES */
@@ -118,6 +144,14 @@ typedef struct {
     uint32_t private_ms;       /* 0 = private conversations never overflow */
     uint8_t max_misses;        /* 0 = missed offers never send an agent to break */
 } bl_router_cfg;
+
+/* One thing an event did; 8 bytes, no padding. */
+typedef struct {
+    uint32_t conv;  /* the conversation's id; 0 for the agent-only kinds */
+    uint16_t agent; /* an agent index, or BL_NONE when the kind names none */
+    uint8_t kind;   /* BL_OUT_OFFER .. BL_OUT_WRAPUP_END */
+    uint8_t queue;  /* a queue index, or BL_NO_QUEUE (none, or a private queue) */
+} bl_output;
 
 /* One conversation record of the pool (index 0..max_convs). */
 typedef struct {
@@ -141,6 +175,8 @@ typedef struct {
     uint64_t head_seq;          /* (assignment compares heads without touching the pool) */
     uint32_t backup_after_ms;   /* BL_NEVER, or score at which backups may serve */
     uint32_t overflow_after_ms; /* BL_NEVER, or score at which a conversation moves on */
+    uint32_t max_wait_ms;       /* BL_NEVER, or score at which a conversation expires
+                                   (abandoned, as by bl_router_abandon) */
     uint16_t head, tail;        /* list of WAITING records, ascending (key, seq) */
     uint16_t count;             /* may exceed queue_capacity only through returns
                                    (offer timeout, agent leaving) and overflow moves */
@@ -180,6 +216,9 @@ typedef struct {
                             of `ready`: undo_prim/undo_back are the masks from before */
     uint64_t next_seq;
     int64_t next_due;    /* no timer is due before this (may be early, never late) */
+    bl_output *out;      /* inside bl_router_step: where outputs go, out_cap of them */
+    uint32_t out_cap;    /* 0 outside bl_router_step: direct calls report nothing */
+    uint32_t n_out;      /* outputs written to out so far (<= out_cap) */
     uint64_t ready;      /* bit a <=> AVAILABLE and n_held < cap */
     uint64_t priv_waiting; /* bit a <=> agent a's private queue is non-empty */
     uint32_t nonempty;   /* bit q <=> queue q's count > 0 */
@@ -201,11 +240,6 @@ typedef struct {
     uint32_t d;
     int64_t now_ms;
 } bl_event;
-
-typedef struct {
-    uint32_t conv;
-    uint16_t agent;
-} bl_assignment;
 
 /* Bytes of caller memory for cfg (pool + index + alignment slack); 0 if invalid. */
 size_t bl_router_mem_size(const bl_router_cfg *cfg);
@@ -238,7 +272,8 @@ int bl_router_rejoin(bl_router *r, uint32_t conv, int64_t now_ms);
 int bl_router_assign(bl_router *r, uint16_t agent, uint32_t conv, uint8_t force,
                      int64_t now_ms);
 /* Manual pick: the agent (AVAILABLE, below cap) takes the best waiting conversation
- * it may serve, MANUAL queues included; *conv gets it. BL_EEMPTY if none. */
+ * it may serve, MANUAL queues included; *conv (when conv is not NULL) gets it.
+ * BL_EEMPTY if none. */
 int bl_router_take_next(bl_router *r, uint16_t agent, int64_t now_ms, uint32_t *conv);
 int bl_router_transfer_agent(bl_router *r, uint16_t agent, uint32_t conv, int64_t now_ms);
 int bl_router_transfer_queue(bl_router *r, uint16_t queue, uint32_t conv, uint8_t keep,
@@ -246,10 +281,12 @@ int bl_router_transfer_queue(bl_router *r, uint16_t queue, uint32_t conv, uint8_
 int bl_router_upstream(bl_router *r, uint32_t conv, int64_t now_ms);
 int bl_router_release(bl_router *r, uint32_t conv, int64_t now_ms);
 int bl_router_tick(bl_router *r, int64_t now_ms);
-
-/* Runs due timers, then the assignment rule; BL_EEMPTY when nothing is assignable
- * (outputs untouched then). */
-int bl_router_next_assignment(bl_router *r, int64_t now_ms, uint32_t *conv, uint16_t *agent);
+/* A WAITING conversation of the queue (not a private one) whose score (now - key:
+ * waiting time plus priority credit, as for the overflow tier) reaches max_wait_ms is
+ * abandoned as by bl_router_abandon (a tombstone for rejoin_ms) and reported EXPIRED.
+ * BL_NEVER (the initial value) turns it off. */
+int bl_router_set_max_wait(bl_router *r, uint16_t queue, uint32_t max_wait_ms,
+                           int64_t now_ms);
 
 /* Queries: the value, or BL_EINVAL / BL_ENOENT. They run no timers. */
 int bl_router_queue_length(const bl_router *r, uint16_t queue);
@@ -262,31 +299,36 @@ int bl_router_conv_agent(const bl_router *r, uint32_t conv); /* BL_NONE if none 
 /* 0-based place of a WAITING conversation in its (private) queue: how many are
  * ahead. O(place). BL_ESTATE when not WAITING. */
 int bl_router_position(const bl_router *r, uint32_t conv);
-/* *due = no timer (wrap-up end, offer timeout, private or overflow tier, tombstone) is
- * due before this time; INT64_MAX when none is pending. It may be early (INT64_MIN
- * right after a configuration change or a restore), never late: a caller that sleeps
- * until then and ticks misses nothing. */
+/* *due = no timer (wrap-up end, offer timeout, private or overflow tier, max wait,
+ * tombstone) is due before this time; INT64_MAX when none is pending. It may be early
+ * (INT64_MIN right after a configuration change or a restore; <= the last event's
+ * now_ms when that event made something due at once), never late: a caller that
+ * sleeps until then and ticks misses nothing. */
 int bl_router_next_due(const bl_router *r, int64_t *due);
+/* *due = the earliest time strictly after after_ms at which some queue's head reaches
+ * its backup_after_ms score, INT64_MAX if none; O(queues). Backup eligibility is no
+ * timer (nothing changes when it is reached): a caller that ticks then lets the drain
+ * offer the head to a backup agent. BL_OK, or BL_EINVAL for NULLs. */
+int bl_router_backup_due(const bl_router *r, int64_t after_ms, int64_t *due);
 
-/* Applies one event; BL_EINVAL for an unknown op or a field that does not fit the
- * call's parameter. NEXT and ASSIGN decisions are reported only by step/run. */
-int bl_router_apply(bl_router *r, const bl_event *ev);
+/* The most outputs one bl_router_step can write for cfg, 0 if cfg is invalid:
+ * 3 * max_convs + (2 + BL_MAX_CAP) * n_agents + BL_MAX_HELD (the derivation is in
+ * router.c, above bl_router_max_outputs). */
+size_t bl_router_max_outputs(const bl_router_cfg *cfg);
 
-/* Most assignments one event can cause from a drained router: its own (NEXT,
- * ASSIGN) plus every free slot of every agent. */
-#define BL_MAX_ASSIGN_PER_EVENT (1 + BL_MAX_AGENTS * BL_MAX_CAP)
-
-/* Applies one event, writes the event's own assignment (NEXT, ASSIGN) then the
- * drained ones to out until BL_EEMPTY or out_cap; *n_out = how many. Returns the
- * event's rc; the drain happens even when the event failed. out may be NULL only
- * with out_cap 0. */
-int bl_router_step(bl_router *r, const bl_event *ev, bl_assignment *out, size_t out_cap,
+/* Applies one event, then drains (offers until nothing is assignable), writing every
+ * output to out in the order things happened: the due timers' (in the timer order
+ * above), the event's own, the drain's offers; *n_out = how many. Returns the event's
+ * rc (BL_EINVAL for an unknown op or a field that does not fit the call's parameter);
+ * the drain happens even when the event failed. BL_EINVAL, nothing changed and *n_out
+ * untouched, for NULLs or out_cap < bl_router_max_outputs(&r->cfg). */
+int bl_router_step(bl_router *r, const bl_event *ev, bl_output *out, size_t out_cap,
                    size_t *n_out);
 
 /* bl_router_step over evs[0..n), appending to out; rcs[i] (if not NULL) gets event
- * i's rc. Stops before an event when fewer than BL_MAX_ASSIGN_PER_EVENT slots remain.
+ * i's rc. Stops before an event when fewer than bl_router_max_outputs slots remain.
  * Returns the number of events consumed (0 on a bad argument, *n_out = 0). */
-size_t bl_router_run(bl_router *r, const bl_event *evs, size_t n, bl_assignment *out,
+size_t bl_router_run(bl_router *r, const bl_event *evs, size_t n, bl_output *out,
                      size_t out_cap, size_t *n_out, int32_t *rcs);
 
 /* Snapshot: a versioned, CRC-32-checked, little-endian blob of the whole logical

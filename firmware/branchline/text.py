@@ -32,3 +32,17 @@ def is_blank(text):
         if c not in WHITESPACE:
             return False
     return True
+
+
+ENDING_PUNCTUATION = ".!?\u3002\uff01\uff1f"  # and the CJK full-width ones
+
+
+def bare(text):
+    """`text` as a short command is compared: A-Z lower-cased, white space (of any script)
+    and final punctuation around it removed ("  Cancel! " -> "cancel")."""
+    start, end = 0, len(text)
+    while start < end and text[start] in WHITESPACE:
+        start += 1
+    while end > start and (text[end - 1] in WHITESPACE or text[end - 1] in ENDING_PUNCTUATION):
+        end -= 1
+    return ascii_lower(text[start:end])

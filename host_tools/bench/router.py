@@ -2,8 +2,8 @@
 
 The event stream is the one native/bench_router.c builds: same xorshift64, same draws in
 the same order, so the C and Python streams are identical, which main() checks through
-a hash of the events and the number of assignments they cause. See bench_router.c for
-the mix of events.
+a hash of the events and the numbers of offers and outputs they cause. See bench_router.c
+for the mix of events.
 """
 
 import json
@@ -20,11 +20,13 @@ from branchline.router import (
     OP_CONFIGURE,
     OP_ENQUEUE,
     OP_PRESENCE,
+    OUT_OFFER,
 )
-from branchline.router.native import NativeRouter, pack_events
+from branchline.router.native import NativeRouter
 from branchline.router.twin import TwinRouter
 
 from host_tools.bench import report
+from host_tools.bench.router_batch import BatchRouter, pack_events
 
 N_QUEUES = 32
 N_AGENTS = 64
@@ -54,7 +56,8 @@ class XorShift64:
 
 
 def make_stream(n_events, router):
-    """The bench stream of n_events (op, a, b, c, now_ms) tuples and its assignment count.
+    """(the bench stream of n_events (op, a, b, c, now_ms) tuples, how many offers and
+    how many outputs it causes).
 
     `router` is a fresh Router(N_QUEUES, N_AGENTS, QUEUE_CAPACITY) that the stream is
     stepped through while it is built, so completions name conversations that really
@@ -70,6 +73,7 @@ def make_stream(n_events, router):
 
     events = []
     held = []
+    offers = 0
     total = 0
     next_conv = 1
     t = 0
@@ -101,12 +105,15 @@ def make_stream(n_events, router):
         ev = ev + (t,)
         events.append(ev)
         _, got = router.step(*ev)
-        held.extend(got)
+        for out in got:
+            if out[0] == OUT_OFFER:
+                held.append((out[1], out[2]))
+                offers += 1
         total += len(got)
         if ev[0] == OP_PRESENCE and ev[2] != AVAILABLE:
             # Leaving returned the agent's offers to the queues: forget them.
             held = [h for h in held if router.conv_agent(h[0]) == h[1]]
-    return events, total
+    return events, offers, total
 
 
 def stream_hash(events):
@@ -157,33 +164,33 @@ def _step_all(router, events):
 
 def main(n_events=N_EVENTS):
     c = run_c_bench(n_events)
-    events, expected = make_stream(n_events, _fresh(NativeRouter))
+    events, offers, expected = make_stream(n_events, _fresh(NativeRouter))
     digest = stream_hash(events)
-    if (digest, expected) != (c["stream_hash"], c["assignments"]):
+    if (digest, offers, expected) != (c["stream_hash"], c["assignments"], c["outputs"]):
         raise RuntimeError(
-            "C and Python streams differ: hash %s/%s, assignments %d/%d"
-            % (c["stream_hash"], digest, c["assignments"], expected)
+            "C and Python streams differ: hash %s/%s, offers %d/%d, outputs %d/%d"
+            % (c["stream_hash"], digest, c["assignments"], offers, c["outputs"], expected)
         )
 
     # The batch figure is the C call over a pre-packed bl_event array: turning Python
     # tuples into bl_events (pack_events) is the caller's cost, not the router's, and
-    # is reported separately. run_packed returns the rcs as an array and the
-    # assignments as the packed bl_assignment array (Assignments, decoded on access);
-    # the rate with every assignment turned into a (conv, agent) tuple is reported too.
+    # is reported separately. run_packed returns the rcs as an array and the outputs
+    # as the packed bl_output array (Outputs, decoded on access); the rate with every
+    # output turned into a tuple is reported too.
     pack_rate, (packed, n_packed) = _best_rate(n_events, 3, lambda: pack_events(events))
     batch, (batch_rcs, batch_out) = _best_rate(
-        n_events, 7, lambda: _fresh(NativeRouter).run_packed(packed, n_packed)
+        n_events, 7, lambda: _fresh(BatchRouter).run_packed(packed, n_packed)
     )
     batch_tuples, tuples = _best_rate(
-        n_events, 3, lambda: list(_fresh(NativeRouter).run_packed(packed, n_packed)[1])
+        n_events, 3, lambda: list(_fresh(BatchRouter).run_packed(packed, n_packed)[1])
     )
     if len(batch_rcs) != n_events or tuples != list(batch_out):
-        raise RuntimeError("cffi batch: rcs or assignments differ between runs")
+        raise RuntimeError("cffi batch: rcs or outputs differ between runs")
     per_event, stepped = _best_rate(n_events, 5, lambda: _step_all(_fresh(NativeRouter), events))
     twin, twin_count = _best_rate(n_events, 1, lambda: _step_all(_fresh(TwinRouter), events))
     if (len(batch_out), stepped, twin_count) != (expected, expected, expected):
         raise RuntimeError(
-            "assignment counts differ: stream %d, cffi batch %d, cffi per event %d, twin %d"
+            "output counts differ: stream %d, cffi batch %d, cffi per event %d, twin %d"
             % (expected, len(batch_out), stepped, twin_count)
         )
 
@@ -196,22 +203,23 @@ def main(n_events=N_EVENTS):
     }
     notes = [
         "%d events (32 queues, 64 agents, queue capacity 64, default pool of %d "
-        "conversations), %d assignments; C and Python streams identical (xorshift64, "
-        "hash %s)" % (n_events, _fresh(NativeRouter).cfg.max_convs, expected, digest),
+        "conversations), %d outputs of which %d offers; C and Python streams identical "
+        "(xorshift64, hash %s)"
+        % (n_events, _fresh(NativeRouter).cfg.max_convs, expected, offers, digest),
         "c_core: bl_router_run in C (bench_router.c, -O2), every event applied and "
         "drained, best of %d" % c["runs"],
-        "cffi batch: NativeRouter.run_packed over a pre-packed bl_event array "
-        "(bl_router_run calls, each until its 8,192-slot output buffer is nearly full), "
-        "best of 7: a fresh router each run, every "
-        "event applied and drained in C, rcs returned as array('i') and the assignments "
-        "as the packed bl_assignment array (Assignments, tuples decoded on access); "
-        "packing the tuples with pack_events (%.1fM events/s) is not counted; turning "
-        "every assignment into a (conv, agent) tuple as well (list(out)) gives %.1fM "
+        "cffi batch: host_tools.bench.router_batch's BatchRouter.run_packed over a "
+        "pre-packed bl_event array (bl_router_run calls, each until fewer than "
+        "bl_router_max_outputs of its 4 x that output slots remain), best of 7: a fresh "
+        "router each run, every event applied and drained in C, rcs returned as "
+        "array('i') and the outputs as the packed bl_output array (Outputs, tuples "
+        "decoded on access); packing the tuples with pack_events (%.1fM events/s) is not "
+        "counted; turning every output into a tuple as well (list(out)) gives %.1fM "
         "events/s" % (pack_rate / 1e6, batch_tuples / 1e6),
-        "cffi per event: NativeRouter.step (one blx_step call per event, assignments as "
+        "cffi per event: NativeRouter.step (one blx_step call per event, outputs as "
         "a list of tuples), best of 5; per event / twin = %.1fx" % (per_event / twin),
         "twin: TwinRouter.step, 1 run; C core, cffi batch, cffi per event and twin all "
-        "made the same %d assignments" % expected,
+        "wrote the same %d outputs" % expected,
         "state_bytes = sizeof(bl_router) + bl_router_mem_size (C core, x86-64)",
     ]
     report.write("router", figures, notes)

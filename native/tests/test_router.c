@@ -21,6 +21,14 @@ static int failed;
 
 #define CHECK_EQ(got, want) CHECK((long long)(got) == (long long)(want))
 
+/* Room for the bound of every configuration used here (step refuses less). */
+#define OUT_MAX 4096
+
+/* The outputs of the last step_ev(), read in order by expect_out(). */
+static bl_output outs[OUT_MAX];
+static size_t n_outs;
+static size_t n_read;
+
 /* Generous buffers for every configuration used here (asserted in setup). */
 static unsigned char mem[160 * 1024];
 static unsigned char mem2[160 * 1024];
@@ -39,6 +47,8 @@ static bl_router_cfg make_cfg(uint16_t nq, uint16_t na, uint16_t qcap)
 
 static void setup_cfg(bl_router *r, const bl_router_cfg *cfg)
 {
+    n_outs = 0;
+    n_read = 0;
     CHECK(bl_router_mem_size(cfg) <= sizeof(mem));
     CHECK_EQ(bl_router_init(r, mem, sizeof(mem), cfg), BL_OK);
 }
@@ -49,22 +59,77 @@ static void setup(bl_router *r, uint16_t nq, uint16_t na, uint16_t qcap)
     setup_cfg(r, &cfg);
 }
 
-static void expect_assign(bl_router *r, int64_t now, uint32_t conv, uint16_t agent)
+static int step_ev(bl_router *r, uint8_t op, uint16_t a, uint32_t b, uint32_t c, uint32_t d,
+                   int64_t now)
 {
-    uint32_t c = 0;
-    uint16_t a = 0;
-    CHECK_EQ(bl_router_next_assignment(r, now, &c, &a), BL_OK);
-    CHECK_EQ(c, conv);
-    CHECK_EQ(a, agent);
+    bl_event ev;
+    int rc;
+    memset(&ev, 0, sizeof(ev));
+    ev.op = op;
+    ev.a = a;
+    ev.b = b;
+    ev.c = c;
+    ev.d = d;
+    ev.now_ms = now;
+    CHECK(bl_router_max_outputs(&r->cfg) <= OUT_MAX);
+    n_outs = 0;
+    n_read = 0;
+    rc = bl_router_step(r, &ev, outs, OUT_MAX, &n_outs);
+    CHECK(n_outs <= bl_router_max_outputs(&r->cfg));
+    return rc;
 }
 
+/* The next unread output is (kind, conv, agent, queue); with none unread, a TICK at now
+ * is stepped first (so direct calls, which do not drain, are drained by it). */
+static void expect_out(bl_router *r, int64_t now, uint8_t kind, uint32_t conv, uint16_t agent,
+                       uint8_t queue, int line)
+{
+    const bl_output *o;
+    if (n_read == n_outs) {
+        CHECK_EQ(step_ev(r, BL_OP_TICK, 0, 0, 0, 0, now), BL_OK);
+    }
+    if (n_read == n_outs) {
+        failed++;
+        printf("FAIL %s:%d: no output (want kind %u conv %lu)\n", __FILE__, line, kind,
+               (unsigned long)conv);
+        return;
+    }
+    o = &outs[n_read++];
+    if (o->kind == kind && o->conv == conv && o->agent == agent && o->queue == queue) {
+        passed++;
+    } else {
+        failed++;
+        printf("FAIL %s:%d: output (%u, %lu, %u, %u), want (%u, %lu, %u, %u)\n", __FILE__,
+               line, o->kind, (unsigned long)o->conv, o->agent, o->queue, kind,
+               (unsigned long)conv, agent, queue);
+    }
+}
+
+#define EXPECT_OUT(r, now, kind, conv, agent, queue) \
+    expect_out(r, now, kind, conv, agent, queue, __LINE__)
+
+/* An OFFER of conv to agent next, from its queue (not checked: the tests that care use
+ * EXPECT_OUT). */
+static void expect_assign(bl_router *r, int64_t now, uint32_t conv, uint16_t agent)
+{
+    if (n_read == n_outs) {
+        CHECK_EQ(step_ev(r, BL_OP_TICK, 0, 0, 0, 0, now), BL_OK);
+    }
+    CHECK(n_read < n_outs);
+    if (n_read < n_outs) {
+        CHECK_EQ(outs[n_read].kind, BL_OUT_OFFER);
+        CHECK_EQ(outs[n_read].conv, conv);
+        CHECK_EQ(outs[n_read].agent, agent);
+        n_read++;
+    }
+}
+
+/* Every output read, and a TICK at now writes none. */
 static void expect_empty(bl_router *r, int64_t now)
 {
-    uint32_t c = 777;
-    uint16_t a = 77;
-    CHECK_EQ(bl_router_next_assignment(r, now, &c, &a), BL_EEMPTY);
-    CHECK_EQ(c, 777);
-    CHECK_EQ(a, 77);
+    CHECK_EQ(n_outs - n_read, 0);
+    CHECK_EQ(step_ev(r, BL_OP_TICK, 0, 0, 0, 0, now), BL_OK);
+    CHECK_EQ(n_outs, 0);
 }
 
 static void ready_agent(bl_router *r, uint16_t a, uint8_t cap, uint32_t primary, int64_t t)
@@ -139,23 +204,32 @@ static void test_argument_errors_change_nothing(void)
     CHECK_EQ(bl_router_enqueue_private(&r, 0, 1, 0, 3, 0), BL_EINVAL);
     CHECK_EQ(bl_router_assign(&r, 0, 1, 2, 0), BL_EINVAL);
     CHECK_EQ(bl_router_transfer_queue(&r, 0, 1, 2, 0), BL_EINVAL);
+    CHECK_EQ(bl_router_set_max_wait(&r, 3, 10, 0), BL_EINVAL);
     n1 = bl_router_snapshot(&r, blob, sizeof(blob));
+    CHECK_EQ(step_ev(&r, 0, 0, 0, 0, 0, 0), BL_EINVAL);
+    CHECK_EQ(step_ev(&r, BL_OP_LAST + 1, 0, 0, 0, 0, 0), BL_EINVAL);
+    CHECK_EQ(step_ev(&r, BL_OP_PRESENCE, 0, BL_AVAILABLE, 0x10000, 0, 0), BL_EINVAL);
+    CHECK_EQ(step_ev(&r, BL_OP_SET_QUEUE, 0, 0x10000, 0, 0, 0), BL_EINVAL);
+    CHECK_EQ(step_ev(&r, BL_OP_SET_MAX_WAIT, 3, 10, 0, 0, 0), BL_EINVAL);
+    CHECK_EQ(step_ev(&r, BL_OP_ASSIGN, 0, 1, 2, 0, 0), BL_EINVAL);
+    CHECK_EQ(n_outs, 0);
     {
+        /* out_cap below the bound, NULLs: refused before anything happens. */
         bl_event ev;
+        size_t n = 99;
         memset(&ev, 0, sizeof(ev));
-        ev.op = 0;
-        CHECK_EQ(bl_router_apply(&r, &ev), BL_EINVAL);
-        ev.op = BL_OP_LAST + 1;
-        CHECK_EQ(bl_router_apply(&r, &ev), BL_EINVAL);
-        ev.op = BL_OP_PRESENCE;
-        ev.b = BL_AVAILABLE;
-        ev.c = 0x10000;
-        CHECK_EQ(bl_router_apply(&r, &ev), BL_EINVAL);
-        ev.op = BL_OP_SET_QUEUE;
-        ev.b = 0x10000;
-        CHECK_EQ(bl_router_apply(&r, &ev), BL_EINVAL);
-        CHECK_EQ(bl_router_apply(NULL, &ev), BL_EINVAL);
-        CHECK_EQ(bl_router_apply(&r, NULL), BL_EINVAL);
+        ev.op = BL_OP_ENQUEUE;
+        ev.b = 5;
+        CHECK_EQ(bl_router_step(&r, &ev, outs, bl_router_max_outputs(&r.cfg) - 1, &n),
+                 BL_EINVAL);
+        CHECK_EQ(bl_router_step(&r, &ev, NULL, OUT_MAX, &n), BL_EINVAL);
+        CHECK_EQ(bl_router_step(NULL, &ev, outs, OUT_MAX, &n), BL_EINVAL);
+        CHECK_EQ(bl_router_step(&r, NULL, outs, OUT_MAX, &n), BL_EINVAL);
+        CHECK_EQ(bl_router_step(&r, &ev, outs, OUT_MAX, NULL), BL_EINVAL);
+        CHECK_EQ(n, 99);
+        CHECK_EQ(bl_router_run(&r, &ev, 1, outs, bl_router_max_outputs(&r.cfg) - 1, &n, NULL),
+                 0);
+        CHECK_EQ(n, 0);
     }
     n2 = bl_router_snapshot(&r, blob2, sizeof(blob2));
     CHECK(n1 > 0 && n1 == n2 && memcmp(blob, blob2, n1) == 0);
@@ -255,9 +329,10 @@ static void test_priority_and_position(void)
     CHECK_EQ(bl_router_position(&r, 9), 1);
     CHECK_EQ(bl_router_position(&r, 2), 2);
     CHECK_EQ(bl_router_position(&r, 3), 3);
-    ready_agent(&r, 0, 3, 1, 3000);
+    ready_agent(&r, 0, 2, 1, 3000);
     expect_assign(&r, 3000, 1, 0);
     expect_assign(&r, 3000, 9, 0);
+    expect_empty(&r, 3000); /* at its cap of 2 */
     CHECK_EQ(bl_router_position(&r, 2), 0);
     CHECK_EQ(bl_router_position(&r, 9), BL_ESTATE);
 }
@@ -277,10 +352,15 @@ static void test_backup_and_overflow_tiers(void)
     CHECK_EQ(bl_router_enqueue(&r, 0, 6, 0, 2000), BL_OK);
     expect_empty(&r, 61999);
     CHECK_EQ(bl_router_queue_length(&r, 0), 1);
-    CHECK_EQ(bl_router_tick(&r, 62000), BL_OK); /* 60 s: moves to queue 1 */
+    EXPECT_OUT(&r, 62000, BL_OUT_OVERFLOW, 6, BL_NONE, 1); /* 60 s: moves to queue 1 */
     CHECK_EQ(bl_router_queue_length(&r, 0), 0);
-    CHECK_EQ(bl_router_conv_queue(&r, 6), 1);
-    expect_assign(&r, 62000, 6, 1);
+    EXPECT_OUT(&r, 62000, BL_OUT_OFFER, 6, 1, 1);
+    expect_empty(&r, 62000);
+    /* BL_NEVER disables the tier even when the score reaches 0xFFFFFFFF ms at once. */
+    CHECK_EQ(bl_router_set_queue(&r, 0, BL_LONGEST_IDLE, 1, BL_NEVER, BL_NEVER, 63000), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 0, 7, BL_NEVER, 63000), BL_OK);
+    CHECK_EQ(bl_router_tick(&r, 63000), BL_OK);
+    CHECK_EQ(bl_router_conv_queue(&r, 7), 0);
 }
 
 static void test_private_queue(void)
@@ -293,7 +373,8 @@ static void test_private_queue(void)
     CHECK_EQ(bl_router_enqueue_private(&r, 0, 7, 0, 0, 100), BL_OK);
     CHECK_EQ(bl_router_conv_agent(&r, 7), 0);
     expect_empty(&r, 5099); /* only agent 0 may take it, and it is offline */
-    expect_assign(&r, 5100, 7, 1); /* overflowed to queue 0 */
+    EXPECT_OUT(&r, 5100, BL_OUT_PRIVATE_TIMEOUT, 7, 0, 0); /* overflowed to queue 0 */
+    EXPECT_OUT(&r, 5100, BL_OUT_OFFER, 7, 1, 0);
     CHECK_EQ(bl_router_enqueue_private(&r, 1, 7, 0, 0, 200), BL_EEXIST);
 }
 
@@ -313,12 +394,14 @@ static void test_offer_timeout_and_misses(void)
     CHECK_EQ(bl_router_accept(&r, 0, 2, 600), BL_OK); /* again: harmless */
     CHECK_EQ(bl_router_accept(&r, 1, 2, 600), BL_ENOENT);
     /* 1 is not taken up by 1030: back to the head of the queue, offered again. */
-    CHECK_EQ(bl_router_tick(&r, 1030), BL_OK);
+    EXPECT_OUT(&r, 1030, BL_OUT_OFFER_TIMEOUT, 1, 0, 0);
+    EXPECT_OUT(&r, 1030, BL_OUT_OFFER, 1, 0, 0);
+    /* Second miss in a row: break with the MISSED reason; the active one stays. */
+    EXPECT_OUT(&r, 2030, BL_OUT_OFFER_TIMEOUT, 1, 0, 0);
+    EXPECT_OUT(&r, 2030, BL_OUT_MISSED_BREAK, 0, 0, BL_NO_QUEUE);
+    expect_empty(&r, 2030);
     CHECK_EQ(bl_router_conv_state(&r, 1), BL_WAITING);
     CHECK_EQ(bl_router_position(&r, 1), 0);
-    expect_assign(&r, 1030, 1, 0);
-    /* Second miss in a row: break with the MISSED reason; the active one stays. */
-    CHECK_EQ(bl_router_tick(&r, 2030), BL_OK);
     CHECK_EQ(bl_router_agent_presence(&r, 0), BL_BREAK);
     CHECK_EQ(bl_router_agent_reason(&r, 0), BL_REASON_MISSED);
     CHECK_EQ(bl_router_agent_load(&r, 0), 1);
@@ -338,7 +421,9 @@ static void test_leaving_and_wrapup(void)
     expect_assign(&r, 40, 1, 0);
     expect_assign(&r, 40, 2, 0);
     CHECK_EQ(bl_router_accept(&r, 0, 1, 50), BL_OK);
-    CHECK_EQ(bl_router_set_presence(&r, 0, BL_BREAK, 7, 60), BL_OK);
+    CHECK_EQ(step_ev(&r, BL_OP_PRESENCE, 0, BL_BREAK, 7, 0, 60), BL_OK);
+    EXPECT_OUT(&r, 60, BL_OUT_RETURNED, 2, 0, 0);
+    CHECK_EQ(n_outs, 1);
     CHECK_EQ(bl_router_agent_reason(&r, 0), 7);
     CHECK_EQ(bl_router_conv_state(&r, 2), BL_WAITING); /* back, ahead of 3 */
     CHECK_EQ(bl_router_position(&r, 2), 0);
@@ -351,12 +436,16 @@ static void test_leaving_and_wrapup(void)
     CHECK_EQ(bl_router_agent_presence(&r, 0), BL_WRAPUP);
     expect_empty(&r, 1099);
     CHECK_EQ(bl_router_agent_presence(&r, 0), BL_WRAPUP);
-    expect_assign(&r, 1100, 3, 0);
+    EXPECT_OUT(&r, 1100, BL_OUT_WRAPUP_END, 0, 0, BL_NO_QUEUE);
+    EXPECT_OUT(&r, 1100, BL_OUT_OFFER, 3, 0, 0);
     /* Manual wrap-up waits for "ready". */
     CHECK_EQ(bl_router_set_wrapup(&r, 0, 0, 1, 1200), BL_OK);
     CHECK_EQ(bl_router_complete(&r, 0, 3, 1300), BL_OK);
-    CHECK_EQ(bl_router_tick(&r, 1000000), BL_OK);
+    expect_empty(&r, 1000000);
     CHECK_EQ(bl_router_agent_presence(&r, 0), BL_WRAPUP);
+    /* Ending it by hand reports nothing: the caller did it. */
+    CHECK_EQ(step_ev(&r, BL_OP_PRESENCE, 0, BL_AVAILABLE, 0, 0, 1000001), BL_OK);
+    CHECK_EQ(n_outs, 0);
     CHECK_EQ(bl_router_complete(&r, 0, 3, 1300), BL_ENOENT);
 }
 
@@ -399,6 +488,179 @@ static void test_transfers_abandon_rejoin(void)
     CHECK_EQ(bl_router_release(&r, 1, 16400), BL_ESTATE);
 }
 
+static void test_outputs_of_the_event_itself(void)
+{
+    bl_router r;
+    bl_router_cfg cfg = make_cfg(2, 3, 4);
+    cfg.rejoin_ms = 1000;
+    cfg.max_convs = 4;
+    setup_cfg(&r, &cfg);
+    ready_agent(&r, 0, 1, 1, 0);
+    ready_agent(&r, 1, 1, 1, 0);
+    CHECK_EQ(bl_router_enqueue(&r, 0, 10, 0, 5), BL_OK);
+    EXPECT_OUT(&r, 5, BL_OUT_OFFER, 10, 0, 0);
+    /* A reassignment: RETURNED from the old holder right before the OFFER. */
+    CHECK_EQ(step_ev(&r, BL_OP_ASSIGN, 1, 10, 0, 0, 6), BL_OK);
+    EXPECT_OUT(&r, 6, BL_OUT_RETURNED, 10, 0, 0);
+    EXPECT_OUT(&r, 6, BL_OUT_OFFER, 10, 1, 0);
+    CHECK_EQ(n_outs, 2);
+    /* Private: queue BL_NO_QUEUE while addressed to an agent, offered from there, back
+     * there when its agent leaves. */
+    CHECK_EQ(step_ev(&r, BL_OP_ENQUEUE_PRIVATE, 0, 11, 0, 1, 7), BL_OK);
+    EXPECT_OUT(&r, 7, BL_OUT_OFFER, 11, 0, BL_NO_QUEUE);
+    CHECK_EQ(step_ev(&r, BL_OP_PRESENCE, 0, BL_OFFLINE, 0, 0, 10), BL_OK);
+    EXPECT_OUT(&r, 10, BL_OUT_RETURNED, 11, 0, BL_NO_QUEUE);
+    CHECK_EQ(n_outs, 1);
+    CHECK_EQ(bl_router_conv_agent(&r, 11), 0);
+    /* What the caller names itself is not reported back: complete, transfer, abandon. */
+    CHECK_EQ(step_ev(&r, BL_OP_TRANSFER_QUEUE, 1, 10, 1, 0, 11), BL_OK);
+    CHECK_EQ(n_outs, 0); /* agent 1 serves queue 0 only */
+    CHECK_EQ(step_ev(&r, BL_OP_ABANDON, 0, 10, 0, 0, 12), BL_OK);
+    CHECK_EQ(n_outs, 0);
+    /* The pool (4) is full: a new conversation evicts the oldest tombstone. */
+    CHECK_EQ(bl_router_enqueue(&r, 1, 12, 0, 13), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 1, 13, 0, 13), BL_OK);
+    CHECK_EQ(step_ev(&r, BL_OP_ENQUEUE, 1, 14, 0, 0, 14), BL_OK);
+    EXPECT_OUT(&r, 14, BL_OUT_FORGOTTEN, 10, BL_NONE, BL_NO_QUEUE);
+    CHECK_EQ(n_outs, 1);
+    CHECK_EQ(bl_router_conv_state(&r, 10), BL_ENOENT);
+    /* The rejoin window ending: FORGOTTEN too. */
+    CHECK_EQ(bl_router_abandon(&r, 14, 15), BL_OK);
+    expect_empty(&r, 1014);
+    EXPECT_OUT(&r, 1015, BL_OUT_FORGOTTEN, 14, BL_NONE, BL_NO_QUEUE);
+    expect_empty(&r, 1015);
+    /* NEXT's own offer. */
+    CHECK_EQ(bl_router_set_queue(&r, 1, BL_MANUAL, BL_NO_QUEUE, BL_NEVER, BL_NEVER, 1016),
+             BL_OK);
+    CHECK_EQ(bl_router_configure_agent(&r, 2, 1, 2, 0, 1016), BL_OK);
+    CHECK_EQ(bl_router_set_presence(&r, 2, BL_AVAILABLE, 0, 1016), BL_OK);
+    expect_empty(&r, 1016);
+    CHECK_EQ(step_ev(&r, BL_OP_NEXT, 2, 0, 0, 0, 1017), BL_OK);
+    EXPECT_OUT(&r, 1017, BL_OUT_OFFER, 12, 2, 1);
+    CHECK_EQ(n_outs, 1);
+}
+
+static void test_max_wait(void)
+{
+    bl_router r;
+    bl_router_cfg cfg = make_cfg(3, 1, 8);
+    int64_t due;
+    cfg.rejoin_ms = 100000;
+    setup_cfg(&r, &cfg);
+    CHECK_EQ(bl_router_set_max_wait(&r, 0, 1000, 0), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 0, 1, 0, 100), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 0, 2, 300, 200), BL_OK); /* score 300 at once */
+    CHECK_EQ(bl_router_enqueue(&r, 0, 3, 0, 200), BL_OK);
+    expect_empty(&r, 899);
+    CHECK_EQ(bl_router_next_due(&r, &due), BL_OK);
+    CHECK_EQ(due, 900); /* 2's key is -100 */
+    EXPECT_OUT(&r, 1100, BL_OUT_EXPIRED, 2, BL_NONE, 0);
+    EXPECT_OUT(&r, 1100, BL_OUT_EXPIRED, 1, BL_NONE, 0);
+    expect_empty(&r, 1100);
+    CHECK_EQ(bl_router_conv_state(&r, 1), BL_ABANDONED);
+    CHECK_EQ(bl_router_position(&r, 3), 0);
+    CHECK_EQ(bl_router_next_due(&r, &due), BL_OK);
+    CHECK_EQ(due, 1200);
+    /* A tombstone like abandon's: rejoin gives the old place back (and, past the max
+     * wait, it expires again at the next timer pass unless offered first). */
+    CHECK_EQ(bl_router_rejoin(&r, 1, 1150), BL_OK);
+    CHECK_EQ(bl_router_position(&r, 1), 0);
+    EXPECT_OUT(&r, 1150, BL_OUT_EXPIRED, 1, BL_NONE, 0);
+    /* Changing the threshold is looked at by the next event, not the changing one. */
+    CHECK_EQ(step_ev(&r, BL_OP_SET_MAX_WAIT, 0, 100, 0, 0, 1160), BL_OK);
+    CHECK_EQ(n_outs, 0);
+    CHECK_EQ(bl_router_next_due(&r, &due), BL_OK);
+    CHECK(due <= 1160);
+    EXPECT_OUT(&r, 1160, BL_OUT_EXPIRED, 3, BL_NONE, 0);
+    expect_empty(&r, 1160);
+    /* Private ones are not judged: only the queue's own. */
+    CHECK_EQ(bl_router_enqueue_private(&r, 0, 4, 0, 0, 2000), BL_OK);
+    expect_empty(&r, 10000);
+    CHECK_EQ(bl_router_conv_state(&r, 4), BL_WAITING);
+    /* Overflow and max wait in one queue: the tier runs first, so with both due in the
+     * same pass the conversation moves on, and the queue it lands in judges it. With
+     * timely ticks the earlier deadline fires first. */
+    CHECK_EQ(bl_router_set_queue(&r, 1, BL_LONGEST_IDLE, 2, BL_NEVER, 500, 10000), BL_OK);
+    CHECK_EQ(bl_router_set_max_wait(&r, 1, 800, 10000), BL_OK);
+    CHECK_EQ(bl_router_set_max_wait(&r, 2, 900, 10000), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 1, 5, 0, 10000), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 1, 6, 0, 10000), BL_OK);
+    EXPECT_OUT(&r, 10500, BL_OUT_OVERFLOW, 5, BL_NONE, 2);
+    EXPECT_OUT(&r, 10500, BL_OUT_OVERFLOW, 6, BL_NONE, 2);
+    EXPECT_OUT(&r, 10900, BL_OUT_EXPIRED, 5, BL_NONE, 2);
+    EXPECT_OUT(&r, 10900, BL_OUT_EXPIRED, 6, BL_NONE, 2);
+    CHECK_EQ(bl_router_set_queue(&r, 1, BL_LONGEST_IDLE, 2, BL_NEVER, 2000, 20000), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 1, 7, 0, 20000), BL_OK);
+    EXPECT_OUT(&r, 20800, BL_OUT_EXPIRED, 7, BL_NONE, 1); /* max wait below overflow */
+    /* One late tick past both: overflow, then expiry in the queue it moved to. */
+    CHECK_EQ(bl_router_enqueue(&r, 1, 8, 0, 30000), BL_OK);
+    EXPECT_OUT(&r, 40000, BL_OUT_OVERFLOW, 8, BL_NONE, 2);
+    EXPECT_OUT(&r, 40000, BL_OUT_EXPIRED, 8, BL_NONE, 2);
+    expect_empty(&r, 40000);
+    CHECK_EQ(bl_router_conv_state(&r, 8), BL_ABANDONED);
+    /* Without a rejoin window an expired conversation is gone at once. */
+    cfg.rejoin_ms = 0;
+    setup_cfg(&r, &cfg);
+    CHECK_EQ(bl_router_set_max_wait(&r, 2, 10, 0), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 2, 9, 0, 0), BL_OK);
+    EXPECT_OUT(&r, 10, BL_OUT_EXPIRED, 9, BL_NONE, 2);
+    CHECK_EQ(bl_router_conv_state(&r, 9), BL_ENOENT);
+    expect_empty(&r, 10);
+}
+
+static void test_overflow_chain_and_backup_due(void)
+{
+    bl_router r;
+    int64_t due;
+    setup(&r, 3, 1, 8);
+    CHECK_EQ(bl_router_set_queue(&r, 0, BL_LONGEST_IDLE, 1, 100, 50, 0), BL_OK);
+    CHECK_EQ(bl_router_set_queue(&r, 1, BL_LONGEST_IDLE, 2, 400, 60, 0), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 0, 1, 0, 0), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 1, 2, 0, 30), BL_OK);
+    CHECK_EQ(bl_router_backup_due(&r, 0, &due), BL_OK);
+    CHECK_EQ(due, 100); /* 0's head reaches 100 ms at 100; 1's at 430 */
+    CHECK_EQ(bl_router_backup_due(&r, 100, &due), BL_OK);
+    CHECK_EQ(due, 430); /* strictly after */
+    CHECK_EQ(bl_router_backup_due(&r, 430, &due), BL_OK);
+    CHECK_EQ(due, INT64_MAX);
+    CHECK_EQ(bl_router_backup_due(NULL, 0, &due), BL_EINVAL);
+    CHECK_EQ(bl_router_backup_due(&r, 0, NULL), BL_EINVAL);
+    /* A late tick: 1 follows the whole chain in one go and is reported once. */
+    EXPECT_OUT(&r, 1000, BL_OUT_OVERFLOW, 1, BL_NONE, 2);
+    EXPECT_OUT(&r, 1000, BL_OUT_OVERFLOW, 2, BL_NONE, 2);
+    expect_empty(&r, 1000);
+    CHECK_EQ(bl_router_backup_due(&r, 0, &due), BL_OK);
+    CHECK_EQ(due, INT64_MAX); /* queue 2 has no backup tier */
+}
+
+static void test_max_outputs_bound(void)
+{
+    bl_router_cfg cfg = make_cfg(4, 8, 16);
+    CHECK_EQ(bl_router_max_outputs(&cfg), 3 * (4 * 16 + 8 * BL_MAX_HELD) + 5 * 8 + 4);
+    cfg.max_convs = 10;
+    CHECK_EQ(bl_router_max_outputs(&cfg), 3 * 10 + 5 * 8 + 4);
+    cfg.n_queues = 0;
+    CHECK_EQ(bl_router_max_outputs(&cfg), 0);
+    CHECK_EQ(bl_router_max_outputs(NULL), 0);
+}
+
+static void test_snapshot_keeps_max_wait(void)
+{
+    bl_router r;
+    bl_router r2;
+    size_t len;
+    setup(&r, 2, 1, 4);
+    CHECK_EQ(bl_router_set_max_wait(&r, 1, 700, 0), BL_OK);
+    CHECK_EQ(bl_router_enqueue(&r, 1, 1, 0, 0), BL_OK);
+    len = bl_router_snapshot(&r, blob, sizeof(blob));
+    CHECK(len > 0);
+    CHECK_EQ(blob[4], 2);
+    CHECK_EQ(bl_router_restore(&r2, mem2, sizeof(mem2), blob, len), BL_OK);
+    n_outs = n_read = 0;
+    expect_empty(&r2, 699);
+    EXPECT_OUT(&r2, 700, BL_OUT_EXPIRED, 1, BL_NONE, 1);
+}
+
 /* Deterministic pseudo-random stream over every op; checks invariants as it goes
  * and that snapshot -> restore -> snapshot is the identity and behaves the same. */
 static uint64_t rng = 0x2545F4914F6CDD1Du;
@@ -418,7 +680,8 @@ static void random_event(bl_event *ev, int64_t *t, uint16_t nq, uint16_t na)
     memset(ev, 0, sizeof(*ev));
     ev->op = (uint8_t)(1 + below(BL_OP_LAST));
     ev->a = (uint16_t)below(ev->op == BL_OP_ENQUEUE || ev->op == BL_OP_SET_QUEUE ||
-                                    ev->op == BL_OP_TRANSFER_QUEUE
+                                    ev->op == BL_OP_TRANSFER_QUEUE ||
+                                    ev->op == BL_OP_SET_MAX_WAIT
                                 ? nq + 1u
                                 : na + 1u);
     ev->b = 1 + below(24);
@@ -447,6 +710,9 @@ static void random_event(bl_event *ev, int64_t *t, uint16_t nq, uint16_t na)
         break;
     case BL_OP_ENQUEUE_PRIVATE:
         ev->d = below(nq);
+        break;
+    case BL_OP_SET_MAX_WAIT:
+        ev->b = below(2) ? BL_NEVER : 200 + below(400);
         break;
     default:
         break;
@@ -488,8 +754,9 @@ static void test_random_stream_and_snapshots(void)
 {
     static bl_router r;
     static bl_router r2;
-    static bl_assignment out[BL_MAX_ASSIGN_PER_EVENT];
-    static bl_assignment out2[BL_MAX_ASSIGN_PER_EVENT];
+    static bl_output out[OUT_MAX];
+    static bl_output out2[OUT_MAX];
+    size_t seen[BL_OUT_WRAPUP_END + 1];
     bl_router_cfg cfg = make_cfg(4, 6, 5);
     bl_router_cfg got;
     int64_t t = 0;
@@ -502,6 +769,7 @@ static void test_random_stream_and_snapshots(void)
     cfg.private_ms = 800;
     cfg.max_misses = 3;
     setup_cfg(&r, &cfg);
+    memset(seen, 0, sizeof(seen));
     for (i = 0; i < 20000; i++) {
         bl_event ev;
         size_t n = 0;
@@ -519,15 +787,21 @@ static void test_random_stream_and_snapshots(void)
             CHECK(len2 == len && memcmp(blob, blob2, len) == 0);
             check_invariants(&r2); /* restore rebuilds the derived data */
         }
-        rc = bl_router_step(&r, &ev, out, BL_MAX_ASSIGN_PER_EVENT, &n);
+        rc = bl_router_step(&r, &ev, out, OUT_MAX, &n);
+        CHECK(n <= bl_router_max_outputs(&cfg));
         if (i % 500 < 100) { /* the restored copy follows for a while */
-            int rc2 = bl_router_step(&r2, &ev, out2, BL_MAX_ASSIGN_PER_EVENT, &n2);
-            size_t k;
-            if (rc != rc2 || n != n2) {
+            int rc2 = bl_router_step(&r2, &ev, out2, OUT_MAX, &n2);
+            if (rc != rc2 || n != n2 || memcmp(out, out2, n * sizeof(out[0])) != 0) {
                 mismatches++;
             }
-            for (k = 0; k < n && k < n2; k++) { /* fields: the struct has padding */
-                mismatches += out[k].conv != out2[k].conv || out[k].agent != out2[k].agent;
+        }
+        {
+            size_t k;
+            for (k = 0; k < n; k++) {
+                CHECK(out[k].kind >= BL_OUT_OFFER && out[k].kind <= BL_OUT_WRAPUP_END);
+                if (out[k].kind <= BL_OUT_WRAPUP_END) {
+                    seen[out[k].kind]++;
+                }
             }
         }
         assigned += (int)n;
@@ -535,6 +809,30 @@ static void test_random_stream_and_snapshots(void)
     }
     CHECK_EQ(mismatches, 0);
     CHECK(assigned > 1000);
+    for (i = BL_OUT_OFFER; i <= BL_OUT_WRAPUP_END; i++) {
+        if (seen[i] == 0) {
+            failed++;
+            printf("FAIL %s:%d: output kind %d never seen\n", __FILE__, __LINE__, i);
+        }
+    }
+}
+
+/* Rewrites the CRC-32 (zlib's) that ends a blob of len bytes. */
+static void put_crc(uint8_t *b, size_t len)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    size_t i;
+    for (i = 0; i + 4 < len; i++) {
+        int k;
+        c ^= b[i];
+        for (k = 0; k < 8; k++) {
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+        }
+    }
+    c = ~c;
+    for (i = 0; i < 4; i++) {
+        b[len - 4 + i] = (uint8_t)(c >> (8u * i));
+    }
 }
 
 static void test_corrupt_snapshots(void)
@@ -554,9 +852,11 @@ static void test_corrupt_snapshots(void)
     blob[len / 2] ^= 1;
     CHECK_EQ(bl_router_restore(&r2, mem2, sizeof(mem2), blob, len), BL_ECORRUPT);
     blob[len / 2] ^= 1;
-    blob[4] = 2; /* version */
+    blob[4] = 1; /* version 1 (no max waits), with a good checksum: refused */
+    put_crc(blob, len);
     CHECK_EQ(bl_router_restore(&r2, mem2, sizeof(mem2), blob, len), BL_ECORRUPT);
-    blob[4] = 1;
+    blob[4] = BL_SNAPSHOT_VERSION;
+    put_crc(blob, len);
     CHECK_EQ(bl_router_restore(&r2, mem2, 10, blob, len), BL_EINVAL);
     CHECK_EQ(bl_router_restore(&r2, mem2, sizeof(mem2), blob, len), BL_OK);
     CHECK_EQ(bl_router_queue_length(&r2, 0), 2);
@@ -574,6 +874,11 @@ int main(void)
     test_offer_timeout_and_misses();
     test_leaving_and_wrapup();
     test_transfers_abandon_rejoin();
+    test_outputs_of_the_event_itself();
+    test_max_wait();
+    test_overflow_chain_and_backup_due();
+    test_max_outputs_bound();
+    test_snapshot_keeps_max_wait();
     test_random_stream_and_snapshots();
     test_corrupt_snapshots();
     printf("%d passed, %d failed\n", passed, failed);

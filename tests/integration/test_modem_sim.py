@@ -387,6 +387,9 @@ def test_a_storm_delivers_a_message_every_period_each_announced(modem):
     sim.storm(every_ms=20)  # until stopped
     line.until('+CMTI: "SM",4')
     sim.stop_storm()
+    # What the storm delivered before it was stopped is still announced, then nothing.
+    late = ['+CMTI: "SM",%d' % i for i in range(5, len(sim.storm_texts) + 1)]
+    assert not late or line.until(late[-1]) == late
     assert line.silent_for(0.2) == b"" and not sim.storming
     for every_ms, count in ((0, None), (-5, 3), (20, 0)):  # no pause, or nothing to do
         with pytest.raises(ValueError, match="storm needs every_ms > 0"):

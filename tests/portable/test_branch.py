@@ -523,15 +523,14 @@ def test_a_reply_or_close_at_the_offer_deadline_meets_the_state_after_the_timeou
 
 
 def test_escalating_a_conversation_its_full_queue_held_back():
-    b = branch.Branch(CFG)
-    b._held.append(99)  # as if the router's queue had been full when it arrived
-    conv = conversation.Conversation(99, "+9", "m0", "general", 0)
-    b.conversations[99] = conv
-    b._open_by_customer["+9"] = 99
-    b.apply({"k": "escalate", "t": 10, "conv": 99})
-    assert conv.state == "remote" and 99 not in b._held
-    b.apply({"k": "close", "t": 20, "conv": 99})
-    assert 99 not in b.conversations
+    b = branch_with(queue_capacity=1)
+    b.apply(sms(1000, "+1", "hi"))
+    b.apply(sms(1001, "+2", "hi"))  # general is full: held back outside it
+    assert b.state_summary()["held"] == 1 and b.router.conv_state(2) is None
+    b.apply({"k": "escalate", "t": 1500, "conv": 2})
+    assert b.conversations[2].state == "remote" and b.state_summary()["held"] == 0
+    b.apply({"k": "close", "t": 2000, "conv": 2})
+    assert 2 not in b.conversations and b.router.queue_length(0) == 1
 
 
 def test_a_late_report_for_a_reused_reference_is_not_taken_for_the_new_message():
@@ -547,16 +546,18 @@ def test_a_late_report_for_a_reused_reference_is_not_taken_for_the_new_message()
 
 
 def test_conversations_a_full_queue_held_back_are_queued_as_room_appears():
-    b = branch.Branch(CFG)
-    b.router = Router(2, 2, 2)  # capacity 2 per queue, so that "full" is reachable
-    b.router.configure_agent(0, 2, 3)
-    b.router.configure_agent(1, 1, 1)
-    for i in range(3):
-        b.apply(sms(1000 + i, "+%d" % i, "hi"))  # general: two queued, one held
+    b = branch_with(queue_capacity=2)
+    for i in range(4):
+        b.apply(sms(1000 + i, "+%d" % i, "hi"))  # general: two queued, two held
     b.apply(sms(2000, "+9", "loan"))  # loans is not full: not held back by general
-    assert b._held == [3] and b.router.queue_length(1) == 1
-    b.apply({"k": "escalate", "t": 3000, "conv": 1})  # room in general
-    assert b._held == [] and b.router.queue_length(0) == 2
+    assert b.state_summary()["held"] == 2 and b.router.queue_length(1) == 1
+    assert [b.router.conv_state(c) for c in (3, 4)] == [None, None]
+    b.apply(sms(2500, "+8", "hi"))  # behind those held back, though nothing was freed
+    b.apply({"k": "escalate", "t": 3000, "conv": 1})  # room in general: the oldest held
+    assert b.state_summary()["held"] == 2 and b.router.position(3) == 1
+    b.apply(press(4000, 2))  # desk 2 takes conversation 2: room for the next, 4
+    assert b.desk_of(2) == 2 and b.router.position(4) == 1
+    assert b.state_summary()["held"] == 1 and b.router.conv_state(6) is None
 
 
 def test_a_modem_refusal_waits_for_a_modem_instead_of_failing_the_reply():

@@ -1,6 +1,6 @@
 """NativeRouter and TwinRouter fed the same events must agree on everything observable:
-return codes, assignments, queries, and snapshot bytes; restoring either's snapshot in
-either must carry on identically."""
+return codes, outputs, queries, and snapshot bytes; restoring either's snapshot in
+either must carry on identically. The streams reach every output kind (checked)."""
 
 import random
 
@@ -24,18 +24,22 @@ from branchline.router import (
     OP_PRESENCE,
     OP_REJOIN,
     OP_RELEASE,
+    OP_SET_MAX_WAIT,
     OP_SET_QUEUE,
     OP_SET_WRAPUP,
     OP_TICK,
     OP_TRANSFER_AGENT,
     OP_TRANSFER_QUEUE,
     OP_UPSTREAM,
+    OUT_OFFER,
+    OUT_WRAPUP_END,
     RouterError,
     TwinRouter,
 )
 from branchline.router.codes import OP_LAST
 
 from host_tools.bench.router import N_AGENTS, N_QUEUES, QUEUE_CAPACITY, make_stream
+from host_tools.bench.router_batch import BatchRouter, pack_events
 
 NativeRouter = native.NativeRouter
 
@@ -66,21 +70,27 @@ def assert_same_state(nat, twin, n_queues, n_agents, convs=range(0, 14)):
             assert nat.conv_agent(conv) == twin.conv_agent(conv)
             assert nat.conv_queue(conv) == twin.conv_queue(conv)
     assert nat.next_due() == twin.next_due()
+    for after in (-1, 0, 100, 10_000):
+        assert nat.backup_due(after) == twin.backup_due(after)
     assert nat.snapshot() == twin.snapshot()
 
 
 def outcome(method, *args):
-    """What method(*args) returns, or the class of the RouterError it raises."""
+    """What method(*args) returns, or the class of the RouterError it raises and the
+    outputs it carries."""
     try:
         return method(*args)
     except RouterError as exc:
-        return type(exc)
+        return type(exc), exc.outputs
 
 
 def make_event(pick, n_queues, n_agents, held, t):
     """One event; `pick(n)` draws 0..n-1. Mostly meaningful (valid, or wrong in one
     field), sometimes garbage. `held` lists (conv, agent) pairs offered so far, so
-    accepts, completions and transfers often hit."""
+    accepts, completions and transfers often hit. Time moves in small steps and the
+    thresholds are short, so offers time out, agents miss their way to a break,
+    wrap-ups end, private conversations and queue heads overflow, max waits expire and
+    tombstones are forgotten (test_every_output_kind_is_reached checks it)."""
     op = 1 + pick(OP_LAST)
     now = t + pick(40)
     agent = pick(n_agents + 1)  # n_agents itself is out of range
@@ -92,7 +102,7 @@ def make_event(pick, n_queues, n_agents, held, t):
     else:
         conv = pick(14)
     if pick(60) == 0:  # garbage in one field, or an unknown op
-        fields = [op if pick(3) else 18 + pick(5), agent, conv, pick(3), now, 0]
+        fields = [op if pick(3) else OP_LAST + 1 + pick(5), agent, conv, pick(3), now, 0]
         fields[pick(6)] = ODD[pick(len(ODD))]
         return tuple(fields)
     if op == OP_CONFIGURE:
@@ -110,6 +120,8 @@ def make_event(pick, n_queues, n_agents, held, t):
         oq = 0xFF if pick(3) else pick(n_queues + 1)
         return (op, queue, pick(6) | oq << 8, (NEVER, 0, 25, 90)[pick(4)], now,
                 (NEVER, 0, 50, 150)[pick(4)])
+    if op == OP_SET_MAX_WAIT:
+        return (op, queue, (NEVER, NEVER, 0, 40, 120, 1 << 31)[pick(6)], 0, now)
     if op == OP_SET_WRAPUP:
         return (op, agent, (0, 30, 120)[pick(3)], pick(3), now)
     if op == OP_ENQUEUE_PRIVATE:
@@ -126,9 +138,13 @@ def make_event(pick, n_queues, n_agents, held, t):
 
 
 def drive(pick, n_queues, n_agents, capacity, options, n_events, snap_every=25):
+    """Steps both routers through a stream; returns the set of output kinds seen."""
     nat = NativeRouter(n_queues, n_agents, capacity, **options)
     twin = TwinRouter(n_queues, n_agents, capacity, **options)
+    assert nat.max_outputs() == twin.max_outputs()
+    bound = nat.max_outputs()
     held = []
+    kinds = set()
     t = 0
     for i in range(n_events):
         ev = make_event(pick, n_queues, n_agents, held, t)
@@ -136,7 +152,11 @@ def drive(pick, n_queues, n_agents, capacity, options, n_events, snap_every=25):
             t = max(t, ev[4])
         got = nat.step(*ev)
         assert got == twin.step(*ev), (i, ev)
-        held.extend(got[1])
+        assert len(got[1]) <= bound
+        for kind, conv, agent, _ in got[1]:
+            kinds.add(kind)
+            if kind == OUT_OFFER:
+                held.append((conv, agent))
         if len(held) > 30:
             del held[:10]
         if i % snap_every == 0:
@@ -146,6 +166,7 @@ def drive(pick, n_queues, n_agents, capacity, options, n_events, snap_every=25):
             nat, twin = NativeRouter.restore(twin.snapshot()), TwinRouter.restore(blob)
             assert nat.snapshot() == blob == twin.snapshot()
     assert_same_state(nat, twin, n_queues, n_agents)
+    return kinds
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -175,6 +196,14 @@ def test_step_by_step_agreement(data, n_queues, n_agents, capacity, options, n_e
 def test_long_seeded_streams(seed, n_queues, n_agents, capacity, options):
     rng = random.Random(seed)
     drive(rng.randrange, n_queues, n_agents, capacity, options, 3000, snap_every=250)
+
+
+def test_every_output_kind_is_reached():
+    # The generator, not luck, must reach every kind: a fixed seed, every timer on.
+    options = {"offer_timeout_ms": 60, "rejoin_ms": 80, "private_ms": 100, "max_misses": 2}
+    rng = random.Random(7)
+    kinds = drive(rng.randrange, 3, 3, 4, options, 4000, snap_every=250)
+    assert kinds == set(range(OUT_OFFER, OUT_WRAPUP_END + 1))
 
 
 @settings(max_examples=100, deadline=None)
@@ -216,14 +245,13 @@ def test_methods_raise_alike(data, n_queues, n_agents, options, n_calls):
             OP_UPSTREAM: ("upstream", (b, now)),
             OP_RELEASE: ("release", (b, now)),
             OP_TICK: ("tick", (now,)),
+            OP_SET_MAX_WAIT: ("set_max_wait", (a, b, now)),
         }.get(op, ("queue_length", (a,)))
-        assert outcome(getattr(nat, name), *args) == outcome(getattr(twin, name), *args)
-        # Drain only now and then, so later events meet pending assignments too.
-        if data.draw(st.booleans()):
-            n = outcome(nat.next_assignment, now)
-            assert n == outcome(twin.next_assignment, now)
-            if isinstance(n, tuple):
-                held.append(n)
+        got = outcome(getattr(nat, name), *args)
+        assert got == outcome(getattr(twin, name), *args)
+        outputs = got[1] if isinstance(got, tuple) else got
+        if isinstance(outputs, list):
+            held.extend((o[1], o[2]) for o in outputs if o[0] == OUT_OFFER)
         assert_same_state(nat, twin, n_queues, n_agents)
 
 
@@ -236,10 +264,14 @@ def _run_both(events, n_queues, n_agents, capacity, **options):
     return got
 
 
-def test_bench_stream_100k_through_run():
-    events, assigned = make_stream(100_000, TwinRouter(N_QUEUES, N_AGENTS, QUEUE_CAPACITY))
-    _, out = _run_both(events, N_QUEUES, N_AGENTS, QUEUE_CAPACITY)
-    assert len(out) == assigned
+def test_bench_stream_100k_through_bl_router_run():
+    events, _, total = make_stream(100_000, TwinRouter(N_QUEUES, N_AGENTS, QUEUE_CAPACITY))
+    batch = BatchRouter(N_QUEUES, N_AGENTS, QUEUE_CAPACITY)
+    rcs, out = batch.run_packed(*pack_events(events))
+    twin = TwinRouter(N_QUEUES, N_AGENTS, QUEUE_CAPACITY)
+    assert (list(rcs), list(out)) == twin.run(events)
+    assert len(out) == total
+    assert batch.snapshot() == twin.snapshot()
 
 
 def test_seeded_stream_with_invalid_events_through_run():

@@ -14,6 +14,9 @@ from branchline.router import (
     OP_CONFIGURE,
     OP_ENQUEUE,
     OP_PRESENCE,
+    OUT_OFFER,
+    OUT_OFFER_TIMEOUT,
+    OUT_RETURNED,
     InvalidArgument,
     NotHeld,
     QueueFull,
@@ -21,6 +24,7 @@ from branchline.router import (
     RouterError,
 )
 from branchline.router.codes import EFULL, EINVAL, ENOENT, OK
+from branchline.router.twin import TwinRouter
 
 NativeRouter = native.NativeRouter
 lib = native.lib
@@ -33,9 +37,42 @@ def make(n_queues=2, n_agents=3, capacity=4):
 def test_codes_module_matches_router_h():
     from branchline.router import codes
 
-    for name in dir(lib):
-        if name.startswith("BL_") and name != "BL_MAX_ASSIGN_PER_EVENT":
-            assert getattr(codes, name[3:]) == getattr(lib, name), name
+    names = [name for name in dir(lib) if name.startswith("BL_")]
+    assert "BL_OUT_WRAPUP_END" in names and "BL_OP_SET_MAX_WAIT" in names
+    for name in names:
+        assert getattr(codes, name[3:]) == getattr(lib, name), name
+
+
+def test_cdef_comes_from_router_h():
+    import os
+    import sys
+
+    here = os.path.join(os.path.dirname(__file__), "..", "..", "native")
+    sys.path.insert(0, here)
+    try:
+        import build_router
+    finally:
+        sys.path.remove(here)
+    with open(os.path.join(here, "router.h")) as f:
+        header = f.read()
+    cdef = build_router.cdef_from_header(header)
+    # Every public function of the header is declared, and the router stays opaque.
+    for name in set(__import__("re").findall(r"\b(bl_router_\w+)\(", header)):
+        assert name + "(" in cdef, name
+        assert hasattr(lib, name), name
+    assert "typedef struct { ...; } bl_router;" in cdef
+    assert "uint8_t kind;" in cdef  # bl_output in full
+
+
+def test_max_outputs_matches_the_twin():
+    for args in ((1, 1, 1), (32, 64, 64), (3, 5, 7)):
+        for max_convs in (0, 9):
+            cfg = native.ffi.new("bl_router_cfg *")
+            cfg.n_queues, cfg.n_agents, cfg.queue_capacity = args
+            cfg.max_convs = max_convs
+            got = NativeRouter(*args, max_convs=max_convs).max_outputs()
+            assert got == lib.bl_router_max_outputs(cfg)
+            assert got == TwinRouter(*args, max_convs=max_convs).max_outputs()
 
 
 def test_router_is_the_native_one_when_built():
@@ -74,7 +111,7 @@ def test_initial_state():
     assert [r.queue_length(q) for q in range(2)] == [0, 0]
     assert [r.agent_load(a) for a in range(3)] == [0, 0, 0]
     assert [r.agent_presence(a) for a in range(3)] == [OFFLINE] * 3
-    assert r.next_assignment(0) is None
+    assert r.tick(0) == []
 
 
 def test_configure_agent_errors():
@@ -91,7 +128,7 @@ def test_configure_agent_errors():
     ]:
         with pytest.raises(InvalidArgument, match="configure_agent"):
             r.configure_agent(*args)
-    r.configure_agent(2, 3, 0b11)
+    assert r.configure_agent(2, 3, 0b11) == []
 
 
 def test_set_presence_errors_and_values():
@@ -127,10 +164,8 @@ def test_assignment_complete_and_not_held():
     r = make()
     r.configure_agent(1, 2, 0b10)
     r.set_presence(1, AVAILABLE, 5)
-    r.enqueue(1, 77, 6)
-    r.enqueue(0, 78, 6)  # agent 1 does not serve queue 0
-    assert r.next_assignment(7) == (77, 1)
-    assert r.next_assignment(7) is None
+    assert r.enqueue(1, 77, 6) == [(OUT_OFFER, 77, 1, 1)]
+    assert r.enqueue(0, 78, 6) == []  # agent 1 does not serve queue 0
     assert r.agent_load(1) == 1
     with pytest.raises(NotHeld) as info:
         r.complete(1, 78, 8)
@@ -143,11 +178,23 @@ def test_assignment_complete_and_not_held():
     assert r.agent_load(1) == 0
 
 
-def test_next_assignment_rejects_bad_time():
+def test_bad_time_is_invalid_everywhere():
     r = make()
     for bad in (1 << 63, -(1 << 63) - 1, 1.0):
         with pytest.raises(InvalidArgument):
-            r.next_assignment(bad)
+            r.tick(bad)
+        with pytest.raises(InvalidArgument):
+            r.backup_due(bad)
+
+
+def test_a_failed_call_carries_its_outputs():
+    r = NativeRouter(1, 1, 4, offer_timeout_ms=100)
+    r.configure_agent(0, 1, 1)
+    r.set_presence(0, AVAILABLE, 0)
+    assert r.enqueue(0, 5, 0) == [(OUT_OFFER, 5, 0, 0)]
+    with pytest.raises(NotHeld) as info:
+        r.complete(0, 99, 200)  # the timers ran first: 5 timed out, then re-offered
+    assert info.value.outputs == [(OUT_OFFER_TIMEOUT, 5, 0, 0), (OUT_OFFER, 5, 0, 0)]
 
 
 @pytest.mark.parametrize("query", ["queue_length", "agent_load", "agent_presence"])
@@ -162,75 +209,37 @@ def test_errors_share_a_base():
         assert issubclass(exc, RouterError)
 
 
-def test_step_returns_rc_and_drained_assignments():
+def test_step_returns_rc_and_outputs():
     r = make()
     assert r.step(OP_CONFIGURE, 0, 3, 0b01, 0) == (OK, [])
     for conv in (10, 11, 12, 13):
         assert r.step(OP_ENQUEUE, 0, conv, 0, 1) == (OK, [])
-    assert r.step(OP_PRESENCE, 0, AVAILABLE, 0, 2) == (OK, [(10, 0), (11, 0), (12, 0)])
+    assert r.step(OP_PRESENCE, 0, AVAILABLE, 0, 2) == (
+        OK, [(OUT_OFFER, 10, 0, 0), (OUT_OFFER, 11, 0, 0), (OUT_OFFER, 12, 0, 0)]
+    )
     assert r.step(OP_COMPLETE, 0, 99, 0, 3) == (ENOENT, [])
-    assert r.step(OP_COMPLETE, 0, 11, 0, 3) == (OK, [(13, 0)])
+    assert r.step(OP_COMPLETE, 0, 11, 0, 3) == (OK, [(OUT_OFFER, 13, 0, 0)])
+    assert r.step(OP_PRESENCE, 0, OFFLINE, 0, 4) == (
+        OK, [(OUT_RETURNED, 10, 0, 0), (OUT_RETURNED, 12, 0, 0), (OUT_RETURNED, 13, 0, 0)]
+    )
     assert r.step(0, 0, 0, 0, 0) == (EINVAL, [])
     assert r.step(OP_ENQUEUE, 0, 1 << 32, 0, 0) == (EINVAL, [])
     assert r.step(OP_ENQUEUE, 0, 1, 0, 0.5) == (EINVAL, [])
 
 
-def test_step_drains_what_direct_calls_left_pending():
-    r = make()
-    r.configure_agent(0, 3, 1)
-    r.set_presence(0, AVAILABLE, 0)
-    r.enqueue(0, 1, 0)
-    r.enqueue(0, 2, 0)
-    assert r.step(OP_COMPLETE, 0, 5, 0, 1) == (ENOENT, [(1, 0), (2, 0)])
-
-
-def _stream(n):
-    # Enough agents and enqueues that the run's output buffer fills several times.
-    evs = [(OP_CONFIGURE, a, 3, 0xFFFF, 0) for a in range(64)]
-    evs += [(OP_PRESENCE, a, AVAILABLE, 0, 1) for a in range(64)]
-    conv = 0
-    while len(evs) < n:
-        conv += 1
-        evs.append((OP_ENQUEUE, conv % 16, conv, 0, conv))
-        if conv > 150:
-            # Completes the conversation enqueued 150 events ago, which is held by now.
-            evs.append((OP_COMPLETE, 0, conv - 150, 0, conv))
-    return evs
-
-
-def test_run_matches_step_across_output_buffer_refills():
-    evs = _stream(20000)
-    batch, stepped = NativeRouter(16, 64, 64), NativeRouter(16, 64, 64)
+def test_run_matches_step():
+    evs = [(OP_CONFIGURE, a, 3, 0xFFFF, 0) for a in range(8)]
+    evs += [(OP_PRESENCE, a, AVAILABLE, 0, 1) for a in range(8)]
+    evs += [(OP_ENQUEUE, conv % 16, conv, 0, conv) for conv in range(40)]
+    batch, stepped = NativeRouter(16, 8, 64), NativeRouter(16, 8, 64)
     rcs, out = batch.run(evs)
     want_rcs, want_out = [], []
     for ev in evs:
         rc, got = stepped.step(*ev)
         want_rcs.append(rc)
         want_out.extend(got)
-    assert rcs == want_rcs
-    assert out == want_out
-    assert len(out) > 4096
-
-
-def test_run_packed_keeps_assignments_packed_until_read():
-    evs = _stream(20000)
-    batch, stepped = NativeRouter(16, 64, 64), NativeRouter(16, 64, 64)
-    rcs, out = batch.run_packed(*native.pack_events(evs))
-    assert isinstance(out, native.Assignments)
-    want_rcs, want_out = [], []
-    for ev in evs:
-        rc, got = stepped.step(*ev)
-        want_rcs.append(rc)
-        want_out.extend(got)
-    assert list(rcs) == want_rcs
-    assert len(out) == len(want_out) > 4096
-    assert list(out) == want_out and out == want_out
-    assert out[0] == want_out[0] and out[-1] == want_out[-1]
-    assert out[10:13] == want_out[10:13]
-    with pytest.raises(IndexError):
-        out[len(out)]
-    empty_rcs, empty = make().run_packed(*native.pack_events([]))
-    assert len(empty_rcs) == 0 and len(empty) == 0 and list(empty) == []
+    assert (rcs, out) == (want_rcs, want_out)
+    assert len(out) == 24
 
 
 def test_run_with_unrepresentable_events_answers_einval_without_drain():
@@ -242,5 +251,5 @@ def test_run_with_unrepresentable_events_answers_einval_without_drain():
         (OP_PRESENCE, 0, AVAILABLE, 0, 1),
         (OP_ENQUEUE, 0, 6, 0, -1.0),
     ]
-    assert r.run(evs) == ([OK, OK, EINVAL, OK, EINVAL], [(5, 0)])
+    assert r.run(evs) == ([OK, OK, EINVAL, OK, EINVAL], [(OUT_OFFER, 5, 0, 0)])
     assert r.run([]) == ([], [])

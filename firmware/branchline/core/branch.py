@@ -13,33 +13,41 @@ effects for the adapters to carry out:
     ("missed_break", desk)                      the desk went on break after missed offers
     ("refused", reason)                         the router would not do what was asked
 
+The router places conversations; the branch follows it by the outputs every router call
+returns (what the router did on its own: offers, returns, timeouts, expiries), never by
+scanning the conversations, so an event costs the same with 10 or 5,000 open.
+
 Work the outside world must still do (SMS not yet sent, uplinks not yet acknowledged)
 lives in outboxes that are part of the state, so replaying the journal after a power cut
 rebuilds them and `pending_effects()` hands them out again: nothing is lost.
 
-Event kinds: sms_in (one SMS or one part of a long one), sms_bad, sms_sent, sms_status,
-call (a missed call: a callback request), button, presence, accept, reply, close,
-transfer, escalate, assign (a supervisor's), uplink_ack,
-tick (time passed: retries and reassembly timeouts fall due; `next_due()` says when the
-next one does) and metrics (a snapshot for head office).
+core/events.py lists the event kinds and their fields.
 """
 
 from binascii import a2b_base64, b2a_base64
 
 from branchline.core import concat, events
 from branchline.core.conversation import HELD, HELD_OR_WAITING, Conversation
+from branchline.core.desks import Desks
 from branchline.core.metrics import Metrics
 from branchline.core.rings import Fingerprints, RecentCustomers
 from branchline.core.sms_outbox import SmsOutbox
 from branchline.proto import pdu
-from branchline.text import ascii_lower, is_blank
+from branchline.text import ascii_lower, bare, is_blank
 from branchline.core.routing import build_router
 from branchline.router import (
-    ACTIVE,
+    ABANDONED,
     AVAILABLE,
     BREAK,
-    OFFERED,
     OFFLINE,
+    OUT_EXPIRED,
+    OUT_FORGOTTEN,
+    OUT_MISSED_BREAK,
+    OUT_OFFER,
+    OUT_OFFER_TIMEOUT,
+    OUT_OVERFLOW,
+    OUT_RETURNED,
+    OUT_WRAPUP_END,
     REASON_MISSED,
     REMOTE,
     WRAPUP,
@@ -53,6 +61,9 @@ PRESENCE_NAMES = {OFFLINE: "offline", AVAILABLE: "available", BREAK: "break", WR
 PRESENCE_BY_NAME = {"offline": OFFLINE, "available": AVAILABLE, "break": BREAK}
 QUARANTINE = 16  # undecodable messages kept in the state
 REASON_PANEL = 1  # break reason of the panel's BREAK button (the console names others)
+# A pre-event tick pass can make more due at the same time (a conversation returned past
+# its queue's max wait); it settles in a pass or two, this bounds a router gone wrong.
+MAX_TICK_PASSES = 8
 
 
 def _pairs(mapping):
@@ -80,9 +91,13 @@ class Branch:
         self._vip_ms = {}
         for number in config["vip_numbers"]:
             self._vip_ms[number] = config["vip_priority_s"] * 1000
+        self._cancel_words = [bare(w) for w in config["cancel_words"]]
+        self._tombstones = config["rejoin_s"] > 0  # the router keeps an abandoned place
         self.conversations = {}
         self._open_by_customer = {}
-        self._held = []  # conversations that found their queue full, in arrival order
+        # queue -> conversations that found it full, in arrival order (only queues with
+        # some): they are queued as room appears, ahead of anyone who comes later.
+        self._held = {}
         self._next_conv = 1
         self._next_out = 1
         self._next_seq = 1
@@ -96,11 +111,10 @@ class Branch:
         self.uplink_outbox = {}
         self.quarantine = []
         self._fingerprints = Fingerprints(config["remembered_messages"])
-        self._leds = {}
-        self._missed_break = {}  # desk -> True while on break after missed offers
         self.metrics = Metrics(config["service_level_s"], config["short_abandon_s"],
                                config["report_interval_s"])
-        self._desk_clock = {}  # desk -> the (signed in, held, wrap-up) metrics last saw
+        self._desks = Desks(self.router, self.desks, [d["cap"] for d in config["desks"]],
+                            self.metrics)
         self.events_applied = 0
         self.now = 0  # the time of the last event applied
 
@@ -122,20 +136,24 @@ class Branch:
         for done in self.metrics.advance(now):
             self._uplink("interval", done, now, effects)
         # Timers due by now (an offer running out, a wrap-up ending) happen before the
-        # event, so that it meets the state the router will act on.
-        due = self.router.next_due()
-        if due is not None and due <= now:
-            self.router.tick(now)
-            self._reconcile(now, effects)
+        # event, so that it meets the state the router will act on, and so that the
+        # event's own router calls report only what the event did.
+        for _ in range(MAX_TICK_PASSES):
+            due = self.router.next_due()
+            if due is None or due > now:
+                break
+            self._follow(self.router.tick(now), now, effects)
         try:
             self.check(event)
             _APPLY[event["k"]](self, event, effects)
         except (Rejected, RouterError) as e:
             # Valid when it was journaled, overtaken by time: the same on every replay.
+            if isinstance(e, RouterError):
+                self._follow(e.outputs, now, effects)
             effects.append(("refused", "%s: %s" % (event["k"], e)))
-        self._assign(now, effects)
-        self._led_changes(effects)
-        self._desk_clocks(now)
+        if self._held:
+            self._release_held(now, effects)
+        self._desks.settle(now, effects)
         self.events_applied += 1
         return effects
 
@@ -145,7 +163,7 @@ class Branch:
         return {
             "router": b2a_base64(self.router.snapshot()).decode().strip(),
             "conversations": [self.conversations[c].dump() for c in sorted(self.conversations)],
-            "held": list(self._held),
+            "held": _pairs(self._held),
             "next": [self._next_conv, self._next_out, self._next_seq],
             "outbox": self.outbox.dump(),
             "reassembler": self.reassembler.dump(),
@@ -155,9 +173,7 @@ class Branch:
             "uplink_outbox": [[seq] + list(self.uplink_outbox[seq])
                               for seq in sorted(self.uplink_outbox)],
             "quarantine": list(self.quarantine),
-            "leds": _pairs(self._leds),
-            "missed_break": _pairs(self._missed_break),
-            "desk_clock": [[d, list(v)] for d, v in _pairs(self._desk_clock)],
+            "desks": self._desks.dump(),
             "metrics": self.metrics.dump(),
             "events_applied": self.events_applied,
             "now": self.now,
@@ -174,13 +190,16 @@ class Branch:
                 % (router.cfg.n_queues, router.cfg.n_agents, len(self.queue_names),
                    len(self.desks)))
         self.router = router
+        self._desks.router = router
         self.conversations = {}
         self._open_by_customer = {}
         for c in doc["conversations"]:
             conv = Conversation.load(c)
             self.conversations[conv.id] = conv
             self._open_by_customer[conv.customer] = conv.id
-        self._held = list(doc["held"])
+        self._held = {}
+        for queue, waiting in doc["held"]:
+            self._held[queue] = list(waiting)
         self._next_conv, self._next_out, self._next_seq = doc["next"]
         self.outbox.load(doc["outbox"])
         self.reassembler.load(doc["reassembler"])
@@ -191,11 +210,7 @@ class Branch:
         for seq, kind, payload in doc["uplink_outbox"]:
             self.uplink_outbox[seq] = (kind, payload)
         self.quarantine = list(doc["quarantine"])
-        self._leds = dict(doc["leds"])
-        self._missed_break = dict(doc["missed_break"])
-        self._desk_clock = {}
-        for desk, state in doc["desk_clock"]:
-            self._desk_clock[desk] = tuple(state)
+        self._desks.load(doc["desks"])
         self.metrics.load(doc["metrics"])
         self.events_applied = doc["events_applied"]
         self.now = doc["now"]
@@ -206,25 +221,21 @@ class Branch:
         for seq in sorted(self.uplink_outbox):
             kind, payload = self.uplink_outbox[seq]
             effects.append(("uplink", seq, kind, payload))
-        for desk in self.desks:
-            effects.append(("led", desk, self._led_for(desk)))
+        for agent, desk in enumerate(self.desks):
+            effects.append(("led", desk, self._desks.led_for(agent)))
         return effects
 
     def next_due(self):
         """When a `tick` event next has something to do (ms), or None: a retry, a long
-        message's timeout, a router timer, or a waiting conversation reaching its queue's
-        backup tier (the router evaluates that when asked, not by a timer)."""
-        times = [self.outbox.next_due(), self.router.next_due(), self.metrics.next_boundary()]
+        message's timeout, the end of a report interval, a router timer, or a queue's
+        head reaching its backup tier (the router evaluates that when asked, not by a
+        timer). It may be at or before the last event's time: the router leaves what an
+        event makes due at its own time to the next event, so tick at once then."""
+        times = [self.outbox.next_due(), self.router.next_due(),
+                 self.router.backup_due(self.now), self.metrics.next_boundary()]
         for p in self.reassembler.pending():
             times.append(p["first_ms"] + self.reassembler.timeout_ms)
-        for conv in self.conversations.values():
-            backup_s = self.config["queues"][self._queue_index[conv.queue]].get("backup_after_s")
-            if backup_s and conv.state == "waiting":
-                key = conv.created - self._vip_ms.get(conv.customer, 0)
-                times.append(key + backup_s * 1000)
-        # Anything at or before the last event's time was dealt with by that event (a
-        # backup tier already reached just has no backup agent free: no tick helps).
-        times = [t for t in times if t is not None and t > self.now]
+        times = [t for t in times if t is not None]
         return min(times) if times else None
 
     def desk_of(self, conv_id):
@@ -248,15 +259,18 @@ class Branch:
         return self.queue_names[0]
 
     def state_summary(self):
+        """The console's and the demo's view: one pass over the open conversations."""
+        held_by = {}
+        for conv in self.conversations.values():
+            if conv.desk is not None:
+                held_by.setdefault(conv.desk, []).append(conv.id)
         return {
             "desks": [
                 {
                     "desk": desk,
                     "presence": self.presence(desk),
                     "load": self.router.agent_load(self._agent_of_desk[desk]),
-                    "conversations": sorted(
-                        c.id for c in self.conversations.values() if c.desk == desk
-                    ),
+                    "conversations": sorted(held_by.get(desk, ())),
                 }
                 for desk in self.desks
             ],
@@ -264,12 +278,15 @@ class Branch:
                 {"name": n, "waiting": self.router.queue_length(i)}
                 for i, n in enumerate(self.queue_names)
             ],
-            "held": len(self._held),
+            "held": self._held_back_count(),
             "sms_outbox": len(self.sms_outbox),
             "partial_messages": len(self.reassembler.pending()),
             "uplink_outbox": len(self.uplink_outbox),
             "metrics": self.metrics.summary(),
         }
+
+    def _held_back_count(self):
+        return sum(len(waiting) for waiting in self._held.values())
 
     # -- checks (no state change) --------------------------------------------------
     def _check_nothing(self, ev):
@@ -369,23 +386,31 @@ class Branch:
 
     def _message_in(self, customer, modem, text, now, effects, truncated=False):
         message = ("in", now, text, True) if truncated else ("in", now, text)
+        cancel = bare(text) in self._cancel_words
         conv_id = self._open_by_customer.get(customer)
-        if conv_id is not None:
-            conv = self.conversations[conv_id]
-        else:
-            conv = self._open(customer, modem, self.queue_for(text), now, "sms")
+        conv = self.conversations[conv_id] if conv_id is not None else None
+        if conv is not None and conv.state == "abandoned":
+            if cancel:
+                conv.messages.append(message)  # cancelling again changes nothing
+                return
+            conv = self._come_back(conv, now, effects)
+        if conv is None:
+            conv = self._open(customer, modem, self.queue_for(text), now, "sms", effects)
         conv.messages.append(message)
+        if cancel and conv.state in ("waiting", "offered"):
+            self._cancel(conv, now, effects)
+            return
         if conv.awaiting is None:
             conv.awaiting = now
 
-    def _open(self, customer, modem, queue, now, kind):
+    def _open(self, customer, modem, queue, now, kind, effects):
         conv = Conversation(self._next_conv, customer, modem, queue, now, kind)
         self._next_conv += 1
         self.conversations[conv.id] = conv
         self._open_by_customer[customer] = conv.id
         self._recent.remember(customer, self._queue_index[queue])
         self.metrics.on_offered(queue, callback=kind == "callback")
-        self._enqueue(conv, now)
+        self._enqueue(conv, now, effects)
         return conv
 
     def _apply_call(self, ev, effects):
@@ -393,14 +418,17 @@ class Branch:
         to; calling again while one is open adds to it instead of queueing twice."""
         customer = ev["from"]
         now = ev["t"]
-        note = "missed call (%d rings)" % ev.get("rings", 0)
+        note = ("call", now, "missed call (%d rings)" % ev.get("rings", 0))
         conv_id = self._open_by_customer.get(customer)
-        if conv_id is not None:
-            self.conversations[conv_id].messages.append(("call", now, note))
+        conv = self.conversations[conv_id] if conv_id is not None else None
+        if conv is not None and conv.state == "abandoned":
+            conv = self._come_back(conv, now, effects)
+        if conv is not None:
+            conv.messages.append(note)
             return
         queue = self.queue_names[self._recent.last_queue(customer) or 0]
-        conv = self._open(customer, ev["modem"], queue, now, "callback")
-        conv.messages.append(("call", now, note))
+        conv = self._open(customer, ev["modem"], queue, now, "callback", effects)
+        conv.messages.append(note)
         self._send(conv, self.config["callback_ack"], now, effects)
 
     def _apply_sms_bad(self, ev, effects):
@@ -412,6 +440,7 @@ class Branch:
         current = self.router.agent_presence(agent)
         button = ev["button"]
         now = ev["t"]
+        self._desks.touch(agent)
         if button == "NEXT":
             self._take_next(agent, now, effects)
             return
@@ -423,23 +452,21 @@ class Branch:
             reason = REASON_PANEL
         else:  # READY: back from break or a manual wrap-up
             target = AVAILABLE
-        self.router.set_presence(agent, target, now, reason)
+        self._follow(self.router.set_presence(agent, target, now, reason), now, effects)
 
     def _take_next(self, agent, now, effects):
         """Manual pick: the oldest conversation the desk serves, if it may take one."""
         try:
-            conv_id = self.router.take_next(agent, now)
+            self._follow(self.router.take_next(agent, now), now, effects)
         except RouterError as e:
+            self._follow(e.outputs, now, effects)
             effects.append(("refused", "NEXT: %s" % e))
-            return
-        if conv_id is not None:
-            self._assigned(conv_id, agent, now, effects)
 
     def _apply_presence(self, ev, effects):
         agent = self._agent_of_desk[ev["desk"]]
-        self.router.set_presence(
-            agent, PRESENCE_BY_NAME[ev["state"]], ev["t"], ev.get("reason", 0)
-        )
+        self._desks.touch(agent)
+        self._follow(self.router.set_presence(
+            agent, PRESENCE_BY_NAME[ev["state"]], ev["t"], ev.get("reason", 0)), ev["t"], effects)
 
     def _apply_accept(self, ev, effects):
         self._accept(self.conversations[ev["conv"]], ev["t"], effects)
@@ -447,13 +474,14 @@ class Branch:
     def _accept(self, conv, now, effects):
         """The desk takes the offer up: no offer timeout from now on, and the customer
         counts as answered (the first time: a transfer offers it again)."""
-        self.router.accept(self._agent_of_desk[conv.desk], conv.id, now)
+        out = self.router.accept(self._agent_of_desk[conv.desk], conv.id, now)
         conv.state = "active"
         conv.offer_deadline = None
         if conv.accepted is None:
             conv.accepted = now
             self.metrics.on_answered(conv.queue, conv.desk, now - conv.created)
         effects.append(("accepted", conv.id, conv.desk))
+        self._follow(out, now, effects)
 
     def _apply_reply(self, ev, effects):
         conv = self.conversations[ev["conv"]]
@@ -482,20 +510,14 @@ class Branch:
             # A conversation escalated while its full queue held it back never reached
             # the router: nothing to release there.
             if self.router.conv_state(conv.id) == REMOTE:
-                self.router.release(conv.id, now)
+                self._follow(self.router.release(conv.id, now), now, effects)
         else:
             if conv.state == "offered":
                 self._accept(conv, now, effects)  # closing it is dealing with it
-            self.router.complete(self._agent_of_desk[conv.desk], conv.id, now)
-            self.metrics.on_handled(conv.queue, conv.desk, now - conv.accepted,
-                                    callback=conv.kind == "callback")
-        del self.conversations[conv.id]
-        self._open_by_customer.pop(conv.customer, None)
-        record = conv.as_dict()
-        record["state"] = "closed"
-        record["closed"] = now
-        record["outcome"] = ev.get("outcome", "resolved")
-        self._uplink("session", record, now, effects)
+            agent = self._agent_of_desk[conv.desk]
+            self._follow(self.router.complete(agent, conv.id, now), now, effects)
+            self._desks.closed(agent, conv.queue, conv.accepted, conv.kind == "callback", now)
+        self._finish(conv, now, ev.get("outcome", "resolved"), effects)
 
     def _apply_sms_sent(self, ev, effects):
         out_id = ev["out"]
@@ -530,20 +552,18 @@ class Branch:
     def _apply_transfer(self, ev, effects):
         conv = self.conversations[ev["conv"]]
         now = ev["t"]
-        try:
-            if "desk" in ev:
-                self.router.transfer_to_agent(self._agent_of_desk[ev["desk"]], conv.id, now)
-            else:
-                self.router.transfer_to_queue(
-                    self._queue_index[ev["queue"]], conv.id, now, ev.get("keep_time", True)
-                )
-                conv.queue = ev["queue"]
-        except RouterError as e:
-            effects.append(("refused", "transfer: %s" % e))
-            return
+        if "desk" in ev:
+            out = self.router.transfer_to_agent(self._agent_of_desk[ev["desk"]], conv.id, now)
+        else:
+            out = self.router.transfer_to_queue(
+                self._queue_index[ev["queue"]], conv.id, now, ev.get("keep_time", True)
+            )
+            conv.queue = ev["queue"]
         self.metrics.on_transfer(conv.queue, conv.desk)
+        self._returned(conv, effects)  # it waits for its new desk or queue now
         conv.messages.append(("note", now, "transferred to %s" % (
             "desk %d" % ev["desk"] if "desk" in ev else "queue " + ev["queue"])))
+        self._follow(out, now, effects)
 
     def _apply_escalate(self, ev, effects):
         """Head office takes the conversation over: the desk's slot is freed, and the
@@ -551,10 +571,13 @@ class Branch:
         conv = self.conversations[ev["conv"]]
         now = ev["t"]
         self.metrics.on_escalation(conv.queue, conv.desk)
-        if conv.id in self._held:
-            self._held.remove(conv.id)  # its queue was full: the router never had it
+        if self._is_held_back(conv):
+            self._unhold(conv)  # its queue was full: the router does not have it
         else:
-            self.router.upstream(conv.id, now)
+            out = self.router.upstream(conv.id, now)
+            if conv.desk is not None:
+                self._desks.touch(self._agent_of_desk[conv.desk])
+            self._follow(out, now, effects)
         conv.state = "remote"
         conv.desk = None
         conv.offer_deadline = None
@@ -564,19 +587,16 @@ class Branch:
 
     def _apply_assign(self, ev, effects):
         conv = self.conversations[ev["conv"]]
-        try:
-            self.router.assign(
-                self._agent_of_desk[ev["desk"]], conv.id, ev["t"], ev.get("force", False)
-            )
-        except RouterError as e:
-            effects.append(("refused", "assign: %s" % e))
+        self._follow(self.router.assign(
+            self._agent_of_desk[ev["desk"]], conv.id, ev["t"], ev.get("force", False)
+        ), ev["t"], effects)
 
     def _apply_uplink_ack(self, ev, effects):
         del self.uplink_outbox[ev["seq"]]
 
     def _apply_tick(self, ev, effects):
         now = ev["t"]
-        self.router.tick(now)
+        self._follow(self.router.tick(now), now, effects)
         for effect in self.outbox.due(now):
             self._delivery(self.outbox.items[effect[1]]["conv"], effect[1], "sending")
             effects.append(effect)
@@ -584,12 +604,134 @@ class Branch:
 
     def _apply_metrics(self, ev, effects):
         body = self.metrics.report(ev["t"])
-        summary = self.state_summary()
-        body["live"] = {
-            "waiting": sum(q["waiting"] for q in summary["queues"]) + summary["held"],
-            "agents_available": sum(1 for d in summary["desks"] if d["presence"] == "available"),
-        }
+        # O(queues + desks): this runs every metrics_interval_s, whatever is open.
+        waiting = self._held_back_count()
+        for i in range(len(self.queue_names)):
+            waiting += self.router.queue_length(i)
+        available = 0
+        for agent in range(len(self.desks)):
+            available += self.router.agent_presence(agent) == AVAILABLE
+        body["live"] = {"waiting": waiting, "agents_available": available}
         self._uplink("metrics", body, ev["t"], effects)
+
+    # -- following the router ------------------------------------------------------
+    def _follow(self, outputs, now, effects):
+        """Apply what the router reports it did (docs/router.md, "Outputs"), in order."""
+        for kind, conv_id, agent, queue in outputs:
+            if kind == OUT_OFFER:
+                self._offered(self.conversations[conv_id], agent, now, effects)
+            elif kind == OUT_RETURNED:
+                self._returned(self.conversations[conv_id], effects)
+            elif kind == OUT_OFFER_TIMEOUT:
+                conv = self.conversations[conv_id]
+                self.metrics.on_missed_offer(conv.queue, self.desks[agent])
+                self._returned(conv, effects)
+            elif kind == OUT_OVERFLOW:
+                self.conversations[conv_id].messages.append(
+                    ("note", now, "moved to queue %s (waited too long)" % self.queue_names[queue]))
+            elif kind == OUT_EXPIRED:
+                self._expired(self.conversations[conv_id], now, effects)
+            elif kind == OUT_FORGOTTEN:
+                conv = self.conversations.get(conv_id)
+                if conv is not None and conv.state == "abandoned":
+                    self._finish_abandoned(conv, now, effects)  # too late to come back
+            elif kind == OUT_MISSED_BREAK:
+                self._desks.missed_break(agent)
+            elif kind == OUT_WRAPUP_END:
+                self._desks.touch(agent)
+            # PRIVATE_TIMEOUT: it waits in its home queue now, as conv.queue already says.
+
+    def _offered(self, conv, agent, now, effects):
+        desk = self.desks[agent]
+        conv.state = "offered"
+        conv.desk = desk
+        self._desks.touch(agent)
+        self.metrics.on_offer(conv.queue, desk)
+        timeout_ms = self.config["offer_timeout_s"] * 1000
+        conv.offer_deadline = now + timeout_ms if timeout_ms else None
+        if conv.offered is None:
+            conv.offered = now
+        effects.append(("offered", conv.id, desk))
+
+    def _returned(self, conv, effects):
+        """The desk that held (or was offered) the conversation no longer does."""
+        if conv.desk is None:
+            return
+        effects.append(("returned", conv.id, conv.desk))
+        self._desks.touch(self._agent_of_desk[conv.desk])
+        conv.desk = None
+        conv.state = "waiting"
+        conv.offer_deadline = None
+
+    # -- abandonment ---------------------------------------------------------------
+    def _cancel(self, conv, now, effects):
+        """The customer gave up before a desk took the conversation up."""
+        self._returned(conv, effects)
+        if self._is_held_back(conv):
+            self._unhold(conv)
+            kept = False
+        else:
+            self._follow(self.router.abandon(conv.id, now), now, effects)
+            kept = self._tombstones
+        self._abandoned(conv, "cancelled", now)
+        self._send(conv, self.config["cancel_ack"], now, effects)
+        if not kept:
+            self._finish_abandoned(conv, now, effects)
+
+    def _expired(self, conv, now, effects):
+        """The router gave up on it at its queue's max wait: offer a callback."""
+        self._abandoned(conv, "expired", now)
+        self._send(conv, self.config["max_wait_message"], now, effects)
+        if not self._tombstones:
+            self._finish_abandoned(conv, now, effects)
+
+    def _abandoned(self, conv, cause, now):
+        conv.state = "abandoned"
+        conv.abandoned = now
+        conv.abandon_cause = cause
+        conv.awaiting = None
+
+    def _come_back(self, conv, now, effects):
+        """The customer of an abandoned conversation writes (or calls) again, before the
+        router forgot its place. -> the conversation that continues, or None for a new
+        one: after a cancel, the old one at its old place; after a max wait, whose place
+        is past waiting, a callback request (the max-wait message offered one)."""
+        if conv.abandon_cause == "cancelled":
+            try:
+                self._follow(self.router.rejoin(conv.id, now), now, effects)
+            except QueueFull as e:  # the queue filled up meanwhile: wait outside it
+                self._follow(e.outputs, now, effects)
+                self._held_back(conv)
+            except RouterError as e:  # the place is gone after all: start afresh
+                self._follow(e.outputs, now, effects)
+                self._finish_abandoned(conv, now, effects)
+                return None
+            conv.state = "waiting"
+            conv.abandoned = None
+            conv.abandon_cause = None
+            return conv
+        self._finish_abandoned(conv, now, effects)
+        callback = self._open(conv.customer, conv.modem, conv.queue, now, "callback", effects)
+        self._send(callback, self.config["callback_ack"], now, effects)
+        return callback
+
+    def _finish_abandoned(self, conv, now, effects):
+        """An abandonment is counted once it is final (the customer may still come back
+        while the router keeps the place)."""
+        self.metrics.on_abandoned(conv.queue, conv.abandoned - conv.created)
+        self._finish(conv, now, "abandoned" if conv.abandon_cause == "cancelled" else "expired",
+                     effects)
+
+    def _finish(self, conv, now, outcome, effects):
+        """The conversation is over: its session record goes to head office."""
+        del self.conversations[conv.id]
+        if self._open_by_customer.get(conv.customer) == conv.id:
+            del self._open_by_customer[conv.customer]
+        record = conv.as_dict()
+        record["state"] = "closed"
+        record["closed"] = now
+        record["outcome"] = outcome
+        self._uplink("session", record, now, effects)
 
     # -- helpers -------------------------------------------------------------------
     def _uplink(self, kind, body, now, effects):
@@ -606,114 +748,67 @@ class Branch:
         self.uplink_outbox[seq] = (kind, payload)
         effects.append(("uplink", seq, kind, payload))
 
-    def _enqueue(self, conv, now):
+    def _enqueue(self, conv, now, effects):
+        if conv.queue in self._held:  # others wait outside it already: behind them
+            self._held_back(conv)
+            return
         try:
-            self.router.enqueue(
+            out = self.router.enqueue(
                 self._queue_index[conv.queue], conv.id, now, self._vip_ms.get(conv.customer, 0)
             )
-        except QueueFull:
-            self._held.append(conv.id)
+        except QueueFull as e:
+            self._follow(e.outputs, now, effects)
+            self._held_back(conv)
+            return
+        self._follow(out, now, effects)
 
-    def _assign(self, now, effects):
-        while True:
-            pick = self.router.next_assignment(now)
-            if pick is None:
-                break
-            self._assigned(pick[0], pick[1], now, effects)
-            self._release_held(now)
-        if self._held:
-            self._release_held(now)  # room may have appeared otherwise (an escalation...)
-        self._reconcile(now, effects)
+    def _held_back(self, conv):
+        self._held.setdefault(conv.queue, []).append(conv.id)
 
-    def _assigned(self, conv_id, agent, now, effects):
-        """The router offered the conversation to `agent`'s desk."""
-        conv = self.conversations[conv_id]
-        desk = self.desks[agent]
-        if conv.desk is not None and conv.desk != desk:
-            effects.append(("returned", conv_id, conv.desk))
-        conv.state = "offered"
-        conv.desk = desk
-        self.metrics.on_offer(conv.queue, desk)
-        timeout_ms = self.config["offer_timeout_s"] * 1000
-        conv.offer_deadline = now + timeout_ms if timeout_ms else None
-        if conv.offered is None:
-            conv.offered = now
-        effects.append(("offered", conv_id, conv.desk))
+    def _is_held_back(self, conv):
+        """A waiting conversation its full queue holds back (the router has none, or the
+        tombstone of a cancel it came back from)."""
+        if conv.state != "waiting":
+            return False
+        state = self.router.conv_state(conv.id)
+        return state is None or state == ABANDONED
 
-    def _reconcile(self, now, effects):
-        """Follow what the router did on its own (an offer timing out, a desk leaving, a
-        supervisor's assignment): each conversation's desk is the router's holder."""
-        for conv_id in sorted(self.conversations):
-            conv = self.conversations[conv_id]
-            if conv.state not in HELD_OR_WAITING:
-                continue
-            state = self.router.conv_state(conv_id)
-            holder = None
-            if state in (OFFERED, ACTIVE):
-                holder = self.desks[self.router.conv_agent(conv_id)]
-            if holder == conv.desk:
-                continue
-            if holder is None:
-                effects.append(("returned", conv_id, conv.desk))
-                conv.desk = None
-                conv.state = "waiting"
-                conv.offer_deadline = None
-            else:
-                self._assigned(conv_id, self.router.conv_agent(conv_id), now, effects)
+    def _unhold(self, conv):
+        """Take it off its held-back list (the customer or head office took it away:
+        rare, so the list's order is worth its O(n) here)."""
+        waiting = self._held[conv.queue]
+        waiting.remove(conv.id)
+        if not waiting:
+            del self._held[conv.queue]
 
-    def _release_held(self, now):
-        """Queue what a full queue held back, in arrival order, as room appears (one
-        full queue does not hold back the others)."""
+    def _release_held(self, now, effects):
+        """Queue what full queues held back as room appears, in arrival order across
+        queues (the lowest conversation id first), one full queue not holding back the
+        others. O(queues with some held back) per conversation queued."""
+        capacity = self.config["queue_capacity"]
         full = []
-        for conv_id in list(self._held):
-            conv = self.conversations[conv_id]
-            if conv.queue in full:
-                continue  # keep arrival order within a queue
-            try:
-                self.router.enqueue(
-                    self._queue_index[conv.queue], conv.id, now,
-                    self._vip_ms.get(conv.customer, 0),
-                )
-            except QueueFull:
-                full.append(conv.queue)
+        while True:
+            best = None
+            for queue in self._held:
+                if queue not in full and (best is None or self._held[queue][0] < self._held[best][0]):
+                    best = queue
+            if best is None:
+                return
+            index = self._queue_index[best]
+            if self.router.queue_length(index) >= capacity:
+                full.append(best)
                 continue
-            self._held.remove(conv_id)
-
-    def _desk_clocks(self, now):
-        """Tell the metrics each desk whose signed-in, held or wrap-up state changed."""
-        for agent, desk in enumerate(self.desks):
-            presence = self.router.agent_presence(agent)
-            state = (presence in (AVAILABLE, WRAPUP), self.router.agent_load(agent),
-                     presence == WRAPUP)
-            if self._desk_clock.get(desk) != state:
-                self._desk_clock[desk] = state
-                self.metrics.desk_state(desk, now, state[0], state[1], state[2])
-
-    def _led_for(self, desk):
-        agent = self._agent_of_desk[desk]
-        presence = self.router.agent_presence(agent)
-        if presence == OFFLINE:
-            return "OFF"
-        if presence == BREAK:
-            # Missed offers put the desk on break: flash so the agent notices.
-            return "RED_BLINK" if self.router.agent_reason(agent) == REASON_MISSED else "AMBER"
-        if presence == WRAPUP:
-            return "AMBER_BLINK"
-        cap = self.config["desks"][agent]["cap"]
-        return "RED" if self.router.agent_load(agent) >= cap else "GREEN"
-
-    def _led_changes(self, effects):
-        for desk in self.desks:
-            state = self._led_for(desk)
-            if self._leds.get(desk) != state:
-                self._leds[desk] = state
-                effects.append(("led", desk, state))
-            agent = self._agent_of_desk[desk]
-            missed = (self.router.agent_presence(agent) == BREAK
-                      and self.router.agent_reason(agent) == REASON_MISSED)
-            if missed and not self._missed_break.get(desk):
-                effects.append(("missed_break", desk))
-            self._missed_break[desk] = missed
+            waiting = self._held[best]
+            conv = self.conversations[waiting[0]]
+            try:
+                out = self.router.enqueue(index, conv.id, now, self._vip_ms.get(conv.customer, 0))
+            except QueueFull as e:  # the conversation pool is full, not the queue
+                self._follow(e.outputs, now, effects)
+                return
+            waiting.pop(0)
+            if not waiting:
+                del self._held[best]
+            self._follow(out, now, effects)
 
 
 _CHECKS = {

@@ -28,6 +28,13 @@ DEFAULTS = {
     "vip_numbers": [],
     "vip_priority_s": 60,  # a VIP goes ahead of everyone who waited less than this
     "short_abandon_s": 10,  # a customer who gives up sooner is left out of service level
+    # A waiting customer's message that is one of these, whole, cancels (text.bare: A-Z
+    # case-blind, surrounding spaces and final punctuation ignored).
+    "cancel_words": ["cancel", "stop waiting", "取消", "算了"],
+    "cancel_ack": "Your request is cancelled. Write again soon to keep your place in the queue.",
+    "rejoin_s": 300,  # writing again this soon after cancelling gives the old place back
+    "max_wait_message": "Sorry, all our agents are still busy. Reply to this message and an "
+                        "agent will call you back.",
     "report_interval_s": 900,  # figures per interval of this length (it divides a day)
     "queue_capacity": 256,  # conversations waiting per queue; more wait their turn outside
     "remembered_messages": 512,  # fingerprints of messages taken (8 bytes each)
@@ -43,7 +50,7 @@ NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 TOP_KEYS = tuple(DEFAULTS) + ("site", "device", "queues", "desks", "modems", "panel",
                               "mqtt", "console")
 QUEUE_KEYS = ("name", "keywords", "strategy", "backup_after_s", "overflow_queue",
-              "overflow_after_s")
+              "overflow_after_s", "max_wait_s")
 DESK_KEYS = ("desk", "name", "cap", "queues", "backup_queues", "wrapup_s", "wrapup_manual")
 MODEM_KEYS = ("id", "port", "baud", "direct", "hangup_after_rings", "health_interval_s")
 PORT_KEYS = ("port", "baud")
@@ -218,6 +225,7 @@ def _check_queues(queues):
                               % (where, ", ".join(sorted(STRATEGIES)), strategy))
         _int_in(q, "backup_after_s", 0, DAY_S, where, default=0)
         _int_in(q, "overflow_after_s", 0, DAY_S, where, default=0)
+        _int_in(q, "max_wait_s", 0, DAY_S, where, default=0)  # 0: customers wait on
     for i, q in enumerate(queues):
         target = q.get("overflow_queue")
         if target is not None and (target not in names or target == q["name"]):
@@ -282,8 +290,14 @@ def validate(doc):
     backoff = out["retry_backoff_s"]
     if not isinstance(backoff, list) or not all(_is_positive_int(v) for v in backoff):
         raise ConfigError("retry_backoff_s: must be a list of positive integers (seconds)")
-    if not isinstance(out["callback_ack"], str) or is_blank(out["callback_ack"]):
-        raise ConfigError("callback_ack: must be a non-empty text")
+    for key in ("callback_ack", "cancel_ack", "max_wait_message"):
+        if not isinstance(out[key], str) or is_blank(out[key]):
+            raise ConfigError("%s: must be a non-empty text" % key)
+    words = out["cancel_words"]
+    if not isinstance(words, list) or not all(
+            isinstance(w, str) and not is_blank(w) for w in words):
+        raise ConfigError("cancel_words: must be a list of non-empty texts")
+    _int_in(out, "rejoin_s", 0, DAY_S, "")
     _int_in(out, "max_reply_parts", 1, 255, "")
     _int_in(out, "offer_timeout_s", 0, DAY_S, "")
     _int_in(out, "max_missed_offers", 0, 255, "")

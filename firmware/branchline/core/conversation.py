@@ -10,7 +10,9 @@ class Conversation:
 
     state: "waiting" (in a queue), "offered" (a desk holds it but has not taken it up:
     not answered yet; `offer_deadline` says when it goes back), "active" (the desk took
-    it up: accept or first reply), "remote" (head office has it). Times in ms: created,
+    it up: accept or first reply), "remote" (head office has it), "abandoned" (the
+    customer cancelled, or the queue's max wait ran out, and the router still keeps the
+    place for the customer's return: `abandoned`, `abandon_cause`). Times in ms: created,
     offered (the first offer), accepted (answered), first_reply; None until they happen.
     """
 
@@ -31,6 +33,8 @@ class Conversation:
         "deliveries",
         "part_states",
         "awaiting",
+        "abandoned",
+        "abandon_cause",
     )
 
     def __init__(self, conv_id, customer, modem, queue, now, kind="sms"):
@@ -49,6 +53,8 @@ class Conversation:
         self.accepted = None
         self.first_reply = None
         self.awaiting = None  # the earliest customer message no reply has answered yet
+        self.abandoned = None  # when the customer gave up (state "abandoned")
+        self.abandon_cause = None  # "cancelled" (the customer said so) or "expired"
         self.messages = []
 
     def dump(self):
@@ -90,6 +96,7 @@ class Conversation:
             "offer_deadline": self.offer_deadline,
             "accepted": self.accepted,
             "first_reply": self.first_reply,
+            "abandoned": self.abandoned,
             "messages": [_message_dict(m) for m in self.messages],
             "deliveries": [
                 {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}

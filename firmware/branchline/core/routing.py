@@ -1,6 +1,7 @@
 """From the branch's configuration to a configured router (docs/router.md): queues with
 their strategy and overflow tiers, desks with their skills, caps and wrap-up, and the
-branch-wide timers (offer timeout, missed offers, private-queue overflow)."""
+branch-wide timers (offer timeout, missed offers, private-queue overflow, the rejoin
+window after a cancel) and each queue's max wait."""
 
 from branchline.router import (
     FEWEST_ACTIVE,
@@ -44,6 +45,7 @@ def build_router(config):
         len(config["desks"]),
         config["queue_capacity"],
         offer_timeout_ms=config["offer_timeout_s"] * 1000,
+        rejoin_ms=config["rejoin_s"] * 1000,
         private_ms=config["private_timeout_s"] * 1000,
         max_misses=config["max_missed_offers"],
     )
@@ -55,6 +57,7 @@ def build_router(config):
             _ms(q, "backup_after_s"),
             _ms(q, "overflow_after_s"),
         )
+        router.set_max_wait(i, _ms(q, "max_wait_s"))
     for agent, d in enumerate(config["desks"]):
         router.configure_agent(
             agent,

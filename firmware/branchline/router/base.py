@@ -1,15 +1,16 @@
-"""What NativeRouter and TwinRouter share: the public methods, argument mapping, step/run.
+"""What NativeRouter and TwinRouter share: the public methods, argument mapping, run.
 
-Portable. Every public method is one router event (op, a, b, c, d, now_ms), exactly the
-bl_event the C core takes, so both routers see the same arguments and give the same
-answers. A subclass provides:
-    _event(op, a, b, c, d, now_ms) -> rc     one event, no drain; EINVAL when a field
-                                             does not fit bl_event (u8, u16, u32 x3, i64)
-    _take(agent, now_ms) -> (rc, conv)       bl_router_take_next
-    _next(now_ms) -> (conv, agent) or None   bl_router_next_assignment (raises on bad now)
-    _query(which, x) -> value or rc          one of QUERIES
-    _next_due_raw() -> int64                   bl_router_next_due
-    step(op, a, b, c, now_ms, d=0) -> (rc, [(conv, agent), ...])
+Portable. Every mutating method is one router event (op, a, b, c, d, now_ms), exactly
+the bl_event the C core takes, applied and drained by step(), so both routers see the
+same arguments and give the same answers; each returns the event's outputs, a list of
+(kind, conv, agent, queue) tuples (docs/router.md, "Outputs"). A subclass provides:
+    step(op, a, b, c, now_ms, d=0) -> (rc, outputs)   bl_router_step; EINVAL (and no
+                                   outputs) when a field does not fit bl_event
+                                   (u8, u16, u32 x3, i64)
+    max_outputs() -> int           bl_router_max_outputs of the router's config
+    _query(which, x) -> value or rc                  one of QUERIES
+    _next_due_raw() -> int64                         bl_router_next_due
+    _backup_due_raw(after_ms) -> int64 or rc         bl_router_backup_due
     snapshot() -> bytes ; restore(blob) (classmethod) -> router
 """
 
@@ -31,9 +32,11 @@ from branchline.router.codes import (
     OP_CONFIGURE,
     OP_ENQUEUE,
     OP_ENQUEUE_PRIVATE,
+    OP_NEXT,
     OP_PRESENCE,
     OP_REJOIN,
     OP_RELEASE,
+    OP_SET_MAX_WAIT,
     OP_SET_QUEUE,
     OP_SET_WRAPUP,
     OP_TICK,
@@ -150,15 +153,22 @@ class Config:
 
 
 class RouterBase:
-    """Router(n_queues, n_agents, queue_capacity, **options); see docs/router.md."""
+    """Router(n_queues, n_agents, queue_capacity, **options); see docs/router.md.
+
+    Every mutating method returns the outputs of its event; on a failure it raises the
+    RouterError subclass of the rc, whose `outputs` are the event's outputs all the same.
+    """
 
     def _call(self, name, op, a, b, c, d, now_ms, args):
-        check(self._event(op, a, b, c, d, now_ms), name, args)
+        rc, out = self.step(op, a, b, c, now_ms, d)
+        if rc < 0:
+            check(rc, name, args, out)
+        return out
 
     # -- configuration -----------------------------------------------------------------
     def configure_agent(self, agent, cap, skills, backup=0, now_ms=0):
         """Cap 1..3; skills (primary) and backup: disjoint bit masks of queues."""
-        self._call(
+        return self._call(
             "configure_agent", OP_CONFIGURE, agent, cap, skills, backup, now_ms,
             (agent, cap, skills, backup, now_ms),
         )
@@ -175,89 +185,96 @@ class RouterBase:
         args = (queue, strategy, overflow_queue, backup_after_ms, overflow_after_ms, now_ms)
         if not (_fits(strategy, _U8) and _fits(overflow_queue, _U8)):
             check(EINVAL, "set_queue", args)
-        self._call(
+        return self._call(
             "set_queue", OP_SET_QUEUE, queue, strategy | overflow_queue << 8,
             backup_after_ms, overflow_after_ms, now_ms, args,
         )
 
     def set_wrapup(self, agent, wrap_ms, manual=False, now_ms=0):
         """After each completion: wrap_ms of wrap-up, or (manual) until AVAILABLE."""
-        self._call(
+        return self._call(
             "set_wrapup", OP_SET_WRAPUP, agent, wrap_ms, _flag(manual), 0, now_ms,
             (agent, wrap_ms, manual, now_ms),
         )
 
     # -- agents --------------------------------------------------------------------------
+    def set_max_wait(self, queue, max_wait_ms, now_ms=0):
+        """A conversation waiting in the queue (not a private one) whose score (waiting
+        time plus priority credit) reaches max_wait_ms is abandoned (EXPIRED); NEVER: off."""
+        return self._call(
+            "set_max_wait", OP_SET_MAX_WAIT, queue, max_wait_ms, 0, 0, now_ms,
+            (queue, max_wait_ms, now_ms),
+        )
+
     def set_presence(self, agent, presence, now_ms, reason=0):
-        self._call(
+        return self._call(
             "set_presence", OP_PRESENCE, agent, presence, reason, 0, now_ms,
             (agent, presence, now_ms, reason),
         )
 
     def accept(self, agent, conv, now_ms):
         """The agent took up an offered conversation (accept, or its first reply)."""
-        self._call("accept", OP_ACCEPT, agent, conv, 0, 0, now_ms, (agent, conv, now_ms))
+        return self._call("accept", OP_ACCEPT, agent, conv, 0, 0, now_ms, (agent, conv, now_ms))
 
     def complete(self, agent, conv, now_ms):
-        self._call("complete", OP_COMPLETE, agent, conv, 0, 0, now_ms, (agent, conv, now_ms))
+        return self._call(
+            "complete", OP_COMPLETE, agent, conv, 0, 0, now_ms, (agent, conv, now_ms)
+        )
 
     def take_next(self, agent, now_ms):
-        """Manual pick ("next"): the conversation the agent now holds, or None."""
-        rc, conv = self._take(agent, now_ms)
-        if rc == EEMPTY:
-            return None
-        check(rc, "take_next", (agent, now_ms))
-        return conv
+        """Manual pick ("next"). The outputs, like every method's: the conversation taken
+        is the first OFFER among them (the timers before it make no offers); there is none
+        when nothing waits that the agent may serve (not an error)."""
+        rc, out = self.step(OP_NEXT, agent, 0, 0, now_ms)
+        if rc < 0 and rc != EEMPTY:
+            check(rc, "take_next", (agent, now_ms), out)
+        return out
 
     # -- conversations ---------------------------------------------------------------------
     def enqueue(self, queue, conv, now_ms, priority=0):
-        self._call(
+        return self._call(
             "enqueue", OP_ENQUEUE, queue, conv, priority, 0, now_ms,
             (queue, conv, now_ms, priority),
         )
 
     def enqueue_private(self, agent, conv, home_queue, now_ms, priority=0):
-        self._call(
+        return self._call(
             "enqueue_private", OP_ENQUEUE_PRIVATE, agent, conv, priority, home_queue, now_ms,
             (agent, conv, home_queue, now_ms, priority),
         )
 
     def abandon(self, conv, now_ms):
-        self._call("abandon", OP_ABANDON, 0, conv, 0, 0, now_ms, (conv, now_ms))
+        return self._call("abandon", OP_ABANDON, 0, conv, 0, 0, now_ms, (conv, now_ms))
 
     def rejoin(self, conv, now_ms):
-        self._call("rejoin", OP_REJOIN, 0, conv, 0, 0, now_ms, (conv, now_ms))
+        return self._call("rejoin", OP_REJOIN, 0, conv, 0, 0, now_ms, (conv, now_ms))
 
     def assign(self, agent, conv, now_ms, force=False):
-        self._call(
+        return self._call(
             "assign", OP_ASSIGN, agent, conv, _flag(force), 0, now_ms,
             (agent, conv, now_ms, force),
         )
 
     def transfer_to_agent(self, agent, conv, now_ms):
-        self._call(
+        return self._call(
             "transfer_to_agent", OP_TRANSFER_AGENT, agent, conv, 0, 0, now_ms,
             (agent, conv, now_ms),
         )
 
     def transfer_to_queue(self, queue, conv, now_ms, keep_time=True):
-        self._call(
+        return self._call(
             "transfer_to_queue", OP_TRANSFER_QUEUE, queue, conv, _flag(keep_time), 0, now_ms,
             (queue, conv, now_ms, keep_time),
         )
 
     def upstream(self, conv, now_ms):
-        self._call("upstream", OP_UPSTREAM, 0, conv, 0, 0, now_ms, (conv, now_ms))
+        return self._call("upstream", OP_UPSTREAM, 0, conv, 0, 0, now_ms, (conv, now_ms))
 
     def release(self, conv, now_ms):
-        self._call("release", OP_RELEASE, 0, conv, 0, 0, now_ms, (conv, now_ms))
+        return self._call("release", OP_RELEASE, 0, conv, 0, 0, now_ms, (conv, now_ms))
 
     def tick(self, now_ms):
-        self._call("tick", OP_TICK, 0, 0, 0, 0, now_ms, (now_ms,))
-
-    def next_assignment(self, now_ms):
-        """(conv, agent) for the next assignment, or None when none is possible."""
-        return self._next(now_ms)
+        return self._call("tick", OP_TICK, 0, 0, 0, 0, now_ms, (now_ms,))
 
     # -- queries ---------------------------------------------------------------------------
     def _ask(self, which, x):
@@ -299,9 +316,18 @@ class RouterBase:
         due = self._next_due_raw()
         return None if due == _I64_MAX else due
 
+    def backup_due(self, after_ms):
+        """The earliest time (ms) strictly after after_ms at which some queue's head
+        reaches its backup_after_ms score, or None: when to `tick` so that backup agents
+        get a head that has waited long enough (that is no timer, so next_due omits it)."""
+        if not _fits_i64(after_ms):
+            check(EINVAL, "backup_due", (after_ms,))
+        due = self._backup_due_raw(after_ms)
+        return None if due == _I64_MAX else due
+
     # -- batches -----------------------------------------------------------------------------
     def run(self, events):
-        """step() over (op, a, b, c, now_ms[, d]) tuples: ([rc, ...], [(conv, agent), ...])."""
+        """step() over (op, a, b, c, now_ms[, d]) tuples: ([rc, ...], [output, ...])."""
         rcs = []
         out = []
         for ev in events:

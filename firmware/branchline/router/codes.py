@@ -55,7 +55,19 @@ OP_TRANSFER_QUEUE = const(14)
 OP_UPSTREAM = const(15)
 OP_RELEASE = const(16)
 OP_TICK = const(17)
-OP_LAST = const(17)
+OP_SET_MAX_WAIT = const(18)
+OP_LAST = const(18)
+
+# Output kinds: the first field of every output tuple (docs/router.md, "Outputs").
+OUT_OFFER = const(1)
+OUT_RETURNED = const(2)
+OUT_OFFER_TIMEOUT = const(3)
+OUT_PRIVATE_TIMEOUT = const(4)
+OUT_OVERFLOW = const(5)
+OUT_EXPIRED = const(6)
+OUT_FORGOTTEN = const(7)
+OUT_MISSED_BREAK = const(8)  # this kind and the next name an agent only (conv None)
+OUT_WRAPUP_END = const(9)
 
 # Limits and sentinels.
 MAX_QUEUES = const(32)
@@ -67,6 +79,6 @@ MAX_QUEUE_CAPACITY = const(0xFFFF)
 NONE = const(0xFFFF)
 NO_QUEUE = const(0xFF)
 REASON_MISSED = const(0xFFFF)
-SNAPSHOT_VERSION = const(1)
+SNAPSHOT_VERSION = const(2)
 # Not const(): MicroPython's const() is for small ints (0xFFFFFFFF is not one there).
 NEVER = 0xFFFFFFFF

@@ -4,9 +4,16 @@ from branchline.router.codes import ECORRUPT, EEXIST, EFULL, EINVAL, ENOENT, EST
 
 
 class RouterError(Exception):
-    """A router call failed. `rc` is the C return code behind it."""
+    """A router call failed. `rc` is the C return code behind it; `outputs` is what the
+    failed event still did (the timers due at its now_ms run before its own checks, and
+    the drain runs after it), as the list a successful call returns: a caller that
+    follows the router by its outputs reads them here too."""
 
     rc = None
+
+    def __init__(self, message, outputs=()):
+        super().__init__(message)
+        self.outputs = list(outputs)
 
 
 class InvalidArgument(RouterError):
@@ -60,11 +67,12 @@ def error_for(rc):
     return _BY_RC.get(rc, RouterError)
 
 
-def check(rc, call, args):
-    """Return rc when >= 0; else raise its exception naming the call and its arguments.
+def check(rc, call, args, outputs=()):
+    """Return rc when >= 0; else raise its exception naming the call and its arguments,
+    carrying the outputs of the failed event.
 
     The message is built only on failure so the hot path pays nothing for it.
     """
     if rc >= 0:
         return rc
-    raise error_for(rc)("%s%r failed (rc=%d)" % (call, args, rc))
+    raise error_for(rc)("%s%r failed (rc=%d)" % (call, args, rc), outputs)

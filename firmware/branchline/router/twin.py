@@ -1,12 +1,12 @@
 """TwinRouter: the router core in pure Python, behaving exactly like native/router.c.
 
 MicroPython-compatible. Where C keeps linked lists of pool records, the twin keeps
-Python lists of _Conv objects in the same order; every decision, every error code and
-every snapshot byte is the same (tests/unit/test_router_differential.py checks that).
-Each method mirrors the C function of the same name; keep them in step.
+Python lists of Conv records (branchline.router.record) in the same order; every
+decision, every error code and every snapshot byte is the same
+(tests/unit/test_router_differential.py checks that). Each method mirrors the C function
+of the same name; keep them in step. The snapshot codec is branchline.router.snapshot,
+as native/router_snapshot.c is on the C side.
 """
-
-import struct
 
 from branchline.router.base import (
     Config,
@@ -14,7 +14,6 @@ from branchline.router.base import (
     _I64_MAX,
     _I64_MIN,
     event_fits,
-    query_fits,
 )
 from branchline.router.codes import (
     ABANDONED,
@@ -49,6 +48,7 @@ from branchline.router.codes import (
     OP_PRESENCE,
     OP_REJOIN,
     OP_RELEASE,
+    OP_SET_MAX_WAIT,
     OP_SET_QUEUE,
     OP_SET_WRAPUP,
     OP_TICK,
@@ -56,14 +56,25 @@ from branchline.router.codes import (
     OP_TRANSFER_QUEUE,
     OP_UPSTREAM,
     ORDERED,
+    OUT_EXPIRED,
+    OUT_FORGOTTEN,
+    OUT_MISSED_BREAK,
+    OUT_OFFER,
+    OUT_OFFER_TIMEOUT,
+    OUT_OVERFLOW,
+    OUT_PRIVATE_TIMEOUT,
+    OUT_RETURNED,
+    OUT_WRAPUP_END,
     REASON_MISSED,
     REMOTE,
     ROUND_ROBIN,
-    SNAPSHOT_VERSION,
     WAITING,
     WRAPUP,
 )
-from branchline.router.errors import CorruptSnapshot, InvalidArgument
+from branchline.router import snapshot
+from branchline.router.errors import CorruptSnapshot
+from branchline.router.record import Conv as _Conv
+from branchline.router.record import before as _before
 
 _MOVABLE = (WAITING, OFFERED, ACTIVE)
 
@@ -78,29 +89,17 @@ def _sat_sub(a, b):
     return _I64_MIN if s < _I64_MIN else s
 
 
+def _passed(end, now):
+    # A deadline saturated at INT64_MAX never fires (router.c's passed()).
+    return end <= now and end != _I64_MAX
+
+
 def _low_bit(m):
     i = 0
     while not m & 1:
         m >>= 1
         i += 1
     return i
-
-
-class _Conv:
-    def __init__(self, cid, prio, key, seq):
-        self.id = cid
-        self.prio = prio
-        self.key = key
-        self.seq = seq
-        self.t = 0
-        self.agent = NONE
-        self.queue = 0
-        self.state = WAITING
-        self.priv = 0
-
-
-def _before(x, y):
-    return x.key < y.key or (x.key == y.key and x.seq < y.seq)
 
 
 def _insert_sorted(lst, c):
@@ -130,6 +129,7 @@ class TwinRouter(RouterBase):
         self._overflow_q = bytearray(b"\xff" * nq)
         self._backup_after = [NEVER] * nq
         self._overflow_after = [NEVER] * nq
+        self._max_wait = [NEVER] * nq
         self._rr_last = [NONE] * nq
         self._primary_by = [0] * nq
         self._backup_by = [0] * nq
@@ -149,7 +149,14 @@ class TwinRouter(RouterBase):
         self._ready = 0
         self._remote = []
         self._tombs = []
+        self._out = []  # the outputs of the event in step()
         self.state_bytes = None
+
+    def max_outputs(self):
+        """bl_router_max_outputs: the most outputs one step can return (router.c derives
+        it)."""
+        cfg = self.cfg
+        return 3 * cfg.max_convs + (2 + MAX_CAP) * cfg.n_agents + MAX_HELD
 
     # -- helpers (router.c's static functions) -------------------------------------------------
     def _due_at(self, t):
@@ -163,10 +170,20 @@ class TwinRouter(RouterBase):
         else:
             self._ready &= ~bit
 
+    def _overflow_on(self, q):
+        # NEVER disables the tier like NO_QUEUE.
+        return self._overflow_q[q] != NO_QUEUE and self._overflow_after[q] != NEVER
+
+    def _emit(self, kind, c, agent):
+        # An output about c naming where it is now: its home queue, None when private.
+        self._out.append((kind, c.id, agent, None if c.priv else c.queue))
+
     def _q_insert(self, q, c):
         _insert_sorted(self._q[q], c)
-        if self._overflow_q[q] != NO_QUEUE:
+        if self._overflow_on(q):
             self._due_at(_sat_add(c.key, self._overflow_after[q]))
+        if self._max_wait[q] != NEVER:
+            self._due_at(_sat_add(c.key, self._max_wait[q]))
 
     def _priv_insert(self, a, c):
         _insert_sorted(self._priv[a], c)
@@ -180,12 +197,17 @@ class TwinRouter(RouterBase):
         self._tombs.remove(c)
         self._release(c)
 
+    def _forget_oldest(self):
+        c = self._tombs[0]
+        self._out.append((OUT_FORGOTTEN, c.id, None, None))
+        self._drop_tomb(c)
+
     def _room_in_pool(self):
         if len(self._convs) < self.cfg.max_convs:
             return True
         if not self._tombs:
             return False
-        self._drop_tomb(self._tombs[0])
+        self._forget_oldest()
         return True
 
     def _place_waiting(self, c, now):
@@ -223,6 +245,7 @@ class TwinRouter(RouterBase):
         self._refresh_ready(a)
         if self.cfg.offer_timeout_ms:
             self._due_at(_sat_add(now, self.cfg.offer_timeout_ms))
+        self._emit(OUT_OFFER, c, a)
 
     def _leave(self, a, now):
         held = self._held[a]
@@ -232,6 +255,7 @@ class TwinRouter(RouterBase):
             if c.state == OFFERED:
                 del held[i]
                 self._place_waiting(c, now)
+                self._emit(OUT_RETURNED, c, a)
             else:
                 i += 1
 
@@ -244,12 +268,24 @@ class TwinRouter(RouterBase):
         else:
             self._wrap_until[a] = _I64_MAX
 
+    def _bury(self, c, now):
+        # A detached record becomes a tombstone for rejoin_ms (router.c's bury).
+        if not self.cfg.rejoin_ms:
+            self._release(c)
+            return
+        if not c.priv:
+            c.agent = NONE
+        c.state = ABANDONED
+        c.t = now
+        self._tombs.append(c)
+        self._due_at(_sat_add(now, self.cfg.rejoin_ms))
+
     def _overflow_due(self, q, now):
         lst = self._q[q]
         return (
-            self._overflow_q[q] != NO_QUEUE
+            self._overflow_on(q)
             and lst
-            and _sat_add(lst[0].key, self._overflow_after[q]) <= now
+            and _passed(_sat_add(lst[0].key, self._overflow_after[q]), now)
         )
 
     def _advance(self, now):
@@ -264,6 +300,7 @@ class TwinRouter(RouterBase):
                     self._presence[a] = AVAILABLE
                     self._last_change[a] = self._wrap_until[a]
                     self._misses[a] = 0
+                    self._out.append((OUT_WRAPUP_END, None, a, None))
                 else:
                     self._due_at(self._wrap_until[a])
             held = self._held[a]
@@ -273,18 +310,20 @@ class TwinRouter(RouterBase):
                 end = _sat_add(c.t, timeout)
                 if c.state != OFFERED:
                     i += 1
-                elif end > now:
+                elif not _passed(end, now):
                     self._due_at(end)
                     i += 1
                 else:
                     del held[i]
                     self._place_waiting(c, now)
+                    self._emit(OUT_OFFER_TIMEOUT, c, a)
                     if self._misses[a] < 0xFF:
                         self._misses[a] += 1
                     if cfg.max_misses and self._misses[a] >= cfg.max_misses:
                         self._presence[a] = BREAK
                         self._reason[a] = REASON_MISSED
                         self._misses[a] = 0
+                        self._out.append((OUT_MISSED_BREAK, None, a, None))
                         self._leave(a, now)
                         break
             self._refresh_ready(a)
@@ -292,10 +331,11 @@ class TwinRouter(RouterBase):
             for a in range(self._na):
                 for c in list(self._priv[a]):
                     end = _sat_add(c.t, cfg.private_ms)
-                    if end <= now:
+                    if _passed(end, now):
                         self._priv[a].remove(c)
                         c.priv = 0
                         self._place_waiting(c, now)
+                        self._emit(OUT_PRIVATE_TIMEOUT, c, a)
                     else:
                         self._due_at(end)
         for q in range(self._nq):
@@ -308,79 +348,88 @@ class TwinRouter(RouterBase):
                     c.queue = to
                     self._q_insert(to, c)
                     if not (
-                        self._overflow_q[to] != NO_QUEUE
-                        and _sat_add(c.key, self._overflow_after[to]) <= now
+                        self._overflow_on(to)
+                        and _passed(_sat_add(c.key, self._overflow_after[to]), now)
                     ):
                         break
-            if self._overflow_q[q] != NO_QUEUE and self._q[q]:
+                self._emit(OUT_OVERFLOW, c, None)
+            if self._overflow_on(q) and self._q[q]:
                 self._due_at(_sat_add(self._q[q][0].key, self._overflow_after[q]))
+        # After every overflow tier: an overflowed conversation is judged by the max
+        # wait of the queue it landed in.
+        for q in range(self._nq):
+            limit = self._max_wait[q]
+            lst = self._q[q]
+            while limit != NEVER and lst:
+                c = lst[0]
+                end = _sat_add(c.key, limit)
+                if not _passed(end, now):
+                    self._due_at(end)
+                    break
+                self._emit(OUT_EXPIRED, c, None)
+                del lst[0]
+                self._bury(c, now)
         tombs = self._tombs
         while tombs:
             end = _sat_add(tombs[0].t, cfg.rejoin_ms)
-            if end > now:
+            if not _passed(end, now):
                 self._due_at(end)
                 break
-            self._drop_tomb(tombs[0])
+            self._forget_oldest()
 
     # -- events -----------------------------------------------------------------------------------
-    def _event(self, op, a, b, c, d, now):
-        if not event_fits(op, a, b, c, now, d):
-            return EINVAL
-        rc, _ = self._apply(op, a, b, c, d, now)
-        return rc
-
     def _apply(self, op, a, b, c, d, now):
-        """One event: (rc, its own assignment (conv, agent) or None)."""
+        """One event (fields that fit bl_event): its rc."""
         if op == OP_ENQUEUE:
-            return self._enqueue(a, b, c, now), None
+            return self._enqueue(a, b, c, now)
         if op == OP_COMPLETE:
-            return self._complete(a, b, now), None
+            return self._complete(a, b, now)
         if op == OP_PRESENCE:
             if b > WRAPUP or c > 0xFFFF:
-                return EINVAL, None
-            return self._set_presence(a, b, c, now), None
+                return EINVAL
+            return self._set_presence(a, b, c, now)
         if op == OP_CONFIGURE:
-            return self._configure(a, b, c, d, now), None
+            return self._configure(a, b, c, d, now)
         if op == OP_ACCEPT:
-            return self._accept(a, b, now), None
+            return self._accept(a, b, now)
         if op == OP_ABANDON:
-            return self._abandon(b, now), None
+            return self._abandon(b, now)
         if op == OP_REJOIN:
-            return self._rejoin(b, now), None
+            return self._rejoin(b, now)
         if op == OP_ASSIGN:
             if c > 1:
-                return EINVAL, None
-            rc = self._assign(a, b, c, now)
-            return rc, ((b, a) if rc == OK else None)
+                return EINVAL
+            return self._assign(a, b, c, now)
         if op == OP_NEXT:
-            rc, conv = self._take(a, now)
-            return rc, ((conv, a) if rc == OK else None)
+            return self._take(a, now)
         if op == OP_SET_QUEUE:
             if b > 0xFFFF:
-                return EINVAL, None
-            return self._set_queue(a, b & 0xFF, b >> 8, c, d, now), None
+                return EINVAL
+            return self._set_queue(a, b & 0xFF, b >> 8, c, d, now)
         if op == OP_SET_WRAPUP:
             if c > 1:
-                return EINVAL, None
-            return self._set_wrapup(a, b, c, now), None
+                return EINVAL
+            return self._set_wrapup(a, b, c, now)
         if op == OP_ENQUEUE_PRIVATE:
             if d > 0xFFFF:
-                return EINVAL, None
-            return self._enqueue_private(a, b, c, d, now), None
+                return EINVAL
+            return self._enqueue_private(a, b, c, d, now)
         if op == OP_TRANSFER_AGENT:
-            return self._transfer_agent(a, b, now), None
+            return self._transfer_agent(a, b, now)
         if op == OP_TRANSFER_QUEUE:
             if c > 1:
-                return EINVAL, None
-            return self._transfer_queue(a, b, c, now), None
+                return EINVAL
+            return self._transfer_queue(a, b, c, now)
         if op == OP_UPSTREAM:
-            return self._upstream(b, now), None
+            return self._upstream(b, now)
         if op == OP_RELEASE:
-            return self._release_remote(b, now), None
+            return self._release_remote(b, now)
         if op == OP_TICK:
             self._advance(now)
-            return OK, None
-        return EINVAL, None
+            return OK
+        if op == OP_SET_MAX_WAIT:
+            return self._set_max_wait(a, b, now)
+        return EINVAL
 
     # -- entry prologues (router.c's enter, enter_live, enter_held) -------------------------------
     def _enter(self, ok, now):
@@ -471,6 +520,13 @@ class TwinRouter(RouterBase):
         self._next_due = _I64_MIN
         return OK
 
+    def _set_max_wait(self, q, max_wait, now):
+        if not self._enter(q < self._nq, now):
+            return EINVAL
+        self._max_wait[q] = max_wait
+        self._next_due = _I64_MIN
+        return OK
+
     def _set_wrapup(self, a, wrap_ms, manual, now):
         if not self._enter(a < self._na, now):
             return EINVAL
@@ -545,15 +601,7 @@ class TwinRouter(RouterBase):
         if rc != OK:
             return rc
         self._detach(c, now)
-        if not self.cfg.rejoin_ms:
-            self._release(c)
-            return OK
-        if not c.priv:
-            c.agent = NONE
-        c.state = ABANDONED
-        c.t = now
-        self._tombs.append(c)
-        self._due_at(_sat_add(now, self.cfg.rejoin_ms))
+        self._bury(c, now)
         return OK
 
     def _rejoin(self, conv, now):
@@ -570,7 +618,8 @@ class TwinRouter(RouterBase):
         rc, c = self._enter_live(a < self._na, now, conv, _MOVABLE)
         if rc != OK:
             return rc
-        if c.state != WAITING and c.agent == a:
+        src = NONE if c.state == WAITING else c.agent  # the holder it is taken from
+        if src == a:
             return ESTATE
         if not force and self._presence[a] == OFFLINE:
             return ESTATE
@@ -578,6 +627,8 @@ class TwinRouter(RouterBase):
             return EFULL
         self._detach(c, now)
         c.priv = 0
+        if src != NONE:
+            self._emit(OUT_RETURNED, c, src)
         self._offer(a, c, now)
         return OK
 
@@ -586,12 +637,12 @@ class TwinRouter(RouterBase):
         return t != NEVER and c.key <= _sat_sub(now, t)
 
     def _take(self, a, now):
-        if not self._enter(event_fits(OP_NEXT, a, 0, 0, now) and a < self._na, now):
-            return EINVAL, None
+        if not self._enter(a < self._na, now):
+            return EINVAL
         if self._presence[a] != AVAILABLE:
-            return ESTATE, None
+            return ESTATE
         if len(self._held[a]) >= self._cap[a]:
-            return EFULL, None
+            return EFULL
         best = None
         primary = self._primary[a]
         m = primary | self._backup[a]
@@ -608,10 +659,10 @@ class TwinRouter(RouterBase):
         if priv and (best is None or _before(priv[0], best)):
             best = priv[0]
         if best is None:
-            return EEMPTY, None
+            return EEMPTY
         self._detach(best, now)
         self._offer(a, best, now)
-        return OK, best.id
+        return OK
 
     def _transfer_agent(self, a, conv, now):
         rc, c = self._enter_live(a < self._na, now, conv, _MOVABLE)
@@ -694,13 +745,12 @@ class TwinRouter(RouterBase):
             a += 1
         return best
 
-    def _next(self, now):
-        if not isinstance(now, int) or not _I64_MIN <= now <= _I64_MAX:
-            raise InvalidArgument("next_assignment(%r) failed (rc=%d)" % (now, EINVAL))
-        self._advance(now)
+    def _assign_one(self, now):
+        """The assignment rule once: True when it made an offer. No timers (an event runs
+        them once, before its own change)."""
         ready = self._ready
         if not ready:
-            return None
+            return False
         best = None
         best_q = -1
         best_a = -1
@@ -732,7 +782,7 @@ class TwinRouter(RouterBase):
             m >>= 1
             a += 1
         if best is None:
-            return None
+            return False
         if best_q < 0:
             a = best_a
             self._priv[a].remove(best)
@@ -743,26 +793,35 @@ class TwinRouter(RouterBase):
             a = self._pick_agent(best_q, elig & ready)
             queues[best_q].remove(best)
         self._offer(a, best, now)
-        return best.id, a
+        return True
 
     def step(self, op, a, b, c, now_ms, d=0):
-        """Apply one event, then drain: (rc, [(conv, agent), ...]). Never raises for rc < 0.
+        """Apply one event, then drain: (rc, outputs). Never raises for rc < 0.
 
         An event whose fields do not fit bl_event is rejected whole (EINVAL, no drain).
         """
         if not event_fits(op, a, b, c, now_ms, d):
             return EINVAL, []
-        rc, own = self._apply(op, a, b, c, d, now_ms)
-        out = [own] if own is not None else []
-        got = self._next(now_ms)
-        while got is not None:
-            out.append(got)
-            got = self._next(now_ms)
+        out = self._out = []
+        rc = self._apply(op, a, b, c, d, now_ms)
+        while self._assign_one(now_ms):
+            pass
         return rc, out
 
     # -- queries -----------------------------------------------------------------------------------
     def _next_due_raw(self):
         return self._next_due
+
+    def _backup_due_raw(self, after):
+        best = _I64_MAX
+        for q in range(self._nq):
+            lst = self._q[q]
+            limit = self._backup_after[q]
+            if lst and limit != NEVER:
+                t = _sat_add(lst[0].key, limit)
+                if after < t < best:
+                    best = t
+        return best
 
     def _query(self, which, x):
         if which < 4:
@@ -789,71 +848,14 @@ class TwinRouter(RouterBase):
         lst = self._priv[c.agent] if c.priv else self._q[c.queue]
         return lst.index(c)
 
-    # -- snapshot ----------------------------------------------------------------------------------
+    # -- snapshot (the codec is branchline.router.snapshot) ---------------------------------
     def snapshot(self):
-        cfg = self.cfg
-        parts = [
-            b"BLRS",
-            struct.pack(
-                "<HHIHHHHIIIBQ",
-                SNAPSHOT_VERSION,
-                0,
-                0,
-                cfg.n_queues,
-                cfg.n_agents,
-                cfg.queue_capacity,
-                cfg.max_convs,
-                cfg.offer_timeout_ms,
-                cfg.rejoin_ms,
-                cfg.private_ms,
-                cfg.max_misses,
-                self._next_seq,
-            ),
-        ]
-        for q in range(self._nq):
-            parts.append(
-                struct.pack(
-                    "<BBHII",
-                    self._strategy[q],
-                    self._overflow_q[q],
-                    self._rr_last[q],
-                    self._backup_after[q],
-                    self._overflow_after[q],
-                )
-            )
-            _put_list(parts, self._q[q])
-        for a in range(self._na):
-            parts.append(
-                struct.pack(
-                    "<BBBBHIIIqqB",
-                    self._presence[a],
-                    self._cap[a],
-                    self._misses[a],
-                    self._wrap_manual[a],
-                    self._reason[a],
-                    self._primary[a],
-                    self._backup[a],
-                    self._wrap_ms[a],
-                    self._last_change[a],
-                    self._wrap_until[a],
-                    len(self._held[a]),
-                )
-            )
-            for c in self._held[a]:
-                parts.append(_pack_conv(c))
-            _put_list(parts, self._priv[a])
-        _put_list(parts, self._remote)
-        _put_list(parts, self._tombs)
-        blob = bytearray(b"".join(parts))
-        n = len(blob) + 4
-        blob[8:12] = struct.pack("<I", n)
-        blob.extend(struct.pack("<I", crc32(blob)))
-        return bytes(blob)
+        return snapshot.encode(self)
 
     @classmethod
     def restore(cls, blob):
         """A router in exactly the state the blob was taken in (CorruptSnapshot if bad)."""
-        cfg = snapshot_config(blob)
+        cfg = snapshot.snapshot_config(blob)
         # A plain construction (MicroPython has no cls.__new__ for Python classes).
         r = cls(
             cfg.n_queues,
@@ -865,190 +867,6 @@ class TwinRouter(RouterBase):
             private_ms=cfg.private_ms,
             max_misses=cfg.max_misses,
         )
-        try:
-            ok = r._restore_body(_Reader(blob, 33))
-        except (IndexError, ValueError, struct.error, KeyError):
-            ok = False
-        if not ok:
+        if not snapshot.decode(r, blob):
             raise CorruptSnapshot("restore: inconsistent snapshot contents (rc=%d)" % ECORRUPT)
         return r
-
-    def _get_conv(self, rd):
-        cid, prio, key, seq, t, agent, queue, state, priv = rd.take("<IIqQqHBBB")
-        if (
-            queue >= self._nq
-            or priv > 1
-            or seq >= self._next_seq
-            or (agent != NONE and agent >= self._na)
-            or cid in self._convs
-            or len(self._convs) >= self.cfg.max_convs
-        ):
-            return None
-        c = _Conv(cid, prio, key, seq)
-        c.t = t
-        c.agent = agent
-        c.queue = queue
-        c.state = state
-        c.priv = priv
-        self._convs[cid] = c
-        return c
-
-    def _get_list(self, rd, state, ordered):
-        (n,) = rd.take("<H")
-        out = []
-        for _ in range(n):
-            c = self._get_conv(rd)
-            if c is None or c.state != state or (ordered and out and not _before(out[-1], c)):
-                return None
-            out.append(c)
-        return out
-
-    def _restore_body(self, rd):
-        (self._next_seq,) = rd.take("<Q")
-        for q in range(self._nq):
-            strategy, oq, rr, ba, oa = rd.take("<BBHII")
-            if strategy > MANUAL or (oq != NO_QUEUE and (oq >= self._nq or oq == q)) or (
-                rr != NONE and rr >= self._na
-            ):
-                return False
-            self._strategy[q] = strategy
-            self._overflow_q[q] = oq
-            self._rr_last[q] = rr
-            self._backup_after[q] = ba
-            self._overflow_after[q] = oa
-            lst = self._get_list(rd, WAITING, True)
-            if lst is None:
-                return False
-            for c in lst:
-                if c.priv or c.queue != q or c.agent != NONE:
-                    return False
-            self._q[q] = lst
-        for q in range(self._nq):
-            if self._overflow_q[q] != NO_QUEUE and self._makes_cycle(q, self._overflow_q[q]):
-                return False
-        mask = (1 << self._nq) - 1
-        for a in range(self._na):
-            (presence, cap, misses, manual, reason, primary, backup, wrap_ms, last, until,
-             n_held) = rd.take("<BBBBHIIIqqB")
-            if (
-                presence > WRAPUP
-                or not 1 <= cap <= MAX_CAP
-                or manual > 1
-                or (primary | backup) & ~mask
-                or primary & backup
-                or n_held > MAX_HELD
-            ):
-                return False
-            self._presence[a] = presence
-            self._cap[a] = cap
-            self._misses[a] = misses
-            self._wrap_manual[a] = manual
-            self._reason[a] = reason
-            self._primary[a] = primary
-            self._backup[a] = backup
-            self._wrap_ms[a] = wrap_ms
-            self._last_change[a] = last
-            self._wrap_until[a] = until
-            for q in range(self._nq):
-                if primary >> q & 1:
-                    self._primary_by[q] |= 1 << a
-                if backup >> q & 1:
-                    self._backup_by[q] |= 1 << a
-            for _ in range(n_held):
-                c = self._get_conv(rd)
-                if c is None or c.agent != a or (c.state != OFFERED and c.state != ACTIVE):
-                    return False
-                self._held[a].append(c)
-            lst = self._get_list(rd, WAITING, True)
-            if lst is None:
-                return False
-            for c in lst:
-                if not c.priv or c.agent != a:
-                    return False
-            self._priv[a] = lst
-            self._refresh_ready(a)
-        lst = self._get_list(rd, REMOTE, False)
-        if lst is None:
-            return False
-        for c in lst:
-            if c.priv or c.agent != NONE:
-                return False
-        self._remote = lst
-        lst = self._get_list(rd, ABANDONED, False)
-        if lst is None:
-            return False
-        for c in lst:
-            if (c.agent == NONE) != (c.priv == 0):
-                return False
-        self._tombs = lst
-        if rd.pos != len(rd.blob) - 4:
-            return False
-        self._next_due = _I64_MIN
-        return True
-
-
-_CONV = "<IIqQqHBBB"
-
-
-def _pack_conv(c):
-    return struct.pack(_CONV, c.id, c.prio, c.key, c.seq, c.t, c.agent, c.queue, c.state, c.priv)
-
-
-def _put_list(parts, lst):
-    parts.append(struct.pack("<H", len(lst)))
-    for c in lst:
-        parts.append(_pack_conv(c))
-
-
-class _Reader:
-    def __init__(self, blob, pos):
-        self.blob = blob
-        self.pos = pos
-
-    def take(self, fmt):
-        n = struct.calcsize(fmt)
-        if self.pos + n > len(self.blob) - 4:
-            raise ValueError("short blob")
-        got = struct.unpack_from(fmt, self.blob, self.pos)
-        self.pos += n
-        return got
-
-
-_CRC_TABLE = None
-
-
-def crc32(data):
-    """CRC-32 (IEEE 802.3, as zlib), table-driven; MicroPython has no portable one."""
-    global _CRC_TABLE
-    if _CRC_TABLE is None:
-        table = []
-        for i in range(256):
-            c = i
-            for _ in range(8):
-                c = (c >> 1) ^ (0xEDB88320 if c & 1 else 0)
-            table.append(c)
-        _CRC_TABLE = table
-    table = _CRC_TABLE
-    c = 0xFFFFFFFF
-    for b in data:
-        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def snapshot_config(blob):
-    """The Config stored in a snapshot blob (checks magic, version, length, CRC)."""
-    if not isinstance(blob, (bytes, bytearray)) or len(blob) < 37 or blob[:4] != b"BLRS":
-        raise CorruptSnapshot("snapshot: bad magic or length (rc=%d)" % ECORRUPT)
-    version, flags, total = struct.unpack_from("<HHI", blob, 4)
-    (want,) = struct.unpack_from("<I", blob, len(blob) - 4)
-    if version != SNAPSHOT_VERSION or flags != 0 or total != len(blob) or crc32(
-        memoryview(blob)[: len(blob) - 4]
-    ) != want:
-        raise CorruptSnapshot("snapshot: bad version, length or checksum (rc=%d)" % ECORRUPT)
-    fields = struct.unpack_from("<HHHHIIIB", blob, 12)
-    if fields[3] == 0:
-        raise CorruptSnapshot("snapshot: bad config (rc=%d)" % ECORRUPT)
-    try:
-        return Config(*fields)
-    except InvalidArgument:
-        raise CorruptSnapshot("snapshot: bad config (rc=%d)" % ECORRUPT)

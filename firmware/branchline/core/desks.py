@@ -1,0 +1,95 @@
+"""What the branch shows and counts of each desk: its panel LED, the state the metrics
+integrate over time, and the handle times that wait for its wrap-up to end.
+
+Only desks an event touched are looked at again (`touch`, then `settle` once at the end
+of the event), so an event costs O(desks it touched), not O(desks).
+"""
+
+from branchline.router import AVAILABLE, BREAK, OFFLINE, REASON_MISSED, WRAPUP
+
+
+class Desks:
+    def __init__(self, router, desks, caps, metrics):
+        self.router = router
+        self.desks = desks  # agent index -> desk number
+        self._caps = caps  # agent index -> cap
+        self.metrics = metrics
+        self._touched = set()  # agents to look at when the event ends
+        self._missed = set()  # agents the router sent on break for missed offers
+        self.leds = {}  # desk -> the LED state last sent
+        self._clock = {}  # desk -> (signed in, held, in wrap-up) the metrics last saw
+        # agent -> [[queue, accepted, callback], ...]: conversations closed during or
+        # before a wrap-up still running; their handle time ends with it.
+        self._wrapping = {}
+
+    def touch(self, agent):
+        self._touched.add(agent)
+
+    def missed_break(self, agent):
+        self._missed.add(agent)
+        self._touched.add(agent)
+
+    def closed(self, agent, queue, accepted, callback, now):
+        """A conversation the desk held was closed: handle time is active time plus the
+        wrap-up that follows, so it is counted when that wrap-up ends (now if none)."""
+        self._touched.add(agent)
+        if self.router.agent_presence(agent) == WRAPUP:
+            self._wrapping.setdefault(agent, []).append([queue, accepted, callback])
+        else:
+            self.metrics.on_handled(queue, self.desks[agent], now - accepted, callback)
+
+    def settle(self, now, effects):
+        """After an event: end handle times whose wrap-up is over, tell the metrics each
+        touched desk's new state, and send the LEDs that changed (desk order)."""
+        if not self._touched:
+            return
+        for agent in sorted(self._touched):
+            desk = self.desks[agent]
+            presence = self.router.agent_presence(agent)
+            load = self.router.agent_load(agent)
+            if presence != WRAPUP and agent in self._wrapping:
+                for queue, accepted, callback in self._wrapping.pop(agent):
+                    self.metrics.on_handled(queue, desk, now - accepted, callback)
+            clock = (presence in (AVAILABLE, WRAPUP), load, presence == WRAPUP)
+            if self._clock.get(desk) != clock:
+                self._clock[desk] = clock
+                self.metrics.desk_state(desk, now, clock[0], clock[1], clock[2])
+            led = self._led(agent, presence, load)
+            if self.leds.get(desk) != led:
+                self.leds[desk] = led
+                effects.append(("led", desk, led))
+            if agent in self._missed:
+                effects.append(("missed_break", desk))
+        self._touched = set()
+        self._missed = set()
+
+    def led_for(self, agent):
+        return self._led(agent, self.router.agent_presence(agent), self.router.agent_load(agent))
+
+    def _led(self, agent, presence, load):
+        if presence == OFFLINE:
+            return "OFF"
+        if presence == BREAK:
+            # Missed offers put the desk on break: flash so the agent notices.
+            return "RED_BLINK" if self.router.agent_reason(agent) == REASON_MISSED else "AMBER"
+        if presence == WRAPUP:
+            return "AMBER_BLINK"
+        return "RED" if load >= self._caps[agent] else "GREEN"
+
+    def dump(self):
+        return {
+            "leds": [[d, self.leds[d]] for d in sorted(self.leds)],
+            "clock": [[d, list(self._clock[d])] for d in sorted(self._clock)],
+            "wrapping": [[a, self._wrapping[a]] for a in sorted(self._wrapping)],
+        }
+
+    def load(self, doc):
+        self.leds = {}
+        for desk, led in doc["leds"]:
+            self.leds[desk] = led
+        self._clock = {}
+        for desk, clock in doc["clock"]:
+            self._clock[desk] = tuple(clock)
+        self._wrapping = {}
+        for agent, closed in doc["wrapping"]:
+            self._wrapping[agent] = closed
