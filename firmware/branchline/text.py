@@ -12,8 +12,12 @@ WHITESPACE = (" \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u
 
 
 def ascii_lower(text):
-    """Lower-case A-Z only (keywords match the same way on every runtime)."""
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+    """Lower-case A-Z only (keywords match the same way on every runtime): bytes.lower()
+    is ASCII-only on both, and UTF-8 bytes of other characters are all above 127."""
+    try:
+        return text.encode().lower().decode()
+    except UnicodeError:  # a lone surrogate (a broken UCS-2 pair) has no UTF-8
+        return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
 def is_digits(text):

@@ -91,6 +91,8 @@ class Branch:
         self._vip_ms = {}
         for number in config["vip_numbers"]:
             self._vip_ms[number] = config["vip_priority_s"] * 1000
+        self._keywords = [(q["name"], [ascii_lower(kw) for kw in q.get("keywords", ())])
+                          for q in config["queues"]]
         self._cancel_words = [bare(w) for w in config["cancel_words"]]
         self._tombstones = config["rejoin_s"] > 0  # the router keeps an abandoned place
         self.conversations = {}
@@ -130,6 +132,7 @@ class Branch:
 
     def apply(self, event):
         self.check(event)
+        check_now = _CHECKS[event["k"]]
         now = event["t"]
         self.now = now
         effects = []
@@ -144,7 +147,7 @@ class Branch:
                 break
             self._follow(self.router.tick(now), now, effects)
         try:
-            self.check(event)
+            check_now(self, event)  # again: the timers may have changed what it meets
             _APPLY[event["k"]](self, event, effects)
         except (Rejected, RouterError) as e:
             # Valid when it was journaled, overtaken by time: the same on every replay.
@@ -252,10 +255,10 @@ class Branch:
 
     def queue_for(self, text):
         low = ascii_lower(text)
-        for q in self.config["queues"]:
-            for kw in q.get("keywords", ()):
-                if ascii_lower(kw) in low:
-                    return q["name"]
+        for name, keywords in self._keywords:
+            for kw in keywords:
+                if kw in low:
+                    return name
         return self.queue_names[0]
 
     def state_summary(self):

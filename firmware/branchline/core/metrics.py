@@ -6,8 +6,11 @@ bytes; ratios and means round half up.
 
 Counters are kept per scope (the whole branch, each queue, each desk) in four buckets:
 the current interval (`interval_s`, 15 minutes by default), the day (UTC), the last
-completed interval and the running totals. A scope's counters exist once something
-happened in it, so an idle queue or desk costs nothing. A new interval or day begins
+completed interval and the running totals. Counts go to the current interval only; it
+is added into the day and the totals when it ends, and reports of the day so far and
+the totals add it in then (so a count costs a third of what it would in three
+buckets). A scope's counters exist once something happened in it, so an idle queue or
+desk costs nothing. A new interval or day begins
 when time reaches it (`advance`), and the one that ended is returned for head office.
 Desks' time (signed in, busy, holding) is integrated between the changes the core
 reports (`desk_state`), split exactly at interval boundaries.
@@ -105,6 +108,25 @@ class Bucket:
             c = self.scopes[scope] = [0] * _N
         return c
 
+    def add(self, other):
+        """Count `other`'s counters into this bucket's (sums; the longest wait a max)."""
+        for scope in other.scopes:
+            mine = self.counters(scope)
+            theirs = other.scopes[scope]
+            for i in range(_N):
+                if i == _LONGEST:
+                    if theirs[i] > mine[i]:
+                        mine[i] = theirs[i]
+                else:
+                    mine[i] += theirs[i]
+
+    def plus(self, other):
+        """A new bucket of this one's period holding both's counts (for reports)."""
+        both = Bucket(self.start, self.end)
+        both.add(self)
+        both.add(other)
+        return both
+
     def report(self, service_level_s):
         out = {"start": self.start, "end": self.end, "queues": {}, "desks": {}}
         out["all"] = figures(self.scopes.get("") or [0] * _N, service_level_s)
@@ -146,7 +168,7 @@ class Metrics:
         self.day = None
         self.last_interval = None
         self._desks = {}  # desk -> _DeskClock
-        self._scopes = {}  # (queue, desk) -> scope keys (a cache)
+        self._row_cache = {}  # (queue, desk) -> counter rows, for the current buckets
 
     # -- time ----------------------------------------------------------------------
     def next_boundary(self):
@@ -161,12 +183,15 @@ class Metrics:
             start = now - now % self.interval_ms
             self.interval = Bucket(start, start + self.interval_ms)
             self.day = Bucket(now - now % DAY_MS, now - now % DAY_MS + DAY_MS)
+            self._row_cache = {}
             return []
         done = []
         sl_s = self.service_level_ms // 1000
         while now >= self.interval.end:
             end = self.interval.end
             self._integrate_desks(end)
+            self.day.add(self.interval)
+            self.totals.add(self.interval)
             self.last_interval = self.interval
             day_over = end >= self.day.end
             if self.interval.scopes or day_over:
@@ -175,36 +200,32 @@ class Metrics:
                     entry["day_complete"] = True
                 done.append(entry)
             self.interval = Bucket(end, end + self.interval_ms)
+            self._row_cache = {}
             if day_over:  # intervals divide the day (config), so days end on a boundary
                 self.day = Bucket(end, end + DAY_MS)
         return done
 
-    def _scope(self, queue, desk):
-        """The scope keys a count goes to, made once per queue/desk pair."""
-        key = (queue, desk)
-        scopes = self._scopes.get(key)
-        if scopes is None:
-            scopes = [""]
-            if queue is not None:
-                scopes.append("q:" + queue)
-            if desk is not None:
-                scopes.append("d:%d" % desk)
-            scopes = self._scopes[key] = tuple(scopes)
-        return scopes
+    def _rows(self, queue, desk):
+        """The current interval's counter rows a count about `queue` and `desk` adds
+        to: each scope it falls in (the branch, the queue, the desk). Made once per pair
+        and interval: counting is then two or three list additions."""
+        scopes = [""]
+        if queue is not None:
+            scopes.append("q:" + queue)
+        if desk is not None:
+            scopes.append("d:%d" % desk)
+        rows = self._row_cache[(queue, desk)] = [self.interval.counters(s) for s in scopes]
+        return rows
 
     def _add(self, name, amount, queue=None, desk=None):
         i = _AT[name]
-        scopes = self._scope(queue, desk)
-        for bucket in (self.interval, self.day, self.totals):
-            for scope in scopes:
-                bucket.counters(scope)[i] += amount
+        for row in self._row_cache.get((queue, desk)) or self._rows(queue, desk):
+            row[i] += amount
 
     def _longest(self, wait_ms, queue):
-        for bucket in (self.interval, self.day, self.totals):
-            for scope in self._scope(queue, None):
-                c = bucket.counters(scope)
-                if wait_ms > c[_LONGEST]:
-                    c[_LONGEST] = wait_ms
+        for row in self._row_cache.get((queue, None)) or self._rows(queue, None):
+            if wait_ms > row[_LONGEST]:
+                row[_LONGEST] = wait_ms
 
     # -- what happened (the core calls these as things happen) ---------------------
     def on_offered(self, queue, callback=False):
@@ -289,16 +310,20 @@ class Metrics:
         far, the day so far and the running totals, desks' time counted up to `now`."""
         self._integrate_desks(now)
         sl_s = self.service_level_ms // 1000
+        if self.interval is None:
+            return {"last_interval": None, "interval": None, "day": None,
+                    "totals": self.totals.report(sl_s)}
         return {
             "last_interval": self.last_interval.report(sl_s) if self.last_interval else None,
-            "interval": self.interval.report(sl_s) if self.interval else None,
-            "day": self.day.report(sl_s) if self.day else None,
-            "totals": self.totals.report(sl_s),
+            "interval": self.interval.report(sl_s),
+            "day": self.day.plus(self.interval).report(sl_s),
+            "totals": self.totals.plus(self.interval).report(sl_s),
         }
 
     def summary(self):
         """The running totals of the whole branch (the console's and the demo's view)."""
-        return figures(self.totals.scopes.get("") or [0] * _N, self.service_level_ms // 1000)
+        totals = self.totals.plus(self.interval) if self.interval else self.totals
+        return figures(totals.scopes.get("") or [0] * _N, self.service_level_ms // 1000)
 
     # -- snapshots -----------------------------------------------------------------
     def dump(self):
@@ -313,6 +338,7 @@ class Metrics:
     def load(self, doc):
         loaded = [Bucket.load(b) if b is not None else None for b in doc["buckets"]]
         self.interval, self.day, self.last_interval, self.totals = loaded
+        self._row_cache = {}
         self._desks = {}
         for desk, (since, signed_in, held, wrapup) in doc["desks"].items():
             clock = _DeskClock(since)
