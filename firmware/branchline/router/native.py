@@ -11,7 +11,7 @@ here, exactly as the twin answers an event that does not fit bl_event.
 import struct
 
 from branchline.router._bl_router import ffi, lib
-from branchline.router.base import QUERIES, Config, RouterBase
+from branchline.router.base import Config, RouterBase
 from branchline.router.codes import EINVAL, NO_QUEUE, NONE, OUT_MISSED_BREAK, OUT_OFFER
 from branchline.router.errors import CorruptSnapshot, check
 
@@ -116,15 +116,6 @@ class NativeRouter(RouterBase):
 
     def _query(self, which, x):
         return _QUERY[which](self._r, x)
-
-    def _ask(self, which, x):
-        # base._ask's range check, left to cffi: it refuses what does not fit the C
-        # parameter (TypeError, OverflowError). Queries are in the core's per-event path.
-        try:
-            rc = _QUERY[which](self._r, x)
-        except _BAD_INT:
-            rc = EINVAL
-        return rc if rc >= 0 else check(rc, QUERIES[which], (x,))
 
     def _next_due_raw(self):
         lib.bl_router_next_due(self._r, self._due)
