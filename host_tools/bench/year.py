@@ -4,7 +4,8 @@ A simulated year (at least 3,000,000 events; about 650,000 conversations at 20 d
 runs through the real core into the real Store (journal segments, a snapshot every
 `snapshot_every_events` records, compaction), in groups as the gateway writes them.
 Then:
-- `disk_bytes_after_year`: what the state folder holds;
+- `disk_bytes_after_year`: what the state folder holds, its archive included
+  (`archive_bytes_after_year`: the segments kept for `retention_days`);
 - `boot_ms_after_year`: the real `branchline run` on that folder, from the process's
   start to its `gateway_started` line (no modems; its own broker port, unused);
 - `replay_events_per_s`: the rate at which start-up replays the records after the
@@ -22,7 +23,7 @@ import time
 
 from branchline.core import branch as core_branch
 from branchline.core import config as core_config
-from branchline.core import events, journal
+from branchline.core import events, journal, snapshot
 from branchline.ports.cpython.log import Log, parse_line
 from branchline.ports.cpython.startup import StateDir
 from branchline.ports.cpython.store import Store
@@ -50,7 +51,7 @@ def simulate(folder, n_events, snapshot_every, max_snapshots=None):
     cfg = core_config.validate(_config(folder, snapshot_every_events=snapshot_every))
     core = core_branch.Branch(cfg)
     state_dir = StateDir(folder)
-    store = Store(state_dir, Log(io.StringIO()))
+    store = Store(state_dir, Log(io.StringIO()), cfg["retention_days"])
     store.load(core)
     scenario = core_day.Scenario(N_DESKS, N_QUEUES, gap_ms=2 * YEAR_MS // YEAR_EVENTS)
     group = []
@@ -70,7 +71,7 @@ def simulate(folder, n_events, snapshot_every, max_snapshots=None):
             store.append(group)
             group = []
             if store.since_snapshot >= snapshot_every and max_snapshots != 0:
-                store.begin_snapshot(core.dump(), events.SCHEMA)()
+                store.begin_snapshot(core.dump(), events.SCHEMA, core.now)()
                 if max_snapshots is not None:
                     max_snapshots -= 1
     if group:
@@ -82,7 +83,14 @@ def simulate(folder, n_events, snapshot_every, max_snapshots=None):
 
 
 def disk_bytes(folder):
-    return sum(os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder))
+    """-> (the folder's bytes, the archive's part of them)."""
+    total = archive = 0
+    for root, _dirs, files in os.walk(folder):
+        size = sum(os.path.getsize(os.path.join(root, n)) for n in files)
+        total += size
+        if os.path.basename(root) == snapshot.ARCHIVE_DIR:
+            archive += size
+    return total, archive
 
 
 def boot_ms(folder, cfg_doc):
@@ -133,10 +141,12 @@ def main(n_events=YEAR_EVENTS):
         os.makedirs(tail)
         simulate(tail, REPLAY_TAIL + 2000, 2000, max_snapshots=1)  # one snapshot, a long tail
         rate, tail_replayed = replay_rate(tail)
+        disk, archive = disk_bytes(year)
         figures = {
             "boot_ms_after_year": round(ms),
             "replay_events_per_s": round(rate),
-            "disk_bytes_after_year": disk_bytes(year),
+            "disk_bytes_after_year": disk,
+            "archive_bytes_after_year": archive,
             "year_events": n_events,
             "year_conversations": conversations,
         }
@@ -147,7 +157,10 @@ def main(n_events=YEAR_EVENTS):
             "boot: branchline run from spawn to gateway_started, CPython with the C router, "
             "%d records replayed after the snapshot" % boot_replayed,
             "replay: Store.load of %d records after a snapshot" % tail_replayed,
-            "disk ceiling (default): 256 MB",
+            "disk: the state folder with its archive (closed conversations' journal, "
+            "retention_days %d); ceiling (default) %d MB" % (
+                core_config.DEFAULTS["retention_days"],
+                core_config.DEFAULTS["disk_ceiling_mb"]),
         ]
         report.write("year", figures, notes)
     finally:

@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from branchline.core import snapshot
 from host_tools.sim_branch import SimulatedBranch
 
 
@@ -150,3 +151,22 @@ def test_the_console_listens_on_the_configured_address_only(branch):
     with pytest.raises(OSError):
         urllib.request.urlopen("http://127.0.0.1:%d/api/state" % branch.console_port,
                                timeout=10)
+
+
+def test_a_folder_over_its_ceiling_loses_the_oldest_archive_first(branch):
+    """At the ceiling the archive's oldest segments go, even inside retention_days;
+    the live journal and snapshot stay."""
+    branch.config["disk_ceiling_mb"] = 1
+    state = branch.config["state_dir"]
+    archive = os.path.join(state, snapshot.ARCHIVE_DIR)
+    os.makedirs(archive)
+    now = int(time.time() * 1000)
+    names = [snapshot.archived_name(n * 1000, now - (3 - n) * 3600000) for n in range(3)]
+    for name in names:
+        with open(os.path.join(archive, name), "wb") as f:
+            f.write(b"\0" * 600 * 1024)
+    branch.start_gateway()
+    (trimmed,) = branch.wait_for("trimmed", lambda: branch.gateway_has("archive_trimmed"))
+    assert (trimmed["removed"], trimmed["oldest"]) == ("2", names[0])
+    assert sorted(os.listdir(archive)) == names[2:]
+    assert not branch.gateway_has("disk_ceiling_reached")

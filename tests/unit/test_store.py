@@ -21,14 +21,16 @@ CFG = config.validate(core_day.config(4, 2, queue_capacity=32, remembered_custom
 class Day:
     """A branch running the bench's event stream into a Store, step by step."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, retention_days=90):
         self.folder = str(folder)
         os.makedirs(self.folder, exist_ok=True)
         self.scenario = core_day.Scenario(4, 2)
         self.core = branch.Branch(CFG)
         self.state_dir = StateDir(self.folder)
-        self.store = Store(self.state_dir, Log(io.StringIO()))
+        self.store = Store(self.state_dir, Log(io.StringIO()), retention_days)
         self.store.load(self.core)
+        self.written = []  # every event journaled, in order
+        self.times = {}  # records so far -> the branch's time at each snapshot
         for ev in self.scenario.desks_in():
             self.step(ev)
 
@@ -39,6 +41,7 @@ class Day:
         except branch.Rejected:
             return
         self.store.append([journal.encode(ev)])
+        self.written.append(json.loads(jsonfmt.encode(ev)))
         effects = self.core.apply(ev)
         self.scenario.observe(ev, effects, len(self.core.conversations))
 
@@ -47,11 +50,16 @@ class Day:
             self.step()
 
     def snapshot(self):
-        finish = self.store.begin_snapshot(self.core.dump(), events.SCHEMA)
+        self.times[self.store.records] = self.core.now
+        finish = self.store.begin_snapshot(self.core.dump(), events.SCHEMA, self.core.now)
         return finish
 
     def files(self):
-        return sorted(os.listdir(self.folder))
+        return sorted(n for n in os.listdir(self.folder) if n != snapshot.ARCHIVE_DIR)
+
+    def archived(self):
+        return snapshot.archive_listing(os.listdir(os.path.join(self.folder,
+                                                                snapshot.ARCHIVE_DIR)))
 
     def stop(self):
         self.store.close()
@@ -88,6 +96,56 @@ def test_start_up_reads_the_newest_snapshot_and_what_came_after(tmp_path):
     # The one before the newest is kept as a fallback, with the segments it needs.
     assert len(snapshot.listing(names)[0]) == 2
     assert snapshot.listing(names)[1][0] > 0  # the first segment went: compaction ran
+    assert [records for _until, records, _name in day.archived()] == [0]
+    assert same(restarted(tmp_path), day.core)
+
+
+def _journal_bytes(folder, names):
+    return b"".join(open(os.path.join(folder, n), "rb").read() for n in names)
+
+
+def test_compacted_segments_are_archived_whole_and_deleted_past_retention(tmp_path):
+    day = Day(tmp_path, retention_days=1)
+    firsts = []
+    for _ in range(4):
+        day.run(200)
+        firsts.append(day.store.records)
+        day.snapshot()()
+    archived = day.archived()
+    assert [records for _until, records, _name in archived] == [0] + firsts[:2]
+    # Archive + live segments are the whole journal, byte for byte: nothing was cut.
+    live = [n for n in day.files() if n.startswith(snapshot.SEGMENT_PREFIX)]
+    arch = os.path.join(day.folder, snapshot.ARCHIVE_DIR)
+    whole = _journal_bytes(arch, [e[2] for e in archived]) + _journal_bytes(day.folder, live)
+    assert journal.scan(whole) == (day.written, len(whole), None)
+    assert [until for until, _records, _name in archived] == [
+        day.times[n] for n in firsts[1:]]  # stamped with the time they left the live set
+    # A day and a bit later, what was archived before it is past retention and goes.
+    day.core.now += 86400000 + 1
+    gone = day.snapshot()()[2]
+    assert [n for n in gone if n.startswith(snapshot.SEGMENT_PREFIX)] == [
+        e[2] for e in archived]
+    day.stop()
+    assert same(restarted(tmp_path), day.core)
+
+
+def test_trim_deletes_the_oldest_archive_first_and_never_the_live_files(tmp_path):
+    day = Day(tmp_path)
+    for _ in range(5):
+        day.run(150)
+        day.snapshot()()
+    live = {n: open(os.path.join(day.folder, n), "rb").read() for n in day.files()}
+    archived = day.archived()
+    assert len(archived) == 4
+    sizes = [os.path.getsize(os.path.join(day.folder, snapshot.ARCHIVE_DIR, e[2]))
+             for e in archived]
+    used = day.store.disk_bytes()
+    assert day.store.trim(used - sizes[0]) == [archived[0][2]]  # just enough: the oldest
+    assert day.archived() == archived[1:]
+    assert day.store.trim(0) == [e[2] for e in archived[1:]]  # all of it, if need be
+    assert day.archived() == []
+    assert {n: open(os.path.join(day.folder, n), "rb").read() for n in day.files()} == live
+    day.stop()
     assert same(restarted(tmp_path), day.core)
 
 

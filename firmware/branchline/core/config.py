@@ -42,7 +42,8 @@ DEFAULTS = {
     "remembered_sends": 256,  # SMS parts sent, for their status reports (~80 bytes each)
     "snapshot_every_events": 10000,  # journal records between two snapshots of the state
     "snapshot_every_s": 3600,  # ... or this long, whichever comes first
-    "disk_ceiling_mb": 256,  # the state folder's ceiling: compact early when it is reached
+    "disk_ceiling_mb": 256,  # the state folder's ceiling: the archive's oldest go first
+    "retention_days": 90,  # closed conversations' journal kept in the archive this long
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -314,6 +315,7 @@ def validate(doc):
     _int_in(out, "snapshot_every_events", 1, 10000000, "")
     _int_in(out, "snapshot_every_s", 1, 30 * DAY_S, "")
     _int_in(out, "disk_ceiling_mb", 1, 1000000, "")
+    _int_in(out, "retention_days", 0, 3660, "")
     interval = _int_in(out, "report_interval_s", 60, DAY_S, "")
     if interval % 60 or DAY_S % interval:
         raise ConfigError("report_interval_s: must be whole minutes that divide a day "

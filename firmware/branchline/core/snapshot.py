@@ -4,9 +4,17 @@ after them, and which of them a start needs. Portable: the adapters do the I/O.
 A snapshot `snapshot-<n>.bin` is the state after the first n journal records;
 the segment `journal-<n>.bin` holds the records from number n on. A new snapshot is
 written at a segment boundary, so start-up is: the newest snapshot that reads back
-intact, then every segment from its number on. Older files go once a newer snapshot
-is durable, but the one before it is kept with its segments, so that a snapshot torn
-by a power cut (or damaged since) falls back to the previous one and loses nothing.
+intact, then every segment from its number on. Older files leave once a newer
+snapshot is durable, but the one before it is kept with its segments, so that a
+snapshot torn by a power cut (or damaged since) falls back to the previous one and
+loses nothing.
+
+Segments a start no longer needs are not deleted but moved to the archive folder as
+`archive/journal-<n>-<until>.bin` (`until`: the branch's time in ms when they left the
+live set): they are the record of closed conversations, kept for `retention_days`
+and, when the disk ceiling is reached, the first thing to go, oldest first. Open work
+and unacknowledged outboxes live in the snapshot and the live segments, which the
+archive never touches.
 
 Snapshot file: "BLSN" | u16 format version | u16 event schema | u64 records | u32
 payload length | u32 CRC-32 of the payload | payload (the state in core/jsonfmt's
@@ -27,6 +35,8 @@ SEGMENT_PREFIX = "journal-"
 SUFFIX = ".bin"
 DIGITS = 12  # record numbers in names: zero-padded, so names sort as numbers do
 LEGACY_JOURNAL = "journal.bin"  # the one-file journal of earlier releases: segment 0
+ARCHIVE_DIR = "archive"
+UNTIL_DIGITS = 13  # ms since 1970 until the year 2286
 
 
 class SnapshotError(ValueError):
@@ -64,14 +74,44 @@ def name(prefix, records):
     return "%s%0*d%s" % (prefix, DIGITS, records, SUFFIX)
 
 
+def _digits(text, n):
+    if len(text) != n or not all("0" <= c <= "9" for c in text):
+        return None
+    return int(text)
+
+
 def number(filename, prefix):
     """The record number in a snapshot or segment file name, or None for another file."""
     if not (filename.startswith(prefix) and filename.endswith(SUFFIX)):
         return None
-    digits = filename[len(prefix):-len(SUFFIX)]
-    if len(digits) != DIGITS or not all("0" <= c <= "9" for c in digits):
-        return None
-    return int(digits)
+    return _digits(filename[len(prefix):-len(SUFFIX)], DIGITS)
+
+
+def archived_name(records, until):
+    """The archive's name for segment `records`, which left the live set at `until`."""
+    return "%s%0*d-%0*d%s" % (SEGMENT_PREFIX, DIGITS, records, UNTIL_DIGITS, until, SUFFIX)
+
+
+def archive_listing(filenames):
+    """-> [(until, records, filename)] of the archive folder's segments, oldest first."""
+    out = []
+    for f in filenames:
+        if not (f.startswith(SEGMENT_PREFIX) and f.endswith(SUFFIX)):
+            continue
+        parts = f[len(SEGMENT_PREFIX):-len(SUFFIX)].split("-")
+        if len(parts) != 2:
+            continue
+        records = _digits(parts[0], DIGITS)
+        until = _digits(parts[1], UNTIL_DIGITS)
+        if records is not None and until is not None:
+            out.append((until, records, f))
+    return sorted(out)
+
+
+def past_retention(archived, now, retention_days):
+    """The archived segments (archive_listing's) older than `retention_days` at `now`."""
+    cutoff = now - retention_days * 86400000
+    return [entry for entry in archived if entry[0] < cutoff]
 
 
 def listing(filenames):
@@ -99,11 +139,11 @@ def segments_from(segments, records):
 
 
 def obsolete(snapshots, segments, kept):
-    """The files a folder no longer needs once snapshot `kept` is durable: snapshots
-    older than the one before it, and the segments only those needed."""
+    """What a folder no longer needs once snapshot `kept` is durable: -> (snapshot
+    files to delete: those older than the one before it; segment numbers to archive:
+    those only they needed)."""
     older = [n for n in snapshots if n < kept]
     fallback = max(older) if older else 0
     gone = [name(SNAPSHOT_PREFIX, n) for n in older if n != fallback]
     needed = segments_from(segments, fallback)
-    gone += [name(SEGMENT_PREFIX, n) for n in segments if n not in needed]
-    return gone
+    return gone, [n for n in segments if n not in needed]

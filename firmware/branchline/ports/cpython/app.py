@@ -31,7 +31,7 @@ class Gateway:
         self.log = log
         self.loop = None
         self.core = core_branch.Branch(cfg)
-        self.store = Store(state_dir, log)
+        self.store = Store(state_dir, log, cfg["retention_days"])
         self.boot_count = self._count_boot(state_dir.join("boot_count"))
         self.console_socket = console_socket
         self.modems = None
@@ -209,13 +209,13 @@ class Gateway:
         if self._snapshotting is not None:
             return self._snapshotting
         self._snapshot_at = now_ms()
-        finish = self.store.begin_snapshot(self.core.dump(), events.SCHEMA)
+        finish = self.store.begin_snapshot(self.core.dump(), events.SCHEMA, self.core.now)
 
         async def run():
             try:
-                records, size, gone = await self.loop.run_in_executor(None, finish)
+                records, size, gone, archived = await self.loop.run_in_executor(None, finish)
                 self.log.info("snapshot_written", why=why, records=records, bytes=size,
-                              removed=len(gone))
+                              removed=len(gone), archived=len(archived))
             except OSError as e:  # the journal still has everything: carry on
                 self.log.error("snapshot_failed", reason=e.strerror or str(e))
             finally:
@@ -225,18 +225,32 @@ class Gateway:
         return self._snapshotting
 
     def _check_disk(self):
+        """At the ceiling, the archive's oldest segments go first (even inside
+        `retention_days`), then the live segments are compacted into the archive (and
+        go at the next check); open work and outboxes are never dropped."""
+        ceiling = self.cfg["disk_ceiling_mb"] * 1024 * 1024
         used = self.store.disk_bytes()
-        if used > self.cfg["disk_ceiling_mb"] * 1024 * 1024:
-            if self._snapshotting is None and self.store.since_snapshot:
+        if used <= ceiling or self._snapshotting is not None:
+            return
+        try:
+            cut = self.store.trim(ceiling)
+        except OSError as e:
+            self.log.error("archive_trim_failed", reason=e.strerror or str(e))
+            return
+        if cut:
+            self.log.warn("archive_trimmed", removed=len(cut), oldest=cut[0], bytes=used,
+                          ceiling_mb=self.cfg["disk_ceiling_mb"])
+        if self.store.disk_bytes() > ceiling:
+            if self.store.since_snapshot:
                 self._snapshot("disk")
-            else:  # nothing left to compact: open work and outboxes are never dropped
+            else:
                 self.log.warn("disk_ceiling_reached", bytes=used,
                               ceiling_mb=self.cfg["disk_ceiling_mb"])
 
     async def _ticker(self):
         interval_ms = self.cfg["metrics_interval_s"] * 1000
         next_metrics = now_ms() + interval_ms
-        next_disk = now_ms() + DISK_CHECK_MS
+        next_disk = now_ms()  # a box that starts with a full card makes room at once
         while True:
             await asyncio.sleep(TICK_S)
             self.modems.tick()

@@ -6,20 +6,26 @@ from its record on; a torn or damaged snapshot is logged and the previous one us
 Every `snapshot_every_events` records or `snapshot_every_s` seconds (and early when
 the folder outgrows `disk_ceiling_mb`), the gateway calls `snapshot`: a new segment
 begins, the state is written beside it (temporary file, fsync, rename, fsync of the
-folder), and only then do the files it makes unnecessary go. A kill at any point
-leaves either the old files or the new ones whole.
+folder), and only then do the files it makes unnecessary go: older snapshots are
+deleted, older segments move to the archive (core/snapshot.py), where those past
+`retention_days` are deleted. A kill at any point leaves either the old files or the
+new ones whole, and an archived segment is only ever renamed or deleted whole.
+When the folder outgrows `disk_ceiling_mb`, `trim` deletes archived segments, oldest
+first; the live files are never touched.
 """
 
 import os
 
-from branchline.core import events, snapshot
+from branchline.core import config, events, snapshot
 from branchline.ports.cpython.journal_file import FileJournal, fsync_dir, write_durably
 
 
 class Store:
-    def __init__(self, state_dir, log):
+    def __init__(self, state_dir, log, retention_days=config.DEFAULTS["retention_days"]):
         self.dir = state_dir.path
+        self.archive = os.path.join(self.dir, snapshot.ARCHIVE_DIR)
         self.log = log
+        self.retention_days = retention_days
         self.records = 0  # journal records so far, over all segments
         self.journal = None  # the segment appends go to
         self._segment_start = 0
@@ -103,17 +109,47 @@ class Store:
         return self._since_snapshot
 
     def disk_bytes(self):
+        """The folder's files, the archive's included."""
         total = 0
-        for entry in os.scandir(self.dir):
-            if entry.is_file():
-                total += entry.stat().st_size
+        for folder in (self.dir, self.archive):
+            if os.path.isdir(folder):
+                for entry in os.scandir(folder):
+                    if entry.is_file():
+                        total += entry.stat().st_size
         return total
 
+    def _archived(self):
+        if not os.path.isdir(self.archive):
+            return []
+        return snapshot.archive_listing(os.listdir(self.archive))
+
+    def _delete_archived(self, entries):
+        for _until, _records, filename in entries:
+            os.remove(os.path.join(self.archive, filename))
+        if entries:
+            fsync_dir(os.path.join(self.archive, entries[0][2]))
+        return [filename for _until, _records, filename in entries]
+
+    def trim(self, ceiling_bytes):
+        """Delete archived segments, oldest first, until the folder fits `ceiling_bytes`
+        (or the archive is empty); -> the names deleted. Runs in the gateway's thread
+        pool or at start-up, never beside a snapshot's `finish`."""
+        excess = self.disk_bytes() - ceiling_bytes
+        chosen = []
+        for entry in self._archived():
+            if excess <= 0:
+                break
+            excess -= os.path.getsize(os.path.join(self.archive, entry[2]))
+            chosen.append(entry)
+        return self._delete_archived(chosen)
+
     # -- compaction ------------------------------------------------------------------
-    def begin_snapshot(self, state, schema):
+    def begin_snapshot(self, state, schema, now):
         """Start a snapshot of `state` (the core's dump, taken right now, between two
-        groups): appends go to a new segment from here on. -> the work to finish in a
-        thread: `finish()` writes it durably and removes what it made unnecessary."""
+        groups; `now` the branch's time, ms): appends go to a new segment from here on.
+        -> the work to finish in a thread: `finish()` writes it durably, archives what it
+        made unnecessary and deletes the archive's segments past `retention_days`;
+        it returns (records, snapshot bytes, names deleted, names archived)."""
         n = self.records
         blob = snapshot.encode(state, schema, n)  # now: the state must not move under it
         if n != self._segment_start:
@@ -125,12 +161,23 @@ class Store:
             path = self._path(snapshot.name(snapshot.SNAPSHOT_PREFIX, n))
             write_durably(path, blob)
             snapshots, segments = self._listing()
-            gone = snapshot.obsolete(snapshots, segments, n)
+            gone, archived = snapshot.obsolete(snapshots, segments, n)
+            if archived:
+                os.makedirs(self.archive, exist_ok=True)
+            for seg in archived:
+                # The rename is durable with the archive's fsync below; until then a cut
+                # leaves it where it was, which a start reads past harmlessly.
+                os.rename(self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)),
+                          os.path.join(self.archive, snapshot.archived_name(seg, now)))
+            if archived:
+                fsync_dir(os.path.join(self.archive, snapshot.archived_name(archived[0], now)))
             for filename in gone:
                 os.remove(self._path(filename))
-            if gone:
+            if gone or archived:
                 fsync_dir(path)
-            return n, len(blob), gone
+            gone += self._delete_archived(
+                snapshot.past_retention(self._archived(), now, self.retention_days))
+            return n, len(blob), gone, archived
 
         return finish
 
