@@ -555,6 +555,8 @@ class Branch:
     def _apply_transfer(self, ev, effects):
         conv = self.conversations[ev["conv"]]
         now = ev["t"]
+        # Counted where it leaves from: the queue it was in, the desk that passed it on.
+        self.metrics.on_transfer(conv.queue, conv.desk)
         if "desk" in ev:
             out = self.router.transfer_to_agent(self._agent_of_desk[ev["desk"]], conv.id, now)
         else:
@@ -562,7 +564,6 @@ class Branch:
                 self._queue_index[ev["queue"]], conv.id, now, ev.get("keep_time", True)
             )
             conv.queue = ev["queue"]
-        self.metrics.on_transfer(conv.queue, conv.desk)
         self._returned(conv, effects)  # it waits for its new desk or queue now
         conv.messages.append(("note", now, "transferred to %s" % (
             "desk %d" % ev["desk"] if "desk" in ev else "queue " + ev["queue"])))
