@@ -255,13 +255,20 @@ class SimulatedBranch:
                 if e.get("event") == event and all(e.get(k) == str(v) for k, v in match.items())]
 
     def journal_events(self):
-        """The gateway's journal as it is on disk now: the intact records of every
-        segment still there (compaction removes the ones a snapshot made unnecessary)."""
+        """The gateway's whole journal as it is on disk now: the intact records of the
+        archived segments (compaction moved them there) and the live ones, in order."""
         state = self.config["state_dir"]
+        archive = os.path.join(state, snapshot.ARCHIVE_DIR)
+        paths = []
+        if os.path.isdir(archive):
+            paths += [(n, os.path.join(archive, f))
+                      for _until, n, f in snapshot.archive_listing(os.listdir(archive))]
         _, segments = snapshot.listing(os.listdir(state))
+        paths += [(n, os.path.join(state, snapshot.name(snapshot.SEGMENT_PREFIX, n)))
+                  for n in segments]
         events = []
-        for n in segments:
-            with open(os.path.join(state, snapshot.name(snapshot.SEGMENT_PREFIX, n)), "rb") as f:
+        for _n, path in sorted(paths):
+            with open(path, "rb") as f:
                 events.extend(journal.scan(f.read())[0])
         return events
 
