@@ -215,3 +215,38 @@ def test_a_snapshot_decodes_only_when_whole():
         with pytest.raises(snapshot.SnapshotError, match=why):
             snapshot.decode(bad)
     assert json.loads(blob[snapshot.HEADER_SIZE:]) == {"a": [1, "\u4f60"]}
+
+
+def test_without_a_readable_snapshot_start_up_replays_the_archive_from_the_start(tmp_path):
+    day = Day(tmp_path)
+    for _ in range(4):
+        day.run(150)
+        day.snapshot()()
+    day.run(60)
+    day.stop()
+    assert day.archived()  # compaction moved the first segments there
+    names = [n for n in day.files() if n.startswith(snapshot.SNAPSHOT_PREFIX)]
+    for name in names:  # as if written by another release
+        path = os.path.join(day.folder, name)
+        blob = bytearray(open(path, "rb").read())
+        blob[4:6] = (snapshot.VERSION + 1).to_bytes(2, "little")
+        with open(path, "wb") as f:
+            f.write(blob)
+    log = io.StringIO()
+    core = restarted(tmp_path, log)
+    assert same(core, day.core)
+    lines = [parse_line(line) for line in log.getvalue().splitlines()]
+    assert [w["event"] for w in lines if w["level"] == "warn"] == ["snapshot_unreadable"] * 2
+    assert not [w for w in lines if w["level"] == "error"]
+    # ... and appends go on to a live segment, never into the archive.
+    archive = os.path.join(day.folder, snapshot.ARCHIVE_DIR)
+    archived = {n: open(os.path.join(archive, n), "rb").read() for n in os.listdir(archive)}
+    state_dir = StateDir(day.folder)
+    store = Store(state_dir, Log(io.StringIO()))
+    store.load(branch.Branch(CFG))
+    store.append([journal.encode({"k": "tick", "t": day.core.now + 1})])
+    store.close()
+    state_dir.release()
+    assert {n: open(os.path.join(archive, n), "rb").read()
+            for n in os.listdir(archive)} == archived
+    assert restarted(tmp_path).now == day.core.now + 1

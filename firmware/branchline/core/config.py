@@ -39,7 +39,7 @@ DEFAULTS = {
     "queue_capacity": 256,  # conversations waiting per queue; more wait their turn outside
     "remembered_messages": 512,  # fingerprints of messages taken (8 bytes each)
     "remembered_customers": 1024,  # customers' last queue, for missed calls (21 bytes each)
-    "remembered_sends": 256,  # SMS parts sent, for their status reports (~80 bytes each)
+    "remembered_sends": 256,  # SMS parts sent, for their status reports (17 bytes each)
     "snapshot_every_events": 10000,  # journal records between two snapshots of the state
     "snapshot_every_s": 3600,  # ... or this long, whichever comes first
     "disk_ceiling_mb": 256,  # the state folder's ceiling: the archive's oldest go first

@@ -4,6 +4,7 @@ where a Python object per entry costs tens (a short str alone is ~20 bytes on a 
 MicroPython, a dict entry 8 more). The oldest entry gives way to the newest.
 """
 
+import struct
 from binascii import a2b_base64, b2a_base64
 
 try:
@@ -100,3 +101,59 @@ class RecentCustomers(_Ring):
             if self.data[at:at + self.NUMBER_BYTES] == raw:
                 return self.data[at + self.NUMBER_BYTES]
         return None
+
+
+class SentParts(_Ring):
+    """The last `capacity` SMS parts a modem accepted, found by (modem index, TP-MR) for
+    their status reports; the newest send with a reference wins (TP-MR is one octet and
+    wraps). 17 bytes each: modem index, TP-MR, part, parts, part state, out id,
+    conversation id, and the recipient's `number_key` (sms_outbox.py)."""
+
+    WIDTH = 17
+    _LAYOUT = "<BBBBBIII"
+    _STATE_AT = 4
+    STATES = ("sent", "pending", "delivered", "failed")
+
+    def remember(self, modem, mr, part, parts, out_id, conv_id, to_key):
+        self._put(struct.pack(self._LAYOUT, modem, mr & 0xFF, part, parts, 0, out_id,
+                              conv_id, to_key))
+
+    def find(self, modem, mr):
+        """-> the offset of the newest entry for (modem, mr), or None."""
+        key = bytes((modem, mr & 0xFF))
+        end = self.WIDTH * self.count
+        best = None
+        best_age = self.capacity
+        at = self.data.find(key, 0, end)
+        while at >= 0:
+            if at % self.WIDTH == 0:
+                age = (self.next - 1 - at // self.WIDTH) % self.capacity
+                if age < best_age:
+                    best, best_age = at, age
+            at = self.data.find(key, at + 1, end)
+        return best
+
+    def entry(self, at):
+        """-> (part, parts, state, out id, conversation id, recipient key) at `at`."""
+        _m, _mr, part, parts, state, out_id, conv_id, to_key = struct.unpack_from(
+            self._LAYOUT, self.data, at)
+        return part, parts, self.STATES[state], out_id, conv_id, to_key
+
+    def set_state(self, at, state):
+        self.data[at + self._STATE_AT] = self.STATES.index(state)
+
+    def states(self, at):
+        """Each part's state of the message the entry at `at` belongs to: its parts were
+        remembered side by side; one the ring has overwritten since counts as "sent"."""
+        part, parts, _state, out_id, _conv, _to = self.entry(at)
+        first = at // self.WIDTH - part
+        out = []
+        for i in range(parts):
+            slot = (first + i) % self.capacity
+            state = "sent"
+            if slot < self.count:
+                p, _n, s, o, _c, _t = self.entry(slot * self.WIDTH)
+                if o == out_id and p == i:
+                    state = s
+            out.append(state)
+        return out

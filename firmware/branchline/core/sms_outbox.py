@@ -9,10 +9,13 @@ A modem refusal is not the message's fault, so it never uses up the steps: the m
 waits (at the last step's pace) until a modem can send it, for at most MODEM_WAIT_MS.
 Accepted messages are remembered by (modem, TP-MR) for the last `remembered_sends`
 parts, so status reports can be matched to them; TP-MR is one octet and wraps, so the
-newest send with a reference wins. Cost: about 80 bytes per part remembered on a 32-bit
-MicroPython (an int key, a small tuple, the shared per-message record).
+newest send with a reference wins. Cost: 17 bytes per part remembered, in one
+bytearray (core/rings.py's SentParts).
 """
 
+from binascii import crc32
+
+from branchline.core.rings import SentParts
 from branchline.proto.at_errors import MODEM, PERMANENT
 
 MODEM_WAIT_MS = 24 * 3600 * 1000  # an answer a day late helps nobody: fail it then
@@ -25,11 +28,7 @@ class SmsOutbox:
         self._modem_index = {}
         for i, modem in enumerate(modem_ids):
             self._modem_index[modem] = i
-        # (modem index << 8 | TP-MR) -> (record, part, ring slot); a record is
-        # (out_id, conv_id, to, part states), shared by the parts of one message.
-        self._refs = {}
-        self._ring = [None] * remembered_sends  # the keys, in the order they came
-        self._next_slot = 0
+        self._sent = SentParts(remembered_sends)
 
     def add(self, out_id, modem, to, text, conv_id, now):
         self.items[out_id] = {
@@ -69,23 +68,15 @@ class SmsOutbox:
         """Every part was accepted: the item is done; remember its references."""
         item = self.items.pop(out_id)
         # The delivery of each part, as status reports tell it: "sent" until then.
-        record = (out_id, item["conv"], item["to"], ["sent"] * len(message_refs))
+        to_key = number_key(item["to"])
+        parts = len(message_refs)
         for part, mr in enumerate(message_refs):
-            self._remember(self._key(modem, mr), record, part)
+            self._sent.remember(self._modem(modem), mr, part, parts, out_id, item["conv"],
+                                to_key)
         return item
 
-    def _key(self, modem, mr):
-        return self._modem_index.get(modem, 0xFFFF) << 8 | (mr & 0xFF)
-
-    def _remember(self, key, record, part):
-        slot = self._next_slot
-        self._next_slot = (slot + 1) % len(self._ring)
-        old = self._ring[slot]
-        # The oldest goes, unless its reference was reused since (then it went already).
-        if old is not None and self._refs[old][2] == slot:
-            del self._refs[old]
-        self._ring[slot] = key
-        self._refs[key] = (record, part, slot)
+    def _modem(self, modem):
+        return self._modem_index.get(modem, 0xFF)
 
     def failed(self, out_id, kind, now):
         """A refusal: returns (item, retry_at) where retry_at is None when it failed for good."""
@@ -109,59 +100,41 @@ class SmsOutbox:
         with the message's state ("delivered" when every part arrived, "failed" when one
         failed, else "sent"), or None for a reference sent too long ago to remember, or
         one now reused for another number (a late report after TP-MR wrapped)."""
-        found = self._refs.get(self._key(modem, mr))
-        if found is None:
+        at = self._sent.find(self._modem(modem), mr)
+        if at is None:
             return None
-        record, part, _ = found
-        out_id, conv_id, to, parts = record
-        if recipient is not None and not same_number(recipient, to):
+        _part, _parts, state, out_id, conv_id, to_key = self._sent.entry(at)
+        if recipient is not None and number_key(recipient) != to_key:
             return None
-        if parts[part] in ("sent", "pending"):  # a final word is not taken back
-            parts[part] = status
+        if state in ("sent", "pending"):  # a final word is not taken back
+            self._sent.set_state(at, status)
+        parts = self._sent.states(at)
         if "failed" in parts:
             state = "failed"
         elif all(p == "delivered" for p in parts):
             state = "delivered"
         else:
             state = "sent"
-        return out_id, conv_id, state, list(parts)
+        return out_id, conv_id, state, parts
 
 
     def dump(self):
         """Items owed and the sent parts remembered (JSON-able: for snapshots)."""
-        records = []
-        index = {}
-        refs = []
-        for slot in range(len(self._ring)):
-            key = self._ring[slot]
-            if key is None or self._refs[key][2] != slot:
-                continue  # unused, or reused since: the live entry has another slot
-            record, part, _ = self._refs[key]
-            if id(record) not in index:
-                index[id(record)] = len(records)
-                records.append(list(record))
-            refs.append([slot, key, index[id(record)], part])
         items = [[out_id, self.items[out_id]] for out_id in sorted(self.items)]
-        return {"items": items, "records": records, "refs": refs, "next_slot": self._next_slot}
+        return {"items": items, "sent": self._sent.dump()}
 
     def load(self, doc):
         self.items.clear()  # in place: the branch shows it as its sms_outbox
         for out_id, item in doc["items"]:
             self.items[out_id] = item
-        records = [tuple(r) for r in doc["records"]]
-        self._refs = {}
-        self._ring = [None] * len(self._ring)
-        for slot, key, record, part in doc["refs"]:
-            self._ring[slot] = key
-            self._refs[key] = (records[record], part, slot)
-        self._next_slot = doc["next_slot"]
+        self._sent.load(doc["sent"])
 
 
-def same_number(a, b):
-    """The same phone, however written: +44 7700 900123 and 07700900123 match on their
-    last nine digits (a national prefix or a country code is all that may differ)."""
-    da = "".join(c for c in a if "0" <= c <= "9")
-    db = "".join(c for c in b if "0" <= c <= "9")
-    if not da or not db:
-        return a == b  # alphanumeric: as written
-    return da[-9:] == db[-9:]
+def number_key(number):
+    """The phone behind a number, as 32 bits to keep per part sent: +44 7700 900123 and
+    07700900123 give the same key, from their last nine digits (a national prefix or a
+    country code is all that may differ); an alphanumeric sender counts as written.
+    Two different phones share a key once in 2**32."""
+    digits = "".join(c for c in number if "0" <= c <= "9")
+    text = "d" + digits[-9:] if digits else "s" + number
+    return crc32(text.encode()) & 0xFFFFFFFF

@@ -67,27 +67,36 @@ class Store:
             core.load(state)
             loaded = True
             break
-        replay = snapshot.segments_from(segments, start)
-        if replay[0] > start if replay else snapshots and not loaded:
+        replay = [(seg, self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)))
+                  for seg in snapshot.segments_from(segments, start)]
+        if not loaded:
+            # No snapshot to start from (none written yet, or none readable: damaged,
+            # or written by another release): the archive holds the journal before the
+            # live segments.
+            first = replay[0][0] if replay else None
+            replay = sorted((n, os.path.join(self.archive, f))
+                            for _until, n, f in self._archived()
+                            if first is None or n < first) + replay
+        if replay[0][0] > start if replay else snapshots and not loaded:
             # Without a snapshot for the records before the first segment left, they
             # are lost: say so once, loudly, and serve with what there is.
             self.log.error("state_incomplete", from_record=start,
-                           first_segment=replay[0] if replay else None)
+                           first_segment=replay[0][0] if replay else None)
         replayed = 0
-        for seg in replay:
-            self.journal = FileJournal(self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)),
-                                       self.log)
+        for seg, path in replay:
+            self.journal = FileJournal(path, self.log)
             records = self.journal.replay()
             self._segment_start = seg
             self.records = seg + len(records)
             for i in range(max(0, start - seg), len(records)):
                 _apply(core, events.upgrade(records[i], schema), self.log)
                 replayed += 1
-            if seg != replay[-1]:
-                self.journal.close()
+            if (seg, path) != replay[-1] or os.path.dirname(path) == self.archive:
+                self.journal.close()  # appends go to a live segment only
+                self.journal = None
         if self.journal is None:
-            self.records = start
-            self._open_segment(start)
+            self.records = max(self.records, start)
+            self._open_segment(self.records)
         self._since_snapshot = replayed
         return replayed
 
