@@ -15,7 +15,7 @@ from branchline.core import config as core_config
 from branchline.core import routing
 from branchline.router.twin import TwinRouter
 
-from host_tools.bench import core_day, report
+from host_tools.bench import core_day, heap, report
 
 LOADS = (10, 1000, 2500, 5000)
 N_DESKS = 20
@@ -81,7 +81,9 @@ def main():
     for load in LOADS:
         figures["twin_core_events_per_s_open_%d" % load] = events_per_s(load, TwinRouter)
     figures["day_wall_s"], day_events = day_wall_s()
-    notes = [
+    heap_figures, heap_notes = heap.figures()
+    figures.update(heap_figures)
+    notes = heap_notes + [
         "Branch.apply only, CPython, %d desks over %d queues, queue capacity 2048; "
         "core_* with the C router (cffi), twin_core_* with the Python twin; at least %d "
         "events and %.0f s per load" % (N_DESKS, N_QUEUES, MIN_EVENTS, BUDGET_S),

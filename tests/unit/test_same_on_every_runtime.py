@@ -3,7 +3,6 @@ effects (uplink payloads included) on CPython with the C router, CPython with th
 Python twin, MicroPython in WebAssembly (what the portable tests run on) and the
 32-bit MicroPython unix port (the build closest to an ESP32)."""
 
-import glob
 import json
 import os
 import subprocess
@@ -11,16 +10,11 @@ import sys
 
 import pytest
 
+from host_tools.bench import heap
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DAY = os.path.join(ROOT, "tests", "micropython", "day.py")
 PARAMS = {"events": 3000, "open": 64, "desks": 8, "queues": 4}
-
-
-def unix_port():
-    """The 32-bit unix port `make test` builds from the vendored source, or None."""
-    found = glob.glob(os.path.join(ROOT, "build", "mp-*", "*", "ports", "unix", "build-32",
-                                   "micropython"))
-    return found[0] if found else None
 
 
 def run(command, **env):
@@ -31,7 +25,7 @@ def run(command, **env):
 
 
 def test_a_day_is_byte_identical_on_every_runtime():
-    mp = unix_port()
+    mp = heap.unix_port()
     if mp is None:
         pytest.skip("the MicroPython unix port is not built (make test builds it)")
     arg = json.dumps(PARAMS)
