@@ -116,18 +116,22 @@ def boot_ms(folder, cfg_doc):
         proc.wait(30)
 
 
-def replay_rate(folder):
-    """Events per second that Store.load replays after its snapshot."""
-    cfg = core_config.validate(_config(folder))
-    core = core_branch.Branch(cfg)
-    state_dir = StateDir(folder)
-    store = Store(state_dir, Log(io.StringIO()))
-    t0 = time.perf_counter()
-    replayed = store.load(core)
-    spent = time.perf_counter() - t0
-    store.close()
-    state_dir.release()
-    return replayed / spent, replayed
+def replay_rate(folder, runs=3):
+    """Events per second that Store.load replays after its snapshot: the best of `runs`
+    starts (a shared machine's noise only ever slows a run down)."""
+    best = 0.0
+    for _ in range(runs):
+        cfg = core_config.validate(_config(folder))
+        core = core_branch.Branch(cfg)
+        state_dir = StateDir(folder)
+        store = Store(state_dir, Log(io.StringIO()))
+        t0 = time.perf_counter()
+        replayed = store.load(core)
+        spent = time.perf_counter() - t0
+        store.close()
+        state_dir.release()
+        best = max(best, replayed / spent)
+    return best, replayed
 
 
 def main(n_events=YEAR_EVENTS):
@@ -156,7 +160,8 @@ def main(n_events=YEAR_EVENTS):
             "10,000 records)" % (n_events, span_ms / 86400000.0, conversations, wall, GROUP),
             "boot: branchline run from spawn to gateway_started, CPython with the C router, "
             "%d records replayed after the snapshot" % boot_replayed,
-            "replay: Store.load of %d records after a snapshot" % tail_replayed,
+            "replay: Store.load of %d records after a snapshot, best of 3 starts"
+            % tail_replayed,
             "disk: the state folder with its archive (closed conversations' journal, "
             "retention_days %d); ceiling (default) %d MB" % (
                 core_config.DEFAULTS["retention_days"],

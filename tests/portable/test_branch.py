@@ -114,7 +114,7 @@ def test_close_uplinks_a_session_record_and_metrics_follow():
     assert [m["dir"] for m in session["messages"]] == ["in", "out"]
     assert not kinds(effects, "led")  # 1 of 2 slots before and 0 after: GREEN throughout
     (tick,) = kinds(b.apply({"k": "metrics", "t": 92000}), "uplink")
-    m = tick[3]["metrics"]["totals"]["all"]
+    m = tick[3]["metrics"]["day"]["all"]
     assert (m["offered"], m["answered"], m["handled"]) == (1, 1, 1)
     assert m["asa_ms"] == 31000 and m["handle_ms"] == 59000 and m["service_level_pm"] == 1000
     assert tick[3]["metrics"]["live"] == {"waiting": 0, "agents_available": 1}

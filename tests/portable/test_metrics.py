@@ -88,7 +88,7 @@ def test_a_day_ends_at_midnight_and_the_totals_run_on():
     m.on_offered("general")
     report = m.report(T0 + DAY_MS + 2 * MIN)
     assert report["day"]["start"] == T0 + DAY_MS and report["day"]["all"]["offered"] == 1
-    assert report["totals"]["all"]["offered"] == 2
+    assert m.summary()["offered"] == 2
 
 
 def test_desk_time_is_split_at_interval_boundaries():

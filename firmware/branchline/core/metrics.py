@@ -48,6 +48,29 @@ _AT = {}
 for _i, _name in enumerate(COUNTERS):
     _AT[_name] = _i
 _LONGEST = _AT["longest_wait_ms"]
+_OFFERED = _AT["offered"]
+_ANSWERED = _AT["answered"]
+_ANSWERED_IN_SL = _AT["answered_in_sl"]
+_WAIT_MS = _AT["wait_ms"]
+_ABANDONED = _AT["abandoned"]
+_ABANDONED_IN_SL = _AT["abandoned_in_sl"]
+_SHORT_ABANDONED = _AT["short_abandoned"]
+_FIRST_RESPONSES = _AT["first_responses"]
+_FIRST_RESPONSE_MS = _AT["first_response_ms"]
+_RESPONSES = _AT["responses"]
+_RESPONSE_MS = _AT["response_ms"]
+_HANDLED = _AT["handled"]
+_HANDLE_MS = _AT["handle_ms"]
+_TRANSFERS = _AT["transfers"]
+_ESCALATIONS = _AT["escalations"]
+_CALLBACKS_REQUESTED = _AT["callbacks_requested"]
+_CALLBACKS_COMPLETED = _AT["callbacks_completed"]
+_OFFERS = _AT["offers"]
+_MISSED_OFFERS = _AT["missed_offers"]
+_AVAILABLE_MS = _AT["available_ms"]
+_BUSY_MS = _AT["busy_ms"]
+_HELD_MS = _AT["held_ms"]
+_ACTIVE_MS = _AT["active_ms"]
 DAY_MS = 86400000
 
 
@@ -169,6 +192,7 @@ class Metrics:
         self.last_interval = None
         self._desks = {}  # desk -> _DeskClock
         self._row_cache = {}  # (queue, desk) -> counter rows, for the current buckets
+        self._last_report = None  # last_interval's report, made when it ended
 
     # -- time ----------------------------------------------------------------------
     def next_boundary(self):
@@ -193,9 +217,12 @@ class Metrics:
             self.day.add(self.interval)
             self.totals.add(self.interval)
             self.last_interval = self.interval
+            # A completed interval no longer changes: its report serves every metrics
+            # message until the next one ends.
+            self._last_report = self.interval.report(sl_s)
             day_over = end >= self.day.end
             if self.interval.scopes or day_over:
-                entry = {"interval": self.interval.report(sl_s), "day": self.day.report(sl_s)}
+                entry = {"interval": self._last_report, "day": self.day.report(sl_s)}
                 if day_over:
                     entry["day_complete"] = True
                 done.append(entry)
@@ -217,63 +244,73 @@ class Metrics:
         rows = self._row_cache[(queue, desk)] = [self.interval.counters(s) for s in scopes]
         return rows
 
-    def _add(self, name, amount, queue=None, desk=None):
-        i = _AT[name]
-        for row in self._row_cache.get((queue, desk)) or self._rows(queue, desk):
+    def _rows_of(self, queue, desk=None):
+        return self._row_cache.get((queue, desk)) or self._rows(queue, desk)
+
+    def _add(self, i, amount, queue, desk=None):
+        for row in self._rows_of(queue, desk):
             row[i] += amount
 
     def _longest(self, wait_ms, queue):
-        for row in self._row_cache.get((queue, None)) or self._rows(queue, None):
+        for row in self._rows_of(queue):
             if wait_ms > row[_LONGEST]:
                 row[_LONGEST] = wait_ms
 
     # -- what happened (the core calls these as things happen) ---------------------
+    # Several counters of one event go in one pass over its rows: offers and missed
+    # offers alone come several times per event when desks let offers run out.
     def on_offered(self, queue, callback=False):
-        self._add("offered", 1, queue)
-        if callback:
-            self._add("callbacks_requested", 1, queue)
+        for row in self._rows_of(queue):
+            row[_OFFERED] += 1
+            if callback:
+                row[_CALLBACKS_REQUESTED] += 1
 
     def on_offer(self, queue, desk):
-        self._add("offers", 1, queue, desk)
+        self._add(_OFFERS, 1, queue, desk)
 
     def on_missed_offer(self, queue, desk):
-        self._add("missed_offers", 1, queue, desk)
+        self._add(_MISSED_OFFERS, 1, queue, desk)
 
     def on_answered(self, queue, desk, wait_ms):
-        self._add("answered", 1, queue, desk)
-        self._add("wait_ms", wait_ms, queue, desk)
-        if wait_ms <= self.service_level_ms:
-            self._add("answered_in_sl", 1, queue, desk)
+        in_sl = 1 if wait_ms <= self.service_level_ms else 0
+        for row in self._rows_of(queue, desk):
+            row[_ANSWERED] += 1
+            row[_WAIT_MS] += wait_ms
+            row[_ANSWERED_IN_SL] += in_sl
         self._longest(wait_ms, queue)
 
     def on_abandoned(self, queue, wait_ms):
         if wait_ms < self.short_abandon_ms:
-            self._add("short_abandoned", 1, queue)
+            self._add(_SHORT_ABANDONED, 1, queue)
             return
-        self._add("abandoned", 1, queue)
-        if wait_ms <= self.service_level_ms:
-            self._add("abandoned_in_sl", 1, queue)
+        in_sl = 1 if wait_ms <= self.service_level_ms else 0
+        for row in self._rows_of(queue):
+            row[_ABANDONED] += 1
+            row[_ABANDONED_IN_SL] += in_sl
         self._longest(wait_ms, queue)
 
     def on_first_response(self, queue, desk, after_ms):
-        self._add("first_responses", 1, queue, desk)
-        self._add("first_response_ms", after_ms, queue, desk)
+        for row in self._rows_of(queue, desk):
+            row[_FIRST_RESPONSES] += 1
+            row[_FIRST_RESPONSE_MS] += after_ms
 
     def on_response(self, queue, desk, after_ms):
-        self._add("responses", 1, queue, desk)
-        self._add("response_ms", after_ms, queue, desk)
+        for row in self._rows_of(queue, desk):
+            row[_RESPONSES] += 1
+            row[_RESPONSE_MS] += after_ms
 
     def on_handled(self, queue, desk, handle_ms, callback=False):
-        self._add("handled", 1, queue, desk)
-        self._add("handle_ms", handle_ms, queue, desk)
-        if callback:
-            self._add("callbacks_completed", 1, queue, desk)
+        for row in self._rows_of(queue, desk):
+            row[_HANDLED] += 1
+            row[_HANDLE_MS] += handle_ms
+            if callback:
+                row[_CALLBACKS_COMPLETED] += 1
 
     def on_transfer(self, queue, desk):
-        self._add("transfers", 1, queue, desk)
+        self._add(_TRANSFERS, 1, queue, desk)
 
     def on_escalation(self, queue, desk):
-        self._add("escalations", 1, queue, desk)
+        self._add(_ESCALATIONS, 1, queue, desk)
 
     def desk_state(self, desk, now, signed_in, held, wrapup):
         """The desk's state from `now` on: signed in (not offline, not on break),
@@ -295,29 +332,30 @@ class Metrics:
         clock.since = until
         if span <= 0:
             return
-        busy = clock.held > 0 or clock.wrapup
-        if clock.signed_in or clock.held:
-            self._add("available_ms", span, None, desk)
-        if busy:
-            self._add("busy_ms", span, None, desk)
-        if clock.held:
-            self._add("held_ms", span * clock.held, None, desk)
-            self._add("active_ms", span, None, desk)
+        held = clock.held
+        busy = held > 0 or clock.wrapup
+        available = clock.signed_in or held
+        if not (available or busy):
+            return  # off or on break: nothing counts (and no scope is made for it)
+        for row in self._rows_of(None, desk):
+            if available:
+                row[_AVAILABLE_MS] += span
+            if busy:
+                row[_BUSY_MS] += span
+            if held:
+                row[_HELD_MS] += span * held
+                row[_ACTIVE_MS] += span
 
     # -- reports -------------------------------------------------------------------
     def report(self, now):
-        """Head office's `metrics` body: the last completed interval, the current one so
-        far, the day so far and the running totals, desks' time counted up to `now`."""
+        """Head office's `metrics` body: the last completed interval and the day so far,
+        desks' time counted up to `now` (the totals are the console's: `summary`)."""
         self._integrate_desks(now)
-        sl_s = self.service_level_ms // 1000
         if self.interval is None:
-            return {"last_interval": None, "interval": None, "day": None,
-                    "totals": self.totals.report(sl_s)}
+            return {"last_interval": None, "day": None}
         return {
-            "last_interval": self.last_interval.report(sl_s) if self.last_interval else None,
-            "interval": self.interval.report(sl_s),
-            "day": self.day.plus(self.interval).report(sl_s),
-            "totals": self.totals.plus(self.interval).report(sl_s),
+            "last_interval": self._last_report,
+            "day": self.day.plus(self.interval).report(self.service_level_ms // 1000),
         }
 
     def summary(self):
@@ -339,6 +377,8 @@ class Metrics:
         loaded = [Bucket.load(b) if b is not None else None for b in doc["buckets"]]
         self.interval, self.day, self.last_interval, self.totals = loaded
         self._row_cache = {}
+        sl_s = self.service_level_ms // 1000
+        self._last_report = self.last_interval.report(sl_s) if self.last_interval else None
         self._desks = {}
         for desk, (since, signed_in, held, wrapup) in doc["desks"].items():
             clock = _DeskClock(since)

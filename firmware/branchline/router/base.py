@@ -88,7 +88,7 @@ def event_fits(op, a, b, c, now_ms, d=0):
 
 
 def query_fits(which, x):
-    return _fits(x, _U16 if which < _U16_QUERIES else _U32)
+    return isinstance(x, int) and 0 <= x <= (_U16 if which < _U16_QUERIES else _U32)
 
 
 def _flag(v):
@@ -278,8 +278,9 @@ class RouterBase:
 
     # -- queries ---------------------------------------------------------------------------
     def _ask(self, which, x):
+        # Asked several times per event (desks' LEDs and clocks): the common case first.
         rc = self._query(which, x) if query_fits(which, x) else EINVAL
-        return check(rc, QUERIES[which], (x,))
+        return rc if rc >= 0 else check(rc, QUERIES[which], (x,))
 
     def queue_length(self, queue):
         return self._ask(0, queue)
