@@ -264,3 +264,17 @@ def test_answers_and_lines_still_arriving_hold_the_drain_among_urcs():
     e.receive_data(b"\r\n", 420)  # it was a URC: the quiet time is over already
     assert e.data_to_send() == b"AT\r"
     assert [type(ev).__name__ for ev in drain(e)] == ["Noise", "Urc", "Urc"]
+
+
+def test_a_babbling_modem_fills_no_more_than_max_noise_events_and_urcs_still_pass():
+    e = at.ATEngine()
+    flood = b"".join(b"junk %d\r\n" % i for i in range(1000))
+    e.receive_data(flood + b'+CMTI: "SM",3\r\n', 0)
+    events = drain(e)
+    noise = [ev for ev in events if isinstance(ev, at_events.Noise)]
+    urcs = [ev for ev in events if isinstance(ev, at_events.Urc)]
+    assert [u.name for u in urcs] == ["+CMTI"]  # what matters is never dropped
+    assert len(noise) == at.MAX_NOISE + 1
+    assert noise[-1].line == "(%d more lines of noise dropped)" % (1000 - at.MAX_NOISE)
+    e.receive_data(b"stray\r\n", 1)
+    assert [ev.line for ev in drain(e)] == ["stray"]  # counted once, then as before

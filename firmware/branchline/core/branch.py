@@ -32,6 +32,7 @@ from branchline.core.desks import Desks
 from branchline.core.metrics import Metrics
 from branchline.core.rings import Fingerprints, RecentCustomers
 from branchline.core.sms_outbox import SmsOutbox
+from branchline.fifo import Fifo
 from branchline.proto import pdu
 from branchline.text import ascii_lower, bare, is_blank
 from branchline.core.routing import build_router
@@ -166,7 +167,7 @@ class Branch:
         return {
             "router": b2a_base64(self.router.snapshot()).decode().strip(),
             "conversations": [self.conversations[c].dump() for c in sorted(self.conversations)],
-            "held": _pairs(self._held),
+            "held": [[q, self._held[q].items()] for q in sorted(self._held)],
             "next": [self._next_conv, self._next_out, self._next_seq],
             "outbox": self.outbox.dump(),
             "reassembler": self.reassembler.dump(),
@@ -202,7 +203,7 @@ class Branch:
             self._open_by_customer[conv.customer] = conv.id
         self._held = {}
         for queue, waiting in doc["held"]:
-            self._held[queue] = list(waiting)
+            self._held[queue] = Fifo(waiting)
         self._next_conv, self._next_out, self._next_seq = doc["next"]
         self.outbox.load(doc["outbox"])
         self.reassembler.load(doc["reassembler"])
@@ -767,7 +768,10 @@ class Branch:
         self._follow(out, now, effects)
 
     def _held_back(self, conv):
-        self._held.setdefault(conv.queue, []).append(conv.id)
+        waiting = self._held.get(conv.queue)
+        if waiting is None:
+            waiting = self._held[conv.queue] = Fifo()
+        waiting.push(conv.id)
 
     def _is_held_back(self, conv):
         """A waiting conversation its full queue holds back (the router has none, or the
@@ -794,7 +798,8 @@ class Branch:
         while True:
             best = None
             for queue in self._held:
-                if queue not in full and (best is None or self._held[queue][0] < self._held[best][0]):
+                if queue not in full and (
+                        best is None or self._held[queue].first() < self._held[best].first()):
                     best = queue
             if best is None:
                 return
@@ -803,13 +808,13 @@ class Branch:
                 full.append(best)
                 continue
             waiting = self._held[best]
-            conv = self.conversations[waiting[0]]
+            conv = self.conversations[waiting.first()]
             try:
                 out = self.router.enqueue(index, conv.id, now, self._vip_ms.get(conv.customer, 0))
             except QueueFull as e:  # the conversation pool is full, not the queue
                 self._follow(e.outputs, now, effects)
                 return
-            waiting.pop(0)
+            waiting.pop()
             if not waiting:
                 del self._held[best]
             self._follow(out, now, effects)

@@ -11,6 +11,7 @@ swallowed into the reply.
 """
 
 from branchline.compat import const
+from branchline.fifo import Fifo
 from branchline.proto.at_events import Noise, Response, Urc
 from branchline.proto.sans_io import NEED_DATA
 
@@ -24,6 +25,7 @@ MAX_LINE = const(1024)  # a PDU line is at most 2 * (12 + 164) hex digits
 # one, so a steady stream of +CMTI does not hold init back. DRAIN_MAX_MS bounds it
 # against a line that never stops.
 DRAIN_MS = const(300)
+MAX_NOISE = const(64)  # noise events waiting at once; more are only counted
 DRAIN_MAX_MS = const(60000)
 CTRL_Z = b"\x1a"
 ESC = b"\x1b"
@@ -134,11 +136,15 @@ class ATEngine:
     def __init__(self):
         self._rx = bytearray()
         self._tx = bytearray()
-        self._queue = []
+        self._queue = Fifo()  # commands waiting their turn (the driver paces them)
         self._current = None
         self._lines = []
         self._urc_waiting_pdu = None
-        self._events = []
+        # Responses (one per command) and URCs are never dropped: the driver drains
+        # the events after every read, so one read's worth is what can pile up. Noise
+        # (a modem babbling) beyond MAX_NOISE is counted instead of kept.
+        self._events = Fifo()
+        self._dropped_noise = 0  # noise lines a full event queue had no room for
         self._now_ms = 0
         self._drain_until = None
         self._drain_limit = None
@@ -148,7 +154,7 @@ class ATEngine:
     def send(self, command, now_ms):
         """Queue `command`; it is written once the commands before it have finished."""
         self._now_ms = now_ms
-        self._queue.append(command)
+        self._queue.push(command)
         self._start_next()
 
     def data_to_send(self):
@@ -197,7 +203,7 @@ class ATEngine:
     def _start_next(self):
         if self._current is not None or not self._queue or self._drain_until is not None:
             return
-        cmd = self._queue.pop(0)
+        cmd = self._queue.pop()
         cmd.alive_ms = self._now_ms
         self._current = cmd
         self._lines = []
@@ -205,7 +211,7 @@ class ATEngine:
 
     def _finish(self, ok, reason=None, code=None):
         cmd = self._current
-        self._events.append(Response(cmd, self._lines, ok, reason, code))
+        self._events.push(Response(cmd, self._lines, ok, reason, code))
         self._current = None
         self._lines = []
         self._start_next()
@@ -228,7 +234,10 @@ class ATEngine:
     def _noise(self, text):
         # Noise while draining may be the late answer the drain waits out.
         self._not_quiet()
-        self._events.append(Noise(text))
+        if len(self._events) >= MAX_NOISE:
+            self._dropped_noise += 1
+        else:
+            self._events.push(Noise(text))
 
     def tick(self, now_ms):
         """Let time pass: a command older than its timeout ends with reason 'timeout'."""
@@ -244,7 +253,10 @@ class ATEngine:
 
     def next_event(self):
         if self._events:
-            return self._events.pop(0)
+            return self._events.pop()
+        if self._dropped_noise:
+            dropped, self._dropped_noise = self._dropped_noise, 0
+            return Noise("(%d more lines of noise dropped)" % dropped)
         return NEED_DATA
 
     def _parse(self):
@@ -297,14 +309,14 @@ class ATEngine:
             urc = self._urc_waiting_pdu
             self._urc_waiting_pdu = None
             urc.pdu = line
-            self._events.append(urc)
+            self._events.push(urc)
             return
         cmd = self._current
         if cmd is not None:
             cmd.alive_ms = self._now_ms
         if line == "NO CARRIER" and (cmd is None or cmd.text[:3].upper() not in ("ATD", "ATA")):
             # Only a dial or an answer ends with NO CARRIER; otherwise a caller hung up.
-            self._events.append(Urc("NO CARRIER", ""))
+            self._events.push(Urc("NO CARRIER", ""))
             return
         if cmd is not None:
             if line == cmd.text:
@@ -347,4 +359,4 @@ class ATEngine:
             if line.startswith(prefix):
                 self._urc_waiting_pdu = urc
                 return
-        self._events.append(urc)
+        self._events.push(urc)

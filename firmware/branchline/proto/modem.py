@@ -15,6 +15,7 @@ A crash in between means the message is read again, never lost; the journal's
 fingerprints make sure it is delivered to the core once.
 """
 
+from branchline.fifo import Fifo
 from branchline.proto import at, at_errors, at_events, pdu
 from branchline.proto.modem_events import (
     CallEnded,
@@ -124,7 +125,7 @@ class ModemDriver:
         self._polled = Health()  # filled by the poll in progress
         self.ready = False
         self._initialising = False
-        self._events = []
+        self._events = Fifo()
         self._reading = {}  # slot -> True while read or awaiting delete (no double reads)
         self._outgoing = {}  # ref -> [remaining (hex, length) parts, message refs so far]
         self._deferred = []  # commands held while the read memory is switched
@@ -184,7 +185,7 @@ class ModemDriver:
 
     def next_event(self):
         if self._events:
-            return self._events.pop(0)
+            return self._events.pop()
         return NEED_DATA
 
     def delete(self, slot, now_ms):
@@ -304,7 +305,7 @@ class ModemDriver:
             self._to_delete = [d for d in self._to_delete if d[0] != memory]
             if memory in self._to_list:
                 self._to_list.remove(memory)
-            self._events.append(NoReportMemory(memory, reason))
+            self._events.push(NoReportMemory(memory, reason))
 
     def _on_memories(self, resp):
         # The first list: the memories AT+CMGL and AT+CMGD work on, so the ones a report
@@ -375,7 +376,7 @@ class ModemDriver:
             elif isinstance(ev, at_events.Urc):
                 self._on_urc(ev)
             else:
-                self._events.append(ev)
+                self._events.push(ev)
 
     def _on_urc(self, urc):
         now_ms = self.engine.now_ms
@@ -394,13 +395,13 @@ class ModemDriver:
             if name == "+CRING" and "VOICE" not in urc.args.upper():
                 return  # a data or fax call is not a customer
             self._rings += 1
-            self._events.append(IncomingCall(self._call_number, self._rings))
+            self._events.push(IncomingCall(self._call_number, self._rings))
         elif name == "+CLIP":
             number = _unquote(_fields(urc.args)[0]) if urc.args else ""
             first = self._call_number is None
             self._call_number = number or None
             if first and self._rings:
-                self._events.append(IncomingCall(self._call_number, self._rings))
+                self._events.push(IncomingCall(self._call_number, self._rings))
         elif name == "NO CARRIER":
             self._call_ended(by_us=False)
         elif name in ("+CREG", "+CEREG"):
@@ -409,10 +410,10 @@ class ModemDriver:
             # In service, any of them means the modem restarted behind our back. After
             # our own AT+CFUN=1,1 we wait for "SMS Ready": earlier, SMS commands fail.
             if self.ready or (name == "SMS Ready" and not self._initialising):
-                self._events.append(ModemRebooted(name))
+                self._events.push(ModemRebooted(name))
                 self.start(now_ms)
         else:
-            self._events.append(urc)
+            self._events.push(urc)
 
     def _report_announced(self, args, now_ms):
         """+CDSI: "<memory>",<slot>. A report kept with the messages is read from its slot
@@ -431,7 +432,7 @@ class ModemDriver:
         if resp.reason == "timeout":
             self._timeouts += 1
             if self._timeouts >= UNRESPONSIVE_AFTER:
-                self._events.append(ModemUnresponsive(self._timeouts))
+                self._events.push(ModemUnresponsive(self._timeouts))
                 self._timeouts = 0
         else:
             self._timeouts = 0
@@ -439,7 +440,7 @@ class ModemDriver:
             if resp.command.text == MEMORIES_QUERY:
                 self._on_memories(resp)
             elif not resp.ok and resp.command.text != "AT":
-                self._events.append(
+                self._events.push(
                     ModemProblem("%s failed: %s" % (resp.command.text, _reason(resp)))
                 )
             return
@@ -454,7 +455,7 @@ class ModemDriver:
             return
         if tag in ("cnma", "reset"):
             if not resp.ok:
-                self._events.append(
+                self._events.push(
                     ModemProblem("%s failed: %s" % (resp.command.text, _reason(resp)))
                 )
             return
@@ -464,9 +465,9 @@ class ModemDriver:
         elif kind == "delete":
             self._reading.pop(tag[1], None)
             if resp.ok:
-                self._events.append(SmsDeleted(tag[1]))
+                self._events.push(SmsDeleted(tag[1]))
             else:
-                self._events.append(
+                self._events.push(
                     ModemProblem("AT+CMGD=%d failed: %s" % (tag[1], _reason(resp)))
                 )
         elif kind == "send":
@@ -516,11 +517,11 @@ class ModemDriver:
                 self._ignore(memory, slot, hex_pdu, "%s, so left there" % e)
                 continue
             self._reported[(memory, slot)] = True
-            self._events.append(StatusReport(report, slot, memory))
+            self._events.push(StatusReport(report, slot, memory))
 
     def _on_sweep(self, resp, starting):
         if not resp.ok:
-            self._events.append(ModemProblem("AT+CMGL=4 failed: %s" % _reason(resp)))
+            self._events.push(ModemProblem("AT+CMGL=4 failed: %s" % _reason(resp)))
         for slot, line, length in _listed(resp.lines):
             if slot not in self._reading:
                 self._reading[slot] = True
@@ -528,7 +529,7 @@ class ModemDriver:
         if starting:
             self.ready = True
             self._initialising = False
-            self._events.append(ModemReady())
+            self._events.push(ModemReady())
             for memory in self._swept_at_start:
                 self._sweep_reports(memory, self.engine.now_ms)
 
@@ -537,7 +538,7 @@ class ModemDriver:
             # Empty slot or read error: forget it, a later +CMTI or sweep retries.
             self._reading.pop(slot, None)
             if not resp.ok:
-                self._events.append(
+                self._events.push(
                     ModemProblem("AT+CMGR=%d failed: %s" % (slot, _reason(resp)))
                 )
             return
@@ -563,23 +564,23 @@ class ModemDriver:
         """A PDU left where it is: told once, not at every listing that shows it again."""
         if self._ignored.get((memory, slot)) != hex_pdu:
             self._ignored[(memory, slot)] = hex_pdu
-            self._events.append(PduIgnored(memory, slot, reason))
+            self._events.push(PduIgnored(memory, slot, reason))
 
     def _pdu(self, memory, slot, line, length):
         """The PDU in a line the modem printed, without any junk it ended with. The
         message is then the same, and so is its fingerprint, whether junk came or not."""
         hex_pdu, junk = pdu.split_junk(line, length)
         if junk:
-            self._events.append(PduJunk(memory, slot, junk))
+            self._events.push(PduJunk(memory, slot, junk))
         return hex_pdu
 
     def _decoded(self, slot, hex_pdu):
         try:
             message = pdu.decode_deliver(hex_pdu)
         except pdu.PduError as e:
-            self._events.append(SmsUndecodable(slot, hex_pdu, str(e)))
+            self._events.push(SmsUndecodable(slot, hex_pdu, str(e)))
             return
-        self._events.append(SmsReceived(slot, hex_pdu, message))
+        self._events.push(SmsReceived(slot, hex_pdu, message))
 
     def _status_report(self, hex_pdu, slot=None):
         """A +CDS (slot None) or a report kept in the message memory."""
@@ -587,11 +588,11 @@ class ModemDriver:
             report = pdu.decode_status_report(hex_pdu)
         except pdu.PduError as e:
             if slot is None:
-                self._events.append(ModemProblem("undecodable status report: %s" % e))
+                self._events.push(ModemProblem("undecodable status report: %s" % e))
             else:  # kept for a technician and deleted, like any PDU there that does not decode
-                self._events.append(SmsUndecodable(slot, hex_pdu, str(e)))
+                self._events.push(SmsUndecodable(slot, hex_pdu, str(e)))
             return
-        self._events.append(StatusReport(report, slot, None if slot is None else MESSAGE_MEMORY))
+        self._events.push(StatusReport(report, slot, None if slot is None else MESSAGE_MEMORY))
 
     def _on_health(self, resp):
         polled = self._polled
@@ -616,11 +617,11 @@ class ModemDriver:
         if text == "AT+CEREG?":
             self.health = polled
             self._polled = Health()
-            self._events.append(polled)
+            self._events.push(polled)
 
     def _call_ended(self, by_us):
         if self._rings or self._call_number is not None:
-            self._events.append(CallEnded(self._call_number, self._rings, by_us))
+            self._events.push(CallEnded(self._call_number, self._rings, by_us))
         self._call_number = None
         self._rings = 0
         self._hanging_up = False
@@ -635,7 +636,7 @@ class ModemDriver:
                 kind = at_errors.TEMPORARY  # no verdict on the message itself
             else:
                 kind = at_errors.cms_kind(resp.code)
-            self._events.append(SmsFailed(ref, _reason(resp), kind, len(state[1])))
+            self._events.push(SmsFailed(ref, _reason(resp), kind, len(state[1])))
             return
         for line in resp.lines:
             if line.startswith("+CMGS:"):
@@ -644,7 +645,7 @@ class ModemDriver:
             self._send_next_part(ref, now_ms)
         else:
             del self._outgoing[ref]
-            self._events.append(SmsSent(ref, state[1]))
+            self._events.push(SmsSent(ref, state[1]))
 
 
 def _reason(resp):
