@@ -156,17 +156,24 @@ def test_the_console_listens_on_the_configured_address_only(branch):
 def test_a_folder_over_its_ceiling_loses_the_oldest_archive_first(branch):
     """At the ceiling the archive's oldest segments go, even inside retention_days;
     the live journal and snapshot stay."""
+    branch.start_gateway()
+    assert branch.stop_gateway() == 0  # a snapshot at stop: start-up will not need more
     branch.config["disk_ceiling_mb"] = 1
     state = branch.config["state_dir"]
+    live = {n: open(os.path.join(state, n), "rb").read() for n in os.listdir(state)
+            if n.startswith((snapshot.SNAPSHOT_PREFIX, snapshot.SEGMENT_PREFIX))}
     archive = os.path.join(state, snapshot.ARCHIVE_DIR)
     os.makedirs(archive)
     now = int(time.time() * 1000)
-    names = [snapshot.archived_name(n * 1000, now - (3 - n) * 3600000) for n in range(3)]
+    names = [snapshot.archived_name(0, now - (3 - n) * 3600000) for n in range(3)]
     for name in names:
         with open(os.path.join(archive, name), "wb") as f:
-            f.write(b"\0" * 600 * 1024)
+            f.write(b"\0" * 600 * 1024)  # what they hold is not read: the snapshot is
     branch.start_gateway()
     (trimmed,) = branch.wait_for("trimmed", lambda: branch.gateway_has("archive_trimmed"))
     assert (trimmed["removed"], trimmed["oldest"]) == ("2", names[0])
     assert sorted(os.listdir(archive)) == names[2:]
     assert not branch.gateway_has("disk_ceiling_reached")
+    for name, data in live.items():
+        with open(os.path.join(state, name), "rb") as f:
+            assert f.read()[:len(data)] == data, name  # appended to, never cut

@@ -250,3 +250,26 @@ def test_without_a_readable_snapshot_start_up_replays_the_archive_from_the_start
     assert {n: open(os.path.join(archive, n), "rb").read()
             for n in os.listdir(archive)} == archived
     assert restarted(tmp_path).now == day.core.now + 1
+
+
+def test_a_damaged_archive_is_read_around_and_never_rewritten(tmp_path):
+    day = Day(tmp_path)
+    for _ in range(3):
+        day.run(150)
+        day.snapshot()()
+    day.stop()
+    for name in day.files():
+        if name.startswith(snapshot.SNAPSHOT_PREFIX):
+            os.remove(os.path.join(day.folder, name))  # start-up must use the archive
+    (first,) = [e[2] for e in day.archived() if e[1] == 0]
+    path = os.path.join(day.folder, snapshot.ARCHIVE_DIR, first)
+    blob = bytearray(open(path, "rb").read())
+    blob[len(blob) // 2] ^= 0xFF
+    with open(path, "wb") as f:
+        f.write(blob)
+    log = io.StringIO()
+    restarted(tmp_path, log)
+    assert open(path, "rb").read() == bytes(blob)
+    (warned,) = [parse_line(line) for line in log.getvalue().splitlines()
+                 if "archive_damaged" in line]
+    assert warned["segment"] == first and int(warned["kept"]) > 0

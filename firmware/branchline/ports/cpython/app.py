@@ -227,16 +227,20 @@ class Gateway:
     def _check_disk(self):
         """At the ceiling, the archive's oldest segments go first (even inside
         `retention_days`), then the live segments are compacted into the archive (and
-        go at the next check); open work and outboxes are never dropped."""
+        go at the next check); open work and outboxes are never dropped. -> False when
+        it must wait for the snapshot being written (which deletes from the archive
+        too), to be tried again at the next tick."""
+        if self._snapshotting is not None:
+            return False
         ceiling = self.cfg["disk_ceiling_mb"] * 1024 * 1024
         used = self.store.disk_bytes()
-        if used <= ceiling or self._snapshotting is not None:
-            return
+        if used <= ceiling:
+            return True
         try:
             cut = self.store.trim(ceiling)
         except OSError as e:
             self.log.error("archive_trim_failed", reason=e.strerror or str(e))
-            return
+            return True
         if cut:
             self.log.warn("archive_trimmed", removed=len(cut), oldest=cut[0], bytes=used,
                           ceiling_mb=self.cfg["disk_ceiling_mb"])
@@ -246,6 +250,7 @@ class Gateway:
             else:
                 self.log.warn("disk_ceiling_reached", bytes=used,
                               ceiling_mb=self.cfg["disk_ceiling_mb"])
+        return True
 
     async def _ticker(self):
         interval_ms = self.cfg["metrics_interval_s"] * 1000
@@ -261,9 +266,8 @@ class Gateway:
             if t - self._snapshot_at >= self.cfg["snapshot_every_s"] * 1000 and (
                     self.store.since_snapshot):
                 self._snapshot("time")
-            if t >= next_disk:
+            if t >= next_disk and self._check_disk():
                 next_disk = t + DISK_CHECK_MS
-                self._check_disk()
 
     async def run(self):
         self.loop = asyncio.get_running_loop()

@@ -16,7 +16,7 @@ first; the live files are never touched.
 
 import os
 
-from branchline.core import config, events, snapshot
+from branchline.core import config, events, journal, snapshot
 from branchline.ports.cpython.journal_file import FileJournal, fsync_dir, write_durably
 
 
@@ -84,21 +84,36 @@ class Store:
                            first_segment=replay[0][0] if replay else None)
         replayed = 0
         for seg, path in replay:
-            self.journal = FileJournal(path, self.log)
-            records = self.journal.replay()
-            self._segment_start = seg
+            if os.path.dirname(path) == self.archive:
+                records = self._read_archived(path)
+            else:
+                self.journal = FileJournal(path, self.log)
+                records = self.journal.replay()
+                self._segment_start = seg
+                if (seg, path) != replay[-1]:
+                    self.journal.close()
+                    self.journal = None
             self.records = seg + len(records)
             for i in range(max(0, start - seg), len(records)):
                 _apply(core, events.upgrade(records[i], schema), self.log)
                 replayed += 1
-            if (seg, path) != replay[-1] or os.path.dirname(path) == self.archive:
-                self.journal.close()  # appends go to a live segment only
-                self.journal = None
         if self.journal is None:
             self.records = max(self.records, start)
             self._open_segment(self.records)
         self._since_snapshot = replayed
         return replayed
+
+    def _read_archived(self, path):
+        """The intact records of an archived segment, read only: the archive is the
+        record of what happened and is never repaired in place."""
+        with open(path, "rb") as f:
+            data = f.read()
+        records, good, problem = journal.scan(data)
+        if problem is not None:
+            records.extend(journal.salvage(data, good)[0])
+            self.log.warn("archive_damaged", segment=os.path.basename(path), reason=problem,
+                          kept=len(records))
+        return records
 
     # -- appends ---------------------------------------------------------------------
     def _open_segment(self, n):
