@@ -1259,6 +1259,17 @@ int bl_router_agent_reason(const bl_router *r, uint16_t agent)
     return r->agents[agent].reason;
 }
 
+int bl_router_agent_state(const bl_router *r, uint16_t agent)
+{
+    const bl_agent *a;
+    if (r == NULL || agent >= r->cfg.n_agents) {
+        return BL_EINVAL;
+    }
+    a = &r->agents[agent];
+    return a->presence | a->n_held << 2
+           | (a->presence == BL_BREAK && a->reason == BL_REASON_MISSED) << 5;
+}
+
 static int conv_field(const bl_router *r, uint32_t conv, int which)
 {
     uint16_t x;

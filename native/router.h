@@ -293,6 +293,10 @@ int bl_router_queue_length(const bl_router *r, uint16_t queue);
 int bl_router_agent_load(const bl_router *r, uint16_t agent);
 int bl_router_agent_presence(const bl_router *r, uint16_t agent);
 int bl_router_agent_reason(const bl_router *r, uint16_t agent);
+/* The three above in one call, for a caller that asks after every event touching the
+ * agent: presence | n_held << 2 | missed << 5, missed being 1 on a BREAK with reason
+ * BL_REASON_MISSED. */
+int bl_router_agent_state(const bl_router *r, uint16_t agent);
 int bl_router_conv_state(const bl_router *r, uint32_t conv);
 int bl_router_conv_queue(const bl_router *r, uint32_t conv);
 int bl_router_conv_agent(const bl_router *r, uint32_t conv); /* BL_NONE if none */

@@ -405,6 +405,8 @@ static void test_offer_timeout_and_misses(void)
     CHECK_EQ(bl_router_agent_presence(&r, 0), BL_BREAK);
     CHECK_EQ(bl_router_agent_reason(&r, 0), BL_REASON_MISSED);
     CHECK_EQ(bl_router_agent_load(&r, 0), 1);
+    CHECK_EQ(bl_router_agent_state(&r, 0), BL_BREAK | 1 << 2 | 1 << 5);
+    CHECK_EQ(bl_router_agent_state(&r, 9), BL_EINVAL);
     CHECK_EQ(bl_router_conv_state(&r, 2), BL_ACTIVE);
     ready_agent(&r, 1, 1, 1, 2040);
     expect_assign(&r, 2040, 1, 1);
@@ -425,6 +427,7 @@ static void test_leaving_and_wrapup(void)
     EXPECT_OUT(&r, 60, BL_OUT_RETURNED, 2, 0, 0);
     CHECK_EQ(n_outs, 1);
     CHECK_EQ(bl_router_agent_reason(&r, 0), 7);
+    CHECK_EQ(bl_router_agent_state(&r, 0), BL_BREAK | 1 << 2); /* a break of its own */
     CHECK_EQ(bl_router_conv_state(&r, 2), BL_WAITING); /* back, ahead of 3 */
     CHECK_EQ(bl_router_position(&r, 2), 0);
     CHECK_EQ(bl_router_conv_state(&r, 1), BL_ACTIVE);

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from branchline.router import native
 
 from branchline.router import (
+    BREAK,
     NEVER,
     OP_ABANDON,
     OP_ACCEPT,
@@ -33,6 +34,7 @@ from branchline.router import (
     OP_UPSTREAM,
     OUT_OFFER,
     OUT_WRAPUP_END,
+    REASON_MISSED,
     RouterError,
     TwinRouter,
 )
@@ -63,6 +65,9 @@ def assert_same_state(nat, twin, n_queues, n_agents, convs=range(0, 14)):
         assert nat.agent_load(a) == twin.agent_load(a)
         assert nat.agent_presence(a) == twin.agent_presence(a)
         assert nat.agent_reason(a) == twin.agent_reason(a)
+        assert nat.agent_state(a) == twin.agent_state(a) == (
+            nat.agent_presence(a), nat.agent_load(a),
+            nat.agent_presence(a) == BREAK and nat.agent_reason(a) == REASON_MISSED)
     for conv in convs:
         assert nat.conv_state(conv) == twin.conv_state(conv)
         if nat.conv_state(conv) is not None:

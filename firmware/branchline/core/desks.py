@@ -5,7 +5,7 @@ Only desks an event touched are looked at again (`touch`, then `settle` once at 
 of the event), so an event costs O(desks it touched), not O(desks).
 """
 
-from branchline.router import AVAILABLE, BREAK, OFFLINE, REASON_MISSED, WRAPUP
+from branchline.router import AVAILABLE, BREAK, OFFLINE, WRAPUP
 
 
 class Desks:
@@ -45,8 +45,7 @@ class Desks:
             return
         for agent in sorted(self._touched):
             desk = self.desks[agent]
-            presence = self.router.agent_presence(agent)
-            load = self.router.agent_load(agent)
+            presence, load, missed = self.router.agent_state(agent)
             if presence != WRAPUP and agent in self._wrapping:
                 for queue, accepted, callback in self._wrapping.pop(agent):
                     self.metrics.on_handled(queue, desk, now - accepted, callback)
@@ -54,7 +53,7 @@ class Desks:
             if self._clock.get(desk) != clock:
                 self._clock[desk] = clock
                 self.metrics.desk_state(desk, now, clock[0], clock[1], clock[2])
-            led = self._led(agent, presence, load)
+            led = self._led(agent, presence, load, missed)
             if self.leds.get(desk) != led:
                 self.leds[desk] = led
                 effects.append(("led", desk, led))
@@ -64,14 +63,14 @@ class Desks:
         self._missed = set()
 
     def led_for(self, agent):
-        return self._led(agent, self.router.agent_presence(agent), self.router.agent_load(agent))
+        return self._led(agent, *self.router.agent_state(agent))
 
-    def _led(self, agent, presence, load):
+    def _led(self, agent, presence, load, missed):
         if presence == OFFLINE:
             return "OFF"
         if presence == BREAK:
             # Missed offers put the desk on break: flash so the agent notices.
-            return "RED_BLINK" if self.router.agent_reason(agent) == REASON_MISSED else "AMBER"
+            return "RED_BLINK" if missed else "AMBER"
         if presence == WRAPUP:
             return "AMBER_BLINK"
         return "RED" if load >= self._caps[agent] else "GREEN"

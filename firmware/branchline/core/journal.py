@@ -39,7 +39,7 @@ def _record_at(data, pos):
     size = len(data)
     if size - pos < HEADER:
         return None, "torn header at offset %d" % pos
-    length, crc = struct.unpack("<II", bytes(data[pos : pos + HEADER]))
+    length, crc = struct.unpack_from("<II", data, pos)
     if length > MAX_RECORD:
         return None, "impossible length %d at offset %d" % (length, pos)
     end = pos + HEADER + length

@@ -59,12 +59,13 @@ QUERIES = (
     "agent_load",
     "agent_presence",
     "agent_reason",
+    "agent_state",
     "conv_state",
     "conv_queue",
     "conv_agent",
     "position",
 )
-_U16_QUERIES = 4  # the first four take a queue/agent index (u16), the rest a conv (u32)
+_U16_QUERIES = 5  # the first five take a queue/agent index (u16), the rest a conv (u32)
 
 
 def _fits(v, hi):
@@ -294,22 +295,27 @@ class RouterBase:
     def agent_reason(self, agent):
         return self._ask(3, agent)
 
+    def agent_state(self, agent):
+        """(presence, conversations held, on a break for missed offers) in one query."""
+        packed = self._ask(4, agent)
+        return packed & 3, (packed >> 2) & 7, packed >> 5
+
     def conv_state(self, conv):
         """WAITING .. ABANDONED, or None for an unknown conversation."""
-        rc = self._query(4, conv) if query_fits(4, conv) else EINVAL
+        rc = self._query(5, conv) if query_fits(5, conv) else EINVAL
         return None if rc == ENOENT else check(rc, "conv_state", (conv,))
 
     def conv_queue(self, conv):
-        return self._ask(5, conv)
+        return self._ask(6, conv)
 
     def conv_agent(self, conv):
         """Holder (offered/active) or named agent (private); None when there is none."""
-        got = self._ask(6, conv)
+        got = self._ask(7, conv)
         return None if got == 0xFFFF else got
 
     def position(self, conv):
         """How many wait ahead of a WAITING conversation in its (private) queue."""
-        return self._ask(7, conv)
+        return self._ask(8, conv)
 
     def next_due(self):
         """No timer is due before this time (ms; possibly early, never late), or None when

@@ -26,6 +26,7 @@ _QUERY = (
     lib.bl_router_agent_load,
     lib.bl_router_agent_presence,
     lib.bl_router_agent_reason,
+    lib.bl_router_agent_state,
     lib.bl_router_conv_state,
     lib.bl_router_conv_queue,
     lib.bl_router_conv_agent,

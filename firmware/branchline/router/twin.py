@@ -824,7 +824,7 @@ class TwinRouter(RouterBase):
         return best
 
     def _query(self, which, x):
-        if which < 4:
+        if which < 5:
             if which == 0:
                 return len(self._q[x]) if x < self._nq else EINVAL
             if x >= self._na:
@@ -833,15 +833,19 @@ class TwinRouter(RouterBase):
                 return len(self._held[x])
             if which == 2:
                 return self._presence[x]
-            return self._reason[x]
+            if which == 3:
+                return self._reason[x]
+            presence = self._presence[x]
+            missed = presence == BREAK and self._reason[x] == REASON_MISSED
+            return presence | len(self._held[x]) << 2 | (32 if missed else 0)
         c = self._convs.get(x)
         if c is None:
             return ENOENT
-        if which == 4:
-            return c.state
         if which == 5:
-            return c.queue
+            return c.state
         if which == 6:
+            return c.queue
+        if which == 7:
             return c.agent
         if c.state != WAITING:
             return ESTATE

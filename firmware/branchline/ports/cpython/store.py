@@ -94,9 +94,11 @@ class Store:
                     self.journal.close()
                     self.journal = None
             self.records = seg + len(records)
+            if schema != events.SCHEMA:
+                records = [events.upgrade(r, schema) for r in records]
             for i in range(max(0, start - seg), len(records)):
-                _apply(core, events.upgrade(records[i], schema), self.log)
-                replayed += 1
+                _apply(core, records[i], self.log)
+            replayed += max(0, len(records) - max(0, start - seg))
         if self.journal is None:
             self.records = max(self.records, start)
             self._open_segment(self.records)
