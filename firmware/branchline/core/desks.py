@@ -18,6 +18,7 @@ class Desks:
         self._missed = set()  # agents the router sent on break for missed offers
         self.leds = {}  # desk -> the LED state last sent
         self._clock = {}  # desk -> (signed in, held, in wrap-up) the metrics last saw
+        self._seen = {}  # agent -> its router state when last settled (not in snapshots)
         # agent -> [[queue, accepted, callback], ...]: conversations closed during or
         # before a wrap-up still running; their handle time ends with it.
         self._wrapping = {}
@@ -44,8 +45,12 @@ class Desks:
         if not self._touched:
             return
         for agent in sorted(self._touched):
+            state = self.router.agent_state(agent)
+            if self._seen.get(agent) == state and agent not in self._missed:
+                continue  # an offer run out and made again, say: nothing to show or count
+            self._seen[agent] = state
+            presence, load, missed = state
             desk = self.desks[agent]
-            presence, load, missed = self.router.agent_state(agent)
             if presence != WRAPUP and agent in self._wrapping:
                 for queue, accepted, callback in self._wrapping.pop(agent):
                     self.metrics.on_handled(queue, desk, now - accepted, callback)
