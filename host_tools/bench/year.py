@@ -116,7 +116,7 @@ def boot_ms(folder, cfg_doc):
         proc.wait(30)
 
 
-def replay_rate(folder, runs=3):
+def replay_rate(folder, runs=5):
     """Events per second that Store.load replays after its snapshot: the best of `runs`
     starts (a shared machine's noise only ever slows a run down)."""
     best = 0.0
@@ -160,7 +160,7 @@ def main(n_events=YEAR_EVENTS):
             "10,000 records)" % (n_events, span_ms / 86400000.0, conversations, wall, GROUP),
             "boot: branchline run from spawn to gateway_started, CPython with the C router, "
             "%d records replayed after the snapshot" % boot_replayed,
-            "replay: Store.load of %d records after a snapshot, best of 3 starts"
+            "replay: Store.load of %d records after a snapshot, best of 5 starts"
             % tail_replayed,
             "disk: the state folder with its archive (closed conversations' journal, "
             "retention_days %d); ceiling (default) %d MB" % (
