@@ -135,6 +135,8 @@ def test_queries_reject_bad_index():
             r.agent_load(bad)
         with raises(InvalidArgument, match="agent_presence"):
             r.agent_presence(bad)
+        with raises(InvalidArgument, match="agent_state"):
+            r.agent_state(bad)
     for bad in (1 << 63, 0.5):
         with raises(InvalidArgument):
             r.tick(bad)

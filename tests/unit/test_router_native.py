@@ -197,7 +197,8 @@ def test_a_failed_call_carries_its_outputs():
     assert info.value.outputs == [(OUT_OFFER_TIMEOUT, 5, 0, 0), (OUT_OFFER, 5, 0, 0)]
 
 
-@pytest.mark.parametrize("query", ["queue_length", "agent_load", "agent_presence"])
+@pytest.mark.parametrize("query", ["queue_length", "agent_load", "agent_presence",
+                                   "agent_state"])
 @pytest.mark.parametrize("index", [3, -1, 1 << 16, "0"])
 def test_queries_reject_bad_index(query, index):
     with pytest.raises(InvalidArgument, match=query):

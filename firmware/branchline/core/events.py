@@ -161,7 +161,8 @@ def check(event):
     fields = KINDS.get(kind) if isinstance(kind, str) else None
     if fields is None:
         raise EventError(None, "unknown event kind %r" % (kind,))
-    if not _is_int(event.get("t")):
+    t = event.get("t")
+    if not isinstance(t, int) or isinstance(t, bool):
         raise EventError(kind, "t must be an integer time (ms)")
     known = 2
     for name, ok, required, _ in fields:

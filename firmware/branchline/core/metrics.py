@@ -257,8 +257,9 @@ class Metrics:
                 row[_LONGEST] = wait_ms
 
     # -- what happened (the core calls these as things happen) ---------------------
-    # Several counters of one event go in one pass over its rows: offers and missed
-    # offers alone come several times per event when desks let offers run out.
+    # Several counters of one event go in one pass over its rows; offers and missed
+    # offers, which come several times per event when desks let offers run out, look
+    # their rows up themselves.
     def on_offered(self, queue, callback=False):
         for row in self._rows_of(queue):
             row[_OFFERED] += 1
@@ -266,10 +267,12 @@ class Metrics:
                 row[_CALLBACKS_REQUESTED] += 1
 
     def on_offer(self, queue, desk):
-        self._add(_OFFERS, 1, queue, desk)
+        for row in self._row_cache.get((queue, desk)) or self._rows(queue, desk):
+            row[_OFFERS] += 1
 
     def on_missed_offer(self, queue, desk):
-        self._add(_MISSED_OFFERS, 1, queue, desk)
+        for row in self._row_cache.get((queue, desk)) or self._rows(queue, desk):
+            row[_MISSED_OFFERS] += 1
 
     def on_answered(self, queue, desk, wait_ms):
         in_sl = 1 if wait_ms <= self.service_level_ms else 0

@@ -76,7 +76,10 @@ def _stepper(r, out, cap):
             if kind == OUT_OFFER and queue != NO_QUEUE:  # the usual one: every field set
                 return v - 24, [(kind, conv, agent, queue)]
             return v - 24, [output_tuple(conv, agent, kind, queue)]
-        return (v & 15) - 8, [output_tuple(*o) for o in unpack_all(view[: (v >> 4) * size])]
+        return (v & 15) - 8, [
+            (kind, None if kind >= OUT_MISSED_BREAK else conv, None if agent == NONE else agent,
+             None if queue == NO_QUEUE else queue)  # output_tuple's, inline: per output
+            for conv, agent, kind, queue in unpack_all(view[: (v >> 4) * size])]
 
     return step
 
