@@ -14,7 +14,9 @@ class Desks:
         self.desks = desks  # agent index -> desk number
         self._caps = caps  # agent index -> cap
         self.metrics = metrics
-        self._touched = set()  # agents to look at when the event ends
+        self._touched = set()  # agents to look at when the event ends (kept, cleared)
+        # touch(agent): several times per event, so the set's own add, not a method.
+        self.touch = self._touched.add
         self._missed = set()  # agents the router sent on break for missed offers
         self.leds = {}  # desk -> the LED state last sent
         self._clock = {}  # desk -> (signed in, held, in wrap-up) the metrics last saw
@@ -22,9 +24,6 @@ class Desks:
         # agent -> [[queue, accepted, callback], ...]: conversations closed during or
         # before a wrap-up still running; their handle time ends with it.
         self._wrapping = {}
-
-    def touch(self, agent):
-        self._touched.add(agent)
 
     def missed_break(self, agent):
         self._missed.add(agent)
@@ -64,7 +63,7 @@ class Desks:
                 effects.append(("led", desk, led))
             if agent in self._missed:
                 effects.append(("missed_break", desk))
-        self._touched = set()
+        self._touched.clear()
         self._missed = set()
 
     def led_for(self, agent):
