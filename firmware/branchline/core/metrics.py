@@ -133,15 +133,15 @@ class Bucket:
 
     def add(self, other):
         """Count `other`'s counters into this bucket's (sums; the longest wait a max)."""
-        for scope in other.scopes:
-            mine = self.counters(scope)
-            theirs = other.scopes[scope]
+        for scope, theirs in other.scopes.items():
+            mine = self.scopes.get(scope)
+            if mine is None:  # a copy: what `plus` does first, for every scope
+                self.scopes[scope] = theirs[:]
+                continue
+            longest = max(mine[_LONGEST], theirs[_LONGEST])
             for i in range(_N):
-                if i == _LONGEST:
-                    if theirs[i] > mine[i]:
-                        mine[i] = theirs[i]
-                else:
-                    mine[i] += theirs[i]
+                mine[i] += theirs[i]
+            mine[_LONGEST] = longest
 
     def plus(self, other):
         """A new bucket of this one's period holding both's counts (for reports)."""
