@@ -45,12 +45,14 @@ def _record_at(data, pos):
     end = pos + HEADER + length
     if end > size:
         return None, "torn record at offset %d" % pos
-    payload = bytes(data[pos + HEADER : end])
+    payload = data[pos + HEADER : end]
     if crc32(payload) & 0xFFFFFFFF != crc:
         return None, "CRC mismatch at offset %d" % pos
     try:
-        return json.loads(payload), end
-    except ValueError:
+        # jsonfmt writes UTF-8 (a lone surrogate as U+FFFD): decoding it first spares
+        # json.loads guessing the encoding of every record.
+        return json.loads(payload.decode()), end
+    except ValueError:  # UnicodeError is one too
         return None, "record at offset %d is not JSON" % pos
 
 
