@@ -132,8 +132,19 @@ class Branch:
         _CHECKS[event["k"]](self, event)
 
     def apply(self, event):
-        self.check(event)
+        """Apply `event`: -> its effects; Rejected (and nothing changes) if it cannot."""
+        try:
+            events.check(event)
+        except events.EventError as e:
+            raise Rejected(str(e))
+        return self.replay(event)
+
+    def replay(self, event):
+        """`apply` for a journaled event: the gateway journals only events whose shape
+        passed events.check, so only whether it makes sense now is judged again (start-up
+        replays tens of thousands a second)."""
         check_now = _CHECKS[event["k"]]
+        check_now(self, event)
         now = event["t"]
         self.now = now
         effects = []

@@ -94,10 +94,15 @@ class Store:
                     self.journal.close()
                     self.journal = None
             self.records = seg + len(records)
+            # Records after a snapshot of today's schema passed today's checks before
+            # they were journaled; older ones (and a start without a snapshot, which
+            # may be a folder of an earlier release) are upgraded and checked in full.
+            apply = core.replay if loaded else core.apply
             if schema != events.SCHEMA:
                 records = [events.upgrade(r, schema) for r in records]
+                apply = core.apply
             for i in range(max(0, start - seg), len(records)):
-                _apply(core, records[i], self.log)
+                _apply(apply, records[i], self.log)
             replayed += max(0, len(records) - max(0, start - seg))
         if self.journal is None:
             self.records = max(self.records, start)
@@ -212,9 +217,9 @@ class Store:
             self.journal.close()
 
 
-def _apply(core, event, log):
+def _apply(apply, event, log):
     try:
-        core.apply(event)
+        apply(event)
     except ValueError as e:  # branch.Rejected: the same on every replay
         log.warn("replay_skipped", kind=event.get("k"), reason=str(e))
     except Exception as e:  # a bug: a crash loop would help nobody
