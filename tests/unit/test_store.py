@@ -140,9 +140,10 @@ def test_trim_deletes_the_oldest_archive_first_and_never_the_live_files(tmp_path
     sizes = [os.path.getsize(os.path.join(day.folder, snapshot.ARCHIVE_DIR, e[2]))
              for e in archived]
     used = day.store.disk_bytes()
-    assert day.store.trim(used - sizes[0]) == [archived[0][2]]  # just enough: the oldest
+    # Just enough: the oldest only.
+    assert day.store.trim(used - sizes[0]) == ([archived[0][2]], used - sizes[0])
     assert day.archived() == archived[1:]
-    assert day.store.trim(0) == [e[2] for e in archived[1:]]  # all of it, if need be
+    assert day.store.trim(0)[0] == [e[2] for e in archived[1:]]  # all of it, if need be
     assert day.archived() == []
     assert {n: open(os.path.join(day.folder, n), "rb").read() for n in day.files()} == live
     day.stop()

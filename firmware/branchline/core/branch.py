@@ -67,6 +67,13 @@ REASON_PANEL = 1  # break reason of the panel's BREAK button (the console names 
 MAX_TICK_PASSES = 8
 
 
+def _check_shape(event):
+    try:
+        events.check(event)
+    except events.EventError as e:
+        raise Rejected(str(e))
+
+
 def _pairs(mapping):
     """[[key, value], ...] in key order: JSON objects would turn int keys into strings."""
     return [[k, mapping[k]] for k in sorted(mapping)]
@@ -125,18 +132,12 @@ class Branch:
     def check(self, event):
         """Raise Rejected if `event` cannot apply now; changes nothing. Its shape is
         events.check's to judge; whether it makes sense now is judged here."""
-        try:
-            events.check(event)
-        except events.EventError as e:
-            raise Rejected(str(e))
+        _check_shape(event)
         _CHECKS[event["k"]](self, event)
 
     def apply(self, event):
         """Apply `event`: -> its effects; Rejected (and nothing changes) if it cannot."""
-        try:
-            events.check(event)
-        except events.EventError as e:
-            raise Rejected(str(e))
+        _check_shape(event)
         return self.replay(event)
 
     def replay(self, event):

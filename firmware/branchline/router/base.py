@@ -89,7 +89,7 @@ def event_fits(op, a, b, c, now_ms, d=0):
 
 
 def query_fits(which, x):
-    return isinstance(x, int) and 0 <= x <= (_U16 if which < _U16_QUERIES else _U32)
+    return _fits(x, _U16 if which < _U16_QUERIES else _U32)
 
 
 def _flag(v):
@@ -296,12 +296,8 @@ class RouterBase:
         return self._ask(3, agent)
 
     def agent_state(self, agent):
-        """(presence, conversations held, on a break for missed offers) in one query
-        (asked for each desk an event touched: `_ask`, inline)."""
-        packed = self._query(4, agent) if isinstance(agent, int) and 0 <= agent <= _U16 else (
-            EINVAL)
-        if packed < 0:
-            check(packed, "agent_state", (agent,))
+        """(presence, conversations held, on a break for missed offers) in one query."""
+        packed = self._ask(4, agent)
         return packed & 3, (packed >> 2) & 7, packed >> 5
 
     def conv_state(self, conv):

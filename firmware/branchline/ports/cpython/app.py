@@ -233,18 +233,15 @@ class Gateway:
         if self._snapshotting is not None:
             return False
         ceiling = self.cfg["disk_ceiling_mb"] * 1024 * 1024
-        used = self.store.disk_bytes()
-        if used <= ceiling:
-            return True
         try:
-            cut = self.store.trim(ceiling)
+            cut, used = self.store.trim(ceiling)
         except OSError as e:
             self.log.error("archive_trim_failed", reason=e.strerror or str(e))
             return True
         if cut:
             self.log.warn("archive_trimmed", removed=len(cut), oldest=cut[0], bytes=used,
                           ceiling_mb=self.cfg["disk_ceiling_mb"])
-        if self.store.disk_bytes() > ceiling:
+        if used > ceiling:
             if self.store.since_snapshot:
                 self._snapshot("disk")
             else:

@@ -67,14 +67,14 @@ class Store:
             core.load(state)
             loaded = True
             break
-        replay = [(seg, self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)))
+        replay = [(seg, self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)), False)
                   for seg in snapshot.segments_from(segments, start)]
         if not loaded:
             # No snapshot to start from (none written yet, or none readable: damaged,
             # or written by another release): the archive holds the journal before the
             # live segments.
             first = replay[0][0] if replay else None
-            replay = sorted((n, os.path.join(self.archive, f))
+            replay = sorted((n, os.path.join(self.archive, f), True)
                             for _until, n, f in self._archived()
                             if first is None or n < first) + replay
         if replay[0][0] > start if replay else snapshots and not loaded:
@@ -82,25 +82,24 @@ class Store:
             # are lost: say so once, loudly, and serve with what there is.
             self.log.error("state_incomplete", from_record=start,
                            first_segment=replay[0][0] if replay else None)
+        # Records after a snapshot of today's schema passed today's checks before they
+        # were journaled; older ones (and a start without a snapshot, which may be a
+        # folder of an earlier release) are upgraded and checked in full.
+        apply = core.replay if loaded and schema == events.SCHEMA else core.apply
         replayed = 0
-        for seg, path in replay:
-            if os.path.dirname(path) == self.archive:
+        for seg, path, archived in replay:
+            if archived:
                 records = self._read_archived(path)
             else:
                 self.journal = FileJournal(path, self.log)
                 records = self.journal.replay()
                 self._segment_start = seg
-                if (seg, path) != replay[-1]:
+                if seg != replay[-1][0]:
                     self.journal.close()
                     self.journal = None
             self.records = seg + len(records)
-            # Records after a snapshot of today's schema passed today's checks before
-            # they were journaled; older ones (and a start without a snapshot, which
-            # may be a folder of an earlier release) are upgraded and checked in full.
-            apply = core.replay if loaded else core.apply
             if schema != events.SCHEMA:
                 records = [events.upgrade(r, schema) for r in records]
-                apply = core.apply
             for i in range(max(0, start - seg), len(records)):
                 _apply(apply, records[i], self.log)
             replayed += max(0, len(records) - max(0, start - seg))
@@ -163,16 +162,17 @@ class Store:
 
     def trim(self, ceiling_bytes):
         """Delete archived segments, oldest first, until the folder fits `ceiling_bytes`
-        (or the archive is empty); -> the names deleted. Runs in the gateway's thread
-        pool or at start-up, never beside a snapshot's `finish`."""
-        excess = self.disk_bytes() - ceiling_bytes
+        (or the archive is empty); -> (the names deleted, the folder's bytes now). Never
+        run beside a snapshot's `finish`, which deletes from the archive too."""
+        used = self.disk_bytes()
         chosen = []
-        for entry in self._archived():
-            if excess <= 0:
-                break
-            excess -= os.path.getsize(os.path.join(self.archive, entry[2]))
-            chosen.append(entry)
-        return self._delete_archived(chosen)
+        if used > ceiling_bytes:
+            for entry in self._archived():
+                if used <= ceiling_bytes:
+                    break
+                used -= os.path.getsize(os.path.join(self.archive, entry[2]))
+                chosen.append(entry)
+        return self._delete_archived(chosen), used
 
     # -- compaction ------------------------------------------------------------------
     def begin_snapshot(self, state, schema, now):
