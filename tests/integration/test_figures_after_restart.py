@@ -100,7 +100,7 @@ def test_every_figure_after_a_kill_mid_day_is_an_uninterrupted_run_s(tmp_path):
         first = held(branch)[0]
         post(branch, "/api/conversations/%d/reply" % first, {"text": "Hello!"})
         post(branch, "/api/conversations/%d/close" % first, {})
-        waiting = [c for c in range(1, 7) if conversation(branch, c)["state"] == "waiting"]
+        waiting = [c for c in range(1, 7) if conversation(branch, c)["state"] == "queued"]
         assert len(waiting) == 2
         branch.modem.deliver(conversation(branch, waiting[-1])["customer"], "cancel")
         branch.wait_for("the cancel taken", lambda: conversation(

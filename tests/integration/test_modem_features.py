@@ -74,7 +74,7 @@ def test_missed_call_when_nobody_is_in_becomes_a_callback_request(make_branch):
     (assigned,) = branch.wait_for("assigned", lambda: branch.gateway_has("offered"))
     conv = conversation(branch, int(assigned["conv"]))
     assert conv["kind"] == "callback" and conv["customer"] == CUSTOMER
-    assert [m["dir"] for m in conv["messages"]] == ["call", "call"]
+    assert [m["dir"] for m in conv["messages"]] == ["call", "auto", "call"]
 
 
 def test_a_call_rings_a_while_when_an_agent_is_in(make_branch):

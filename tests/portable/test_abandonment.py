@@ -47,7 +47,7 @@ def test_a_cancel_word_abandons_a_waiting_conversation_and_acknowledges_it():
     b = make()
     sms(b, 0, "+1", "hello")
     effects = sms(b, 30, "+1", "  Cancel! ")
-    assert sent(effects) == [("+1", b.config["cancel_ack"])]
+    assert sent(effects) == [("+1", b.config["cancel_ack"]["en"])]
     assert b.conversations[1].state == "abandoned" and b.router.queue_length(0) == 0
     assert day(b)["abandoned"] == 0  # not final yet: the customer may come back
     effects = at(b, 91, "tick")  # the rejoin window is over
@@ -60,7 +60,7 @@ def test_cancel_words_of_other_scripts_and_only_as_the_whole_message():
     b = make()
     sms(b, 0, "+1", "hello")
     sms(b, 1, "+1", "please do not cancel my loan")
-    assert b.conversations[1].state == "waiting"
+    assert b.conversations[1].state == "queued"
     sms(b, 2, "+1", "算了。")
     assert b.conversations[1].state == "abandoned"
 
@@ -73,9 +73,11 @@ def test_writing_again_within_the_rejoin_window_gives_the_old_place_back():
     assert b.router.position(2) == 0
     sms(b, 50, "+1", "sorry, I do need help")
     conv = b.conversations[1]
-    assert conv.state == "waiting" and conv.abandoned is None
+    assert conv.state == "queued" and conv.abandoned is None
     assert b.router.position(1) == 0 and b.router.position(2) == 1
-    assert [m[2] for m in conv.messages] == ["first", "取消", "sorry, I do need help"]
+    assert [(m[0], m[2]) for m in conv.messages] == [
+        ("in", "first"), ("in", "取消"), ("auto", b.config["cancel_ack"]["en"]),
+        ("in", "sorry, I do need help")]
     effects = at(b, 200, "tick")
     assert sessions(effects) == [] and day(b)["abandoned"] == 0
     assert at(b, 201, "presence", desk=1, state="available")[0] == ("offered", 1, 1)
@@ -130,14 +132,14 @@ def test_the_max_wait_abandons_and_offers_a_callback_that_a_reply_takes_up():
     sms(b, 0, "+1", "hello")
     assert b.next_due() == T0 + 120000
     effects = at(b, 120, "tick")
-    assert sent(effects) == [("+1", b.config["max_wait_message"])]
+    assert sent(effects) == [("+1", b.config["max_wait_message"]["en"])]
     assert b.conversations[1].abandon_cause == "expired"
     effects = sms(b, 150, "+1", "yes please call me")
     (record,) = sessions(effects)
     assert record["outcome"] == "expired" and record["id"] == 1
     callback = b.conversations[2]
     assert callback.kind == "callback" and callback.messages[-1][2] == "yes please call me"
-    assert sent(effects) == [("+1", b.config["callback_ack"])]
+    assert sent(effects) == [("+1", b.config["callback_ack"]["en"])]
     figures = day(b)
     assert (figures["abandoned"], figures["callbacks_requested"], figures["offered"]) == (1, 1, 2)
     assert figures["longest_wait_ms"] == 120000

@@ -167,7 +167,7 @@ def test_offers_that_time_out_are_not_answered():
     m = b.metrics.summary()
     assert (m["offered"], m["answered"], m["service_level_pm"]) == (2, 0, None)
     assert ("missed_break", 1) in effects and b.presence(1) == "break"
-    assert [c.state for c in b.conversations.values()] == ["waiting", "waiting"]
+    assert [c.state for c in b.conversations.values()] == ["queued", "queued"]
     assert kinds(b.apply({"k": "tick", "t": 22000}), "missed_break") == []  # said once
 
 
@@ -332,10 +332,10 @@ def test_missed_call_becomes_one_callback_request_in_the_callers_last_queue():
     conv = b.conversations[2]
     assert conv.kind == "callback" and conv.queue == "loans"
     (ack,) = kinds(effects, "send_sms")
-    assert ack[3] == "+1" and ack[4] == CFG["callback_ack"]
+    assert ack[3] == "+1" and ack[4] == CFG["callback_ack"]["en"]
     effects = b.apply({"k": "call", "t": 20, "modem": "m0", "from": "+1", "rings": 1})
     assert kinds(effects, "send_sms") == [] and len(b.conversations) == 1
-    assert [m[0] for m in conv.messages] == ["call", "call"]
+    assert [m[0] for m in conv.messages] == ["call", "auto", "call"]
     b.apply({"k": "call", "t": 30, "modem": "m0", "from": "+2", "rings": 0})
     assert b.conversations[3].queue == "general"  # a stranger: the first queue
 
@@ -391,7 +391,7 @@ def test_an_offer_nobody_takes_up_goes_back_and_missed_offers_mean_a_break():
     assert ("offered", 1, 1) in effects  # back at the head, offered again: desk 1 is free
     effects = b.apply({"k": "tick", "t": 41000})
     assert b.presence(1) == "break" and ("led", 1, "RED_BLINK") in effects
-    assert b.conversations[1].state == "waiting"
+    assert b.conversations[1].state == "queued"
     b.apply(press(42000, 2))
     assert b.desk_of(1) == 2
 
@@ -414,7 +414,7 @@ def test_wrap_up_after_a_close_then_back_to_available():
     b.apply(sms(1500, "+2", "hello"))
     effects = b.apply({"k": "close", "t": 2000, "conv": 1})
     assert b.presence(1) == "wrapup" and ("led", 1, "AMBER_BLINK") in effects
-    assert b.conversations[2].state == "waiting"
+    assert b.conversations[2].state == "queued"
     effects = b.apply({"k": "tick", "t": 32000})
     assert ("offered", 2, 1) in effects
 
@@ -518,7 +518,7 @@ def test_a_reply_or_close_at_the_offer_deadline_meets_the_state_after_the_timeou
     b2.apply(sms(2000, "+1", "hi"))
     effects = b2.apply({"k": "close", "t": 122000, "conv": 1})
     (refused,) = kinds(effects, "refused")
-    assert "close" in refused[1] and b2.conversations[1].state == "waiting"
+    assert "close" in refused[1] and b2.conversations[1].state == "queued"
     assert b2.presence(1) == "break"
 
 

@@ -30,7 +30,7 @@ def test_every_shape_error_names_its_field():
         ({"k": "sms_sent", "t": 1, "out": 1, "mr": [1, "2"]},
          "sms_sent: mr must be a list of integers"),
         ({"k": "tick", "t": 1, "extra": 2}, "tick: unknown field extra"),
-        ({"k": "close", "t": 1, "conv": 1, "outcome": "ok", "zz": 1, "aa": 2},
+        ({"k": "close", "t": 1, "conv": 1, "outcome": "resolved", "zz": 1, "aa": 2},
          "close: unknown field aa"),
     )
     for event, message in cases:

@@ -23,7 +23,7 @@ def test_service_level_counts_long_abandons_and_leaves_short_ones_out():
     m.advance(T0)
     for wait_s in (5, 30, 50):  # two within 40 s
         m.on_offered("general")
-        m.on_answered("general", 1, wait_s * 1000)
+        m.on_answered("general", 1, wait_s * 1000, wait_s * 1000)
     m.on_offered("general")
     m.on_abandoned("general", 4000)  # short: counted apart
     m.on_offered("general")
@@ -46,8 +46,8 @@ def test_per_queue_and_per_desk_breakdowns():
     m.advance(T0)
     m.on_offered("general")
     m.on_offered("loans")
-    m.on_answered("general", 1, 10000)
-    m.on_answered("loans", 2, 60000)
+    m.on_answered("general", 1, 10000, 10000)
+    m.on_answered("loans", 2, 60000, 60000)
     m.on_first_response("loans", 2, 70000)
     m.on_handled("loans", 2, 300000, callback=True)
     report = m.report(T0 + MIN)
@@ -119,7 +119,7 @@ def test_a_snapshot_restores_the_same_figures_and_encodes_the_same_way():
     m = Metrics(service_level_s=40, short_abandon_s=5)
     m.advance(T0)
     m.on_offered("general")
-    m.on_answered("general", 1, 12000)
+    m.on_answered("general", 1, 12000, 12000)
     m.desk_state(1, T0 + MIN, signed_in=True, held=1, wrapup=False)
     dumped = jsonfmt.dumps(m.dump())
     import json

@@ -209,6 +209,15 @@ def test_the_morning_s_figures_for_the_whole_branch():
         # held: desk 1 5690 + desk 2 2400 = 8090 s, over holding at least one:
         # 5690 + 1700 = 7390 s: 1.0947
         "concurrency_milli": 1095,
+        # No opening hours: every wait was inside them, calendar time is the same.
+        "service_level_calendar_pm": 708,
+        "asa_calendar_ms": 26667,
+        # No menu, no reopen window reached, no hours.
+        "self_service": 0,
+        "contained": 0,
+        "containment_pm": None,
+        "reopened": 0,
+        "after_hours": 0,
     }
 
 

@@ -26,12 +26,14 @@ core/events.py lists the event kinds and their fields.
 
 from binascii import a2b_base64, b2a_base64
 
-from branchline.core import concat, events
-from branchline.core.conversation import HELD, HELD_OR_WAITING, Conversation
+from branchline.core import concat, events, templates
+from branchline.core.conversation import HELD, HELD_OR_WAITING, OUTCOMES, Conversation
 from branchline.core.desks import Desks
+from branchline.core.language import pick
 from branchline.core.metrics import Metrics
-from branchline.core.rings import Fingerprints, RecentCustomers
-from branchline.core.sms_outbox import SmsOutbox
+from branchline.core.rings import Fingerprints, RecentCloses, RecentCustomers
+from branchline.core.service import Service
+from branchline.core.sms_outbox import SmsOutbox, number_key
 from branchline.fifo import Fifo
 from branchline.proto import pdu
 from branchline.text import ascii_lower, bare, is_blank
@@ -65,6 +67,11 @@ REASON_PANEL = 1  # break reason of the panel's BREAK button (the console names 
 # A pre-event tick pass can make more due at the same time (a conversation returned past
 # its queue's max wait); it settles in a pass or two, this bounds a router gone wrong.
 MAX_TICK_PASSES = 8
+# A reopened conversation goes to the front of its queue: ahead of everyone who has
+# waited less than this (a day), or, in a queue with a max wait or an overflow, than
+# just under the first of them (a larger credit would trip them at once).
+FRONT_MS = 86400000
+REMEMBERED_OUTCOMES = ("resolved", "transferred", "escalated")  # may be reopened
 
 
 def _check_shape(event):
@@ -125,6 +132,18 @@ class Branch:
                                config["report_interval_s"])
         self._desks = Desks(self.router, self.desks, [d["cap"] for d in config["desks"]],
                             self.metrics)
+        self.service = Service(config)
+        self._calendars = self.service.calendars
+        self._front_ms = {}
+        for q in config["queues"]:
+            limits = [q[k] * 1000 - 1000 for k in ("max_wait_s", "overflow_after_s")
+                      if q.get(k)]
+            self._front_ms[q["name"]] = max(0, min(limits)) if limits else FRONT_MS
+        self._reopen_ms = config["reopen_window_s"] * 1000
+        self._closes = RecentCloses(config["remembered_closes"])
+        # conversation id -> when the menu gives up on its silent customer (ms): the
+        # conversations in self-service, which the router does not have.
+        self._self_service = {}
         self.events_applied = 0
         self.now = 0  # the time of the last event applied
 
@@ -189,6 +208,8 @@ class Branch:
             "uplink_outbox": [[seq] + list(self.uplink_outbox[seq])
                               for seq in sorted(self.uplink_outbox)],
             "quarantine": list(self.quarantine),
+            "closes": self._closes.dump(),
+            "self_service": _pairs(self._self_service),
             "desks": self._desks.dump(),
             "metrics": self.metrics.dump(),
             "events_applied": self.events_applied,
@@ -226,6 +247,8 @@ class Branch:
         for seq, kind, payload in doc["uplink_outbox"]:
             self.uplink_outbox[seq] = (kind, payload)
         self.quarantine = list(doc["quarantine"])
+        self._closes.load(doc["closes"])
+        self._self_service = dict(doc["self_service"])
         self._desks.load(doc["desks"])
         self.metrics.load(doc["metrics"])
         self.events_applied = doc["events_applied"]
@@ -251,6 +274,13 @@ class Branch:
                  self.router.backup_due(self.now), self.metrics.next_boundary()]
         for p in self.reassembler.pending():
             times.append(p["first_ms"] + self.reassembler.timeout_ms)
+        times.extend(self._self_service.values())
+        for queue in self._held:  # held back while closed: until it opens
+            calendar = self._calendars[queue]
+            if calendar is not None:
+                is_open, until = calendar.span(self.now)
+                if not is_open:
+                    times.append(until)
         times = [t for t in times if t is not None]
         return min(times) if times else None
 
@@ -342,6 +372,9 @@ class Branch:
     def _check_accept(self, ev):
         self._open_conv(ev, ("offered",))
 
+    def _check_wrapup(self, ev):
+        self._open_conv(ev, ("offered", "active"))
+
     def _check_reply(self, ev):
         self._open_conv(ev, HELD)
         text = ev["text"]
@@ -354,7 +387,14 @@ class Branch:
             )
 
     def _check_close(self, ev):
-        self._open_conv(ev, HELD + ("remote",))
+        conv = self._open_conv(ev, HELD + ("remote",))
+        if ev.get("outcome", "resolved") not in OUTCOMES:
+            raise Rejected("outcome must be one of %s" % ", ".join(OUTCOMES))
+        if conv.state != "remote":  # head office files its own record
+            refusal = self.service.dispositions.refusal(conv.queue, ev.get("disposition"),
+                                                        ev.get("summary"))
+            if refusal is not None:
+                raise Rejected(refusal)
 
     def _check_sms_sent(self, ev):
         if ev["out"] not in self.sms_outbox:
@@ -411,22 +451,157 @@ class Branch:
                 return
             conv = self._come_back(conv, now, effects)
         if conv is None:
-            conv = self._open(customer, modem, self.queue_for(text), now, "sms", effects)
-        conv.messages.append(message)
-        if cancel and conv.state in ("waiting", "offered"):
+            conv = self._reopen(customer, modem, now, effects)
+        if conv is None:
+            conv = self._new(customer, modem, self.queue_for(text), now, "sms",
+                             self.service.language_of(text))
+            conv.messages.append(message)
+            if self.service.menu is not None:
+                self._self_serve(conv, text, now, effects)
+                return
+            self._enter_queue(conv, conv.queue, now, effects)
+        else:
+            conv.messages.append(message)
+        if conv.state == "self_service":
+            self._self_serve(conv, text, now, effects)
+            return
+        if cancel and conv.state in ("queued", "offered"):
             self._cancel(conv, now, effects)
             return
+        if conv.state == "queued" and self._closed(conv.queue, now):
+            if conv.kind != "callback" and self.service.is_callback_request(text):
+                self._callback_requested(conv, now, effects)
+            else:
+                self._after_hours_reply(conv, now, effects)
+        if conv.state == "wrapup":  # the customer has more to say: not done yet
+            conv.state = "active"
         if conv.awaiting is None:
             conv.awaiting = now
 
-    def _open(self, customer, modem, queue, now, kind, effects):
-        conv = Conversation(self._next_conv, customer, modem, queue, now, kind)
+    def _new(self, customer, modem, queue, now, kind, lang):
+        conv = Conversation(self._next_conv, customer, modem, queue, now, kind, lang)
         self._next_conv += 1
+        self._track(conv)
+        return conv
+
+    def _track(self, conv):
         self.conversations[conv.id] = conv
-        self._open_by_customer[customer] = conv.id
-        self._recent.remember(customer, self._queue_index[queue])
-        self.metrics.on_offered(queue, callback=kind == "callback")
-        self._enqueue(conv, now, effects)
+        self._open_by_customer[conv.customer] = conv.id
+
+    def _open(self, customer, modem, queue, now, kind, effects):
+        """A conversation straight into `queue` (a callback request)."""
+        conv = self._new(customer, modem, queue, now, kind, self.service.languages[0])
+        self._enter_queue(conv, queue, now, effects)
+        return conv
+
+    def _enter_queue(self, conv, queue, now, effects, desk=None):
+        """Hand `conv` to `queue` (from the menu, or at once): it waits for a desk from
+        now, outside the router while the queue is closed, and is offered first when it
+        opens. `desk`: a reopened conversation's, which takes it first if it is
+        available with room; otherwise it goes to the front of the queue."""
+        conv.queue = queue
+        conv.queued = now
+        conv.state = "queued"
+        self._recent.remember(conv.customer, self._queue_index[queue])
+        self.metrics.on_offered(queue, callback=conv.kind == "callback")
+        if self._closed(queue, now):
+            self.metrics.on_after_hours(queue)
+            if conv.kind != "callback":
+                self._after_hours_reply(conv, now, effects)
+            self._held_back(conv)
+            return
+        if desk is None:
+            self._enqueue(conv, now, effects)
+            return
+        agent = self._agent_of_desk.get(desk)
+        if agent is not None:
+            presence, load, _missed = self.router.agent_state(agent)
+            if presence == AVAILABLE and load < self._desks.cap(agent):
+                self._enqueue(conv, now, effects, agent=agent)
+                return
+        self._enqueue(conv, now, effects, priority=self._front_ms[queue])
+
+    def _closed(self, queue, now):
+        calendar = self._calendars[queue]
+        return calendar is not None and not calendar.is_open(now)
+
+    def _after_hours_reply(self, conv, now, effects):
+        """Say when the queue opens, at most once a (local) day per conversation."""
+        calendar = self._calendars[conv.queue]
+        day = calendar.local_day_and_minute(now)[0]
+        if conv.after_hours_day == day:
+            return
+        conv.after_hours_day = day
+        self._say(conv, self.service.say("after_hours_message", conv.lang, {
+            "opens_at": self.service.opens_at(calendar, now, conv.lang),
+            "branch_hours": self.service.hours_today(conv.queue, now, conv.lang)}), now, effects)
+
+    def _callback_requested(self, conv, now, effects):
+        """A customer waiting for opening time asks to be called back instead."""
+        conv.kind = "callback"
+        self.metrics.on_callback_requested(conv.queue)
+        self._say(conv, self.service.say("callback_ack", conv.lang), now, effects)
+
+    # -- self-service --------------------------------------------------------------
+    def _self_serve(self, conv, text, now, effects):
+        """The menu answers the customer's message `text` (core/menu.py)."""
+        menu = self.service.menu
+        if conv.menu is None:  # a new conversation, or one reopened after an FAQ
+            conv.menu = ["", 0, 0]
+            conv.state = "self_service"
+            self.metrics.on_self_service()
+        conv.menu, actions = menu.step(conv.menu, text, conv.lang)
+        self._self_service[conv.id] = now + menu.idle_timeout_ms
+        for action in actions:
+            kind = action[0]
+            if kind == "language":
+                conv.lang = action[1]
+            elif kind == "say":
+                self._say(conv, action[1], now, effects)
+            elif kind == "answer":
+                self._say(conv, templates.render(action[1], {"branch_hours": self.service.hours_today(
+                    menu.general_queue, now, conv.lang)}), now, effects)
+                del self._self_service[conv.id]
+                self.metrics.on_contained()
+                self._finish(conv, now, "resolved", effects, {"contained": True})
+            else:  # handoff
+                del self._self_service[conv.id]
+                conv.menu = None
+                ack = pick(menu.handoff_ack, conv.lang)
+                if ack:
+                    self._say(conv, ack, now, effects)
+                self._enter_queue(conv, action[1], now, effects)
+                conv.awaiting = now  # the human part's first response counts from here
+
+    def _menu_timeouts(self, now, effects):
+        """Customers who stopped answering the menu: their conversations end."""
+        for conv_id in sorted(self._self_service):
+            if self._self_service[conv_id] <= now:
+                del self._self_service[conv_id]
+                self._finish(self.conversations[conv_id], now, "abandoned", effects)
+
+    # -- reopening -----------------------------------------------------------------
+    def _reopen(self, customer, modem, now, effects):
+        """The customer's conversation closed within reopen_window_s, open again (same
+        id, so one thread in the history), or None."""
+        if not self._reopen_ms:
+            return None
+        key = number_key(customer)
+        found = self._closes.find(key)
+        if found is None or now - found[1] > self._reopen_ms:
+            return None
+        conv_id, _closed_at, desk, queue, lang, contained = found
+        self._closes.forget(key)
+        conv = Conversation(conv_id, customer, modem, self.queue_names[queue], now, "sms",
+                            self.service.languages[lang])
+        conv.reopened = 1
+        self._track(conv)
+        self.metrics.on_reopened(conv.queue)
+        if contained:
+            conv.state = "self_service"  # the menu takes the new message
+        else:
+            self._enter_queue(conv, conv.queue, now, effects, desk)
+            conv.awaiting = now
         return conv
 
     def _apply_call(self, ev, effects):
@@ -445,7 +620,7 @@ class Branch:
         queue = self.queue_names[self._recent.last_queue(customer) or 0]
         conv = self._open(customer, ev["modem"], queue, now, "callback", effects)
         conv.messages.append(note)
-        self._send(conv, self.config["callback_ack"], now, effects)
+        self._say(conv, self.service.say("callback_ack", conv.lang), now, effects)
 
     def _apply_sms_bad(self, ev, effects):
         # The newest few, for a technician; the journal has them all until compaction.
@@ -495,7 +670,8 @@ class Branch:
         conv.offer_deadline = None
         if conv.accepted is None:
             conv.accepted = now
-            self.metrics.on_answered(conv.queue, conv.desk, now - conv.created)
+            self.metrics.on_answered(conv.queue, conv.desk, self._wait(conv, now),
+                                     now - conv.queued)
         effects.append(("accepted", conv.id, conv.desk))
         self._follow(out, now, effects)
 
@@ -504,20 +680,40 @@ class Branch:
         now = ev["t"]
         if conv.state == "offered":
             self._accept(conv, now, effects)  # answering is taking it up
+        elif conv.state == "wrapup":
+            conv.state = "active"  # the desk has more to say after all
         conv.messages.append(("out", now, ev["text"]))
         if conv.first_reply is None:
             conv.first_reply = now
-            self.metrics.on_first_response(conv.queue, conv.desk, now - conv.created)
+            self.metrics.on_first_response(conv.queue, conv.desk, self._wait(conv, now))
         if conv.awaiting is not None:
             self.metrics.on_response(conv.queue, conv.desk, now - conv.awaiting)
             conv.awaiting = None
         self._send(conv, ev["text"], now, effects)
+
+    def _wait(self, conv, until):
+        """How long `conv` has waited since it was queued, inside opening hours."""
+        calendar = self._calendars[conv.queue]
+        if calendar is None:
+            return until - conv.queued
+        return calendar.open_ms(conv.queued, until)
+
+    def _say(self, conv, text, now, effects):
+        """The branch's own message to the customer, kept in the thread as "auto"."""
+        conv.messages.append(("auto", now, text))
+        self._send(conv, text, now, effects)
 
     def _send(self, conv, text, now, effects):
         out_id = self._next_out
         self._next_out += 1
         conv.deliveries[out_id] = "sending"
         effects.append(self.outbox.add(out_id, conv.modem, conv.customer, text, conv.id, now))
+
+    def _apply_wrapup(self, ev, effects):
+        conv = self.conversations[ev["conv"]]
+        if conv.state == "offered":
+            self._accept(conv, ev["t"], effects)
+        conv.state = "wrapup"
 
     def _apply_close(self, ev, effects):
         conv = self.conversations[ev["conv"]]
@@ -533,7 +729,11 @@ class Branch:
             agent = self._agent_of_desk[conv.desk]
             self._follow(self.router.complete(agent, conv.id, now), now, effects)
             self._desks.closed(agent, conv.queue, conv.accepted, conv.kind == "callback", now)
-        self._finish(conv, now, ev.get("outcome", "resolved"), effects)
+        record = {}
+        for field in ("disposition", "summary"):
+            if field in ev:
+                record[field] = ev[field]
+        self._finish(conv, now, ev.get("outcome", "resolved"), effects, record)
 
     def _apply_sms_sent(self, ev, effects):
         out_id = ev["out"]
@@ -618,6 +818,8 @@ class Branch:
             self._delivery(self.outbox.items[effect[1]]["conv"], effect[1], "sending")
             effects.append(effect)
         self._completed(self.reassembler.expire(now), now, effects)
+        if self._self_service:
+            self._menu_timeouts(now, effects)
 
     def _apply_metrics(self, ev, effects):
         body = self.metrics.report(ev["t"])
@@ -677,7 +879,7 @@ class Branch:
         effects.append(("returned", conv.id, conv.desk))
         self._desks.touch(self._agent_of_desk[conv.desk])
         conv.desk = None
-        conv.state = "waiting"
+        conv.state = "queued"
         conv.offer_deadline = None
 
     # -- abandonment ---------------------------------------------------------------
@@ -691,14 +893,14 @@ class Branch:
             self._follow(self.router.abandon(conv.id, now), now, effects)
             kept = self._tombstones
         self._abandoned(conv, "cancelled", now)
-        self._send(conv, self.config["cancel_ack"], now, effects)
+        self._say(conv, self.service.say("cancel_ack", conv.lang), now, effects)
         if not kept:
             self._finish_abandoned(conv, now, effects)
 
     def _expired(self, conv, now, effects):
         """The router gave up on it at its queue's max wait: offer a callback."""
         self._abandoned(conv, "expired", now)
-        self._send(conv, self.config["max_wait_message"], now, effects)
+        self._say(conv, self.service.say("max_wait_message", conv.lang), now, effects)
         if not self._tombstones:
             self._finish_abandoned(conv, now, effects)
 
@@ -723,24 +925,26 @@ class Branch:
                 self._follow(e.outputs, now, effects)
                 self._finish_abandoned(conv, now, effects)
                 return None
-            conv.state = "waiting"
+            conv.state = "queued"
             conv.abandoned = None
             conv.abandon_cause = None
             return conv
         self._finish_abandoned(conv, now, effects)
         callback = self._open(conv.customer, conv.modem, conv.queue, now, "callback", effects)
-        self._send(callback, self.config["callback_ack"], now, effects)
+        callback.lang = conv.lang
+        self._say(callback, self.service.say("callback_ack", conv.lang), now, effects)
         return callback
 
     def _finish_abandoned(self, conv, now, effects):
         """An abandonment is counted once it is final (the customer may still come back
         while the router keeps the place)."""
-        self.metrics.on_abandoned(conv.queue, conv.abandoned - conv.created)
+        self.metrics.on_abandoned(conv.queue, self._wait(conv, conv.abandoned))
         self._finish(conv, now, "abandoned" if conv.abandon_cause == "cancelled" else "expired",
                      effects)
 
-    def _finish(self, conv, now, outcome, effects):
-        """The conversation is over: its session record goes to head office."""
+    def _finish(self, conv, now, outcome, effects, wrapup=None):
+        """The conversation is over: its session record goes to head office, and one a
+        desk or the menu closed may be reopened for reopen_window_s."""
         del self.conversations[conv.id]
         if self._open_by_customer.get(conv.customer) == conv.id:
             del self._open_by_customer[conv.customer]
@@ -748,6 +952,14 @@ class Branch:
         record["state"] = "closed"
         record["closed"] = now
         record["outcome"] = outcome
+        contained = False
+        if wrapup:
+            record.update(wrapup)
+            contained = wrapup.get("contained", False)
+        if outcome in REMEMBERED_OUTCOMES and conv.kind == "sms":
+            self._closes.remember(number_key(conv.customer), conv.id, now, conv.desk,
+                                  self._queue_index[conv.queue],
+                                  self.service.languages.index(conv.lang), contained)
         self._uplink("session", record, now, effects)
 
     # -- helpers -------------------------------------------------------------------
@@ -765,14 +977,20 @@ class Branch:
         self.uplink_outbox[seq] = (kind, payload)
         effects.append(("uplink", seq, kind, payload))
 
-    def _enqueue(self, conv, now, effects):
+    def _enqueue(self, conv, now, effects, agent=None, priority=None):
+        """Into the router: its queue, or `agent`'s private queue; ahead of those who
+        waited less than `priority` (ms; default the customer's VIP credit)."""
         if conv.queue in self._held:  # others wait outside it already: behind them
             self._held_back(conv)
             return
+        if priority is None:
+            priority = self._vip_ms.get(conv.customer, 0)
+        index = self._queue_index[conv.queue]
         try:
-            out = self.router.enqueue(
-                self._queue_index[conv.queue], conv.id, now, self._vip_ms.get(conv.customer, 0)
-            )
+            if agent is None:
+                out = self.router.enqueue(index, conv.id, now, priority)
+            else:
+                out = self.router.enqueue_private(agent, conv.id, index, now, priority)
         except QueueFull as e:
             self._follow(e.outputs, now, effects)
             self._held_back(conv)
@@ -788,7 +1006,7 @@ class Branch:
     def _is_held_back(self, conv):
         """A waiting conversation its full queue holds back (the router has none, or the
         tombstone of a cancel it came back from)."""
-        if conv.state != "waiting":
+        if conv.state != "queued":
             return False
         state = self.router.conv_state(conv.id)
         return state is None or state == ABANDONED
@@ -816,7 +1034,7 @@ class Branch:
             if best is None:
                 return
             index = self._queue_index[best]
-            if self.router.queue_length(index) >= capacity:
+            if self.router.queue_length(index) >= capacity or self._closed(best, now):
                 full.append(best)
                 continue
             waiting = self._held[best]
@@ -840,6 +1058,7 @@ _CHECKS = {
     "accept": Branch._check_accept,
     "reply": Branch._check_reply,
     "close": Branch._check_close,
+    "wrapup": Branch._check_wrapup,
     "sms_sent": Branch._check_sms_sent,
     "sms_status": Branch._check_nothing,
     "call": Branch._check_nothing,
@@ -858,6 +1077,7 @@ _APPLY = {
     "accept": Branch._apply_accept,
     "reply": Branch._apply_reply,
     "close": Branch._apply_close,
+    "wrapup": Branch._apply_wrapup,
     "sms_sent": Branch._apply_sms_sent,
     "sms_status": Branch._apply_sms_status,
     "call": Branch._apply_call,

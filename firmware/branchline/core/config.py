@@ -7,7 +7,9 @@ offer_timeout_s?)`). Unknown keys are looked for before missing ones, so a missp
 required key is named as the typo it is rather than only as missing.
 """
 
+from branchline.core.config_error import ConfigError
 from branchline.core.routing import STRATEGIES
+from branchline.core.service import Service
 from branchline.router.codes import MAX_AGENTS as MAX_DESKS, MAX_QUEUE_CAPACITY, MAX_QUEUES
 from branchline.text import is_blank
 
@@ -20,7 +22,9 @@ DEFAULTS = {
     "state_dir": "state",
     "concat_timeout_s": 600,
     "retry_backoff_s": [30, 120, 600, 1800],
-    "callback_ack": "We missed your call. An agent will call you back as soon as possible.",
+    "callback_ack": {"en": "We missed your call. An agent will call you back as soon as "
+                           "possible.",
+                     "zh": "我们错过了您的来电，客服人员将尽快给您回电。"},
     "max_reply_parts": 6,
     "offer_timeout_s": 120,  # an offered conversation nobody takes up goes back (0: never)
     "max_missed_offers": 2,  # then the desk goes on break (0: never)
@@ -31,10 +35,13 @@ DEFAULTS = {
     # A waiting customer's message that is one of these, whole, cancels (text.bare: A-Z
     # case-blind, surrounding spaces and final punctuation ignored).
     "cancel_words": ["cancel", "stop waiting", "取消", "算了"],
-    "cancel_ack": "Your request is cancelled. Write again soon to keep your place in the queue.",
+    "cancel_ack": {"en": "Your request is cancelled. Write again soon to keep your place in "
+                         "the queue.",
+                   "zh": "您的请求已取消。如尽快再次来信，可保留您的排队位置。"},
     "rejoin_s": 300,  # writing again this soon after cancelling gives the old place back
-    "max_wait_message": "Sorry, all our agents are still busy. Reply to this message and an "
-                        "agent will call you back.",
+    "max_wait_message": {"en": "Sorry, all our agents are still busy. Reply to this message "
+                               "and an agent will call you back.",
+                         "zh": "抱歉，客服人员仍然繁忙。回复此短信，客服人员将给您回电。"},
     "report_interval_s": 900,  # figures per interval of this length (it divides a day)
     "queue_capacity": 256,  # conversations waiting per queue; more wait their turn outside
     "remembered_messages": 512,  # fingerprints of messages taken (8 bytes each)
@@ -44,23 +51,30 @@ DEFAULTS = {
     "snapshot_every_s": 3600,  # ... or this long, whichever comes first
     "disk_ceiling_mb": 256,  # the state folder's ceiling: the archive's oldest go first
     "retention_days": 90,  # closed conversations' journal kept in the archive this long
+    # The service around conversations (core/service.py checks these).
+    "languages": ["en"],  # the first is what a text in no listed script is taken to be
+    "timezone": "UTC0",  # a POSIX TZ rule: the last line of /usr/share/zoneinfo/<zone>
+    "after_hours_message": {"en": "We are closed now and open again {opens_at}. Reply CALL "
+                                  "to be called back.",
+                            "zh": "我们现在休息，{opens_at}开门。回复 CALL 可预约回电。"},
+    "callback_keywords": ["call", "回电"],
+    "templates": [],
+    "dispositions": [],
+    "reopen_window_s": 600,  # a customer writing again this soon after a close reopens it
+    "remembered_closes": 256,  # recent closes, for reopening (20 bytes each)
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 # The keys each object may have (the defaults above are the top level's optional ones).
 TOP_KEYS = tuple(DEFAULTS) + ("site", "device", "queues", "desks", "modems", "panel",
-                              "mqtt", "console")
+                              "mqtt", "console", "hours", "menu")
 QUEUE_KEYS = ("name", "keywords", "strategy", "backup_after_s", "overflow_queue",
-              "overflow_after_s", "max_wait_s")
+              "overflow_after_s", "max_wait_s", "hours", "wrapup_required")
 DESK_KEYS = ("desk", "name", "cap", "queues", "backup_queues", "wrapup_s", "wrapup_manual")
 MODEM_KEYS = ("id", "port", "baud", "direct", "hangup_after_rings", "health_interval_s")
 PORT_KEYS = ("port", "baud")
 MQTT_KEYS = ("host", "port", "keepalive")
 CONSOLE_KEYS = ("host", "port")
-
-
-class ConfigError(ValueError):
-    pass
 
 
 def _edit_distance(a, b):
@@ -291,9 +305,6 @@ def validate(doc):
     backoff = out["retry_backoff_s"]
     if not isinstance(backoff, list) or not all(_is_positive_int(v) for v in backoff):
         raise ConfigError("retry_backoff_s: must be a list of positive integers (seconds)")
-    for key in ("callback_ack", "cancel_ack", "max_wait_message"):
-        if not isinstance(out[key], str) or is_blank(out[key]):
-            raise ConfigError("%s: must be a non-empty text" % key)
     words = out["cancel_words"]
     if not isinstance(words, list) or not all(
             isinstance(w, str) and not is_blank(w) for w in words):
@@ -316,6 +327,8 @@ def validate(doc):
     _int_in(out, "snapshot_every_s", 1, 30 * DAY_S, "")
     _int_in(out, "disk_ceiling_mb", 1, 1000000, "")
     _int_in(out, "retention_days", 0, 3660, "")
+    _int_in(out, "reopen_window_s", 0, DAY_S, "")
+    _int_in(out, "remembered_closes", 1, 65536, "")
     interval = _int_in(out, "report_interval_s", 60, DAY_S, "")
     if interval % 60 or DAY_S % interval:
         raise ConfigError("report_interval_s: must be whole minutes that divide a day "
@@ -323,6 +336,7 @@ def validate(doc):
     for key in ("metrics_interval_s", "service_level_s", "concat_timeout_s"):
         if not _is_positive_int(out[key]):
             raise ConfigError("%s: must be a positive integer" % key)
+    Service(out)  # languages, texts, hours, menu, templates, dispositions
     return out
 
 

@@ -1,19 +1,27 @@
 """A customer's conversation while it is open: its state, its messages and deliveries,
-and the document agents and head office see of it."""
+and the document agents and head office see of it. docs/conversations.md draws the
+states and every transition between them."""
 
-HELD = ("offered", "active")  # a desk holds the conversation
-HELD_OR_WAITING = ("waiting",) + HELD
+HELD = ("offered", "active", "wrapup")  # a desk holds the conversation
+HELD_OR_WAITING = ("queued",) + HELD
+# How a conversation ended (a session record's "outcome").
+OUTCOMES = ("resolved", "abandoned", "transferred", "escalated", "expired")
 
 
 class Conversation:
     """One customer's conversation while it is open.
 
-    state: "waiting" (in a queue), "offered" (a desk holds it but has not taken it up:
-    not answered yet; `offer_deadline` says when it goes back), "active" (the desk took
-    it up: accept or first reply), "remote" (head office has it), "abandoned" (the
-    customer cancelled, or the queue's max wait ran out, and the router still keeps the
-    place for the customer's return: `abandoned`, `abandon_cause`). Times in ms: created,
-    offered (the first offer), accepted (answered), first_reply; None until they happen.
+    state: "self_service" (the menu is answering: `menu` is its place there),
+    "queued" (in a queue, or waiting outside it for room or for opening time), "offered"
+    (a desk holds it but has not taken it up: not answered yet; `offer_deadline` says
+    when it goes back), "active" (the desk took it up: accept or first reply), "wrapup"
+    (the desk has finished with the customer and is writing the wrap-up record; it still
+    holds the conversation), "remote" (head office has it), "abandoned" (the customer
+    cancelled, or the queue's max wait ran out, and the router still keeps the place for
+    the customer's return: `abandoned`, `abandon_cause`). Times in ms: created (the
+    first message), queued (handed to a queue: waits and first response count from
+    here), offered (the first offer), accepted (answered), first_reply; None until they
+    happen.
     """
 
     __slots__ = (
@@ -35,9 +43,14 @@ class Conversation:
         "awaiting",
         "abandoned",
         "abandon_cause",
+        "lang",
+        "menu",
+        "queued",
+        "after_hours_day",
+        "reopened",
     )
 
-    def __init__(self, conv_id, customer, modem, queue, now, kind="sms"):
+    def __init__(self, conv_id, customer, modem, queue, now, kind="sms", lang="en"):
         self.id = conv_id
         self.kind = kind  # "sms", or "callback" for a missed call
         self.deliveries = {}  # out_id -> "sending" | "retrying" | "sent" | "delivered" | "failed"
@@ -45,7 +58,7 @@ class Conversation:
         self.customer = customer
         self.modem = modem
         self.queue = queue
-        self.state = "waiting"
+        self.state = "queued"
         self.desk = None
         self.created = now
         self.offered = None
@@ -56,6 +69,11 @@ class Conversation:
         self.abandoned = None  # when the customer gave up (state "abandoned")
         self.abandon_cause = None  # "cancelled" (the customer said so) or "expired"
         self.messages = []
+        self.lang = lang  # the language of everything the branch itself sends
+        self.menu = None  # [path, prompts, misses] while in self-service (core/menu.py)
+        self.queued = None
+        self.after_hours_day = None  # local day of the last "we are closed" reply
+        self.reopened = 0  # times the customer came back after a close
 
     def dump(self):
         """Every field, for snapshots (as_dict is the document agents and head office
@@ -70,8 +88,7 @@ class Conversation:
 
     @classmethod
     def load(cls, doc):
-        conv = cls(doc["id"], doc["customer"], doc["modem"], doc["queue"], doc["created"],
-                   doc["kind"])
+        conv = cls(doc["id"], doc["customer"], doc["modem"], doc["queue"], doc["created"])
         for name in cls.__slots__:
             setattr(conv, name, doc[name])
         conv.deliveries = {}
@@ -91,12 +108,15 @@ class Conversation:
             "queue": self.queue,
             "state": self.state,
             "desk": self.desk,
+            "lang": self.lang,
             "created": self.created,
+            "queued": self.queued,
             "offered": self.offered,
             "offer_deadline": self.offer_deadline,
             "accepted": self.accepted,
             "first_reply": self.first_reply,
             "abandoned": self.abandoned,
+            "reopened": self.reopened,
             "messages": [_message_dict(m) for m in self.messages],
             "deliveries": [
                 {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}

@@ -25,6 +25,9 @@ class Desks:
         # before a wrap-up still running; their handle time ends with it.
         self._wrapping = {}
 
+    def cap(self, agent):
+        return self._caps[agent]
+
     def missed_break(self, agent):
         self._missed.add(agent)
         self._touched.add(agent)

@@ -11,9 +11,12 @@ SCHEMA is written into snapshots and journal segments: journals of an older sche
 migrated on read (`upgrade`), so a box updated in the field replays what it has.
 """
 
+from branchline.core.conversation import OUTCOMES
 from branchline.proto.panel import BUTTONS
 
-SCHEMA = 2  # 1: the journals written before this module (same kinds, same fields)
+# 1: the journals written before this module; 2: the same kinds and fields; 3: close's
+# outcome is one of OUTCOMES (older free-text outcomes read as "resolved").
+SCHEMA = 3
 
 PRESENCE_STATES = ("offline", "available", "break")  # what a desk or the console asks for
 DELIVERY_STATES = ("delivered", "pending", "failed")
@@ -128,9 +131,12 @@ KINDS = {
         ("conv", _int, REQUIRED, "the conversation"),
         ("text", _str, REQUIRED, "the SMS to send the customer"),
     ),
+    "wrapup": (("conv", _int, REQUIRED, "the conversation the desk has finished with"),),
     "close": (
         ("conv", _int, REQUIRED, "the conversation"),
-        ("outcome", _str, OPTIONAL, "how it ended (default resolved)"),
+        ("outcome", _one_of(*OUTCOMES), OPTIONAL, "how it ended (default resolved)"),
+        ("disposition", _text, OPTIONAL, "the wrap-up's disposition code"),
+        ("summary", _str, OPTIONAL, "the wrap-up's summary"),
     ),
     "transfer": (
         ("conv", _int, REQUIRED, "the conversation"),
@@ -211,9 +217,10 @@ def field_names(kind):
 
 
 def upgrade(event, schema):
-    """An event as journaled under `schema`, in today's shape. Schema 1 and 2 share
-    every kind and field: nothing to change yet, but the hook is where a change goes."""
+    """An event as journaled under `schema`, in today's shape."""
     if schema > SCHEMA:
         raise EventError(None, "journal schema %d is newer than this firmware's %d"
                          % (schema, SCHEMA))
+    if schema < 3 and event.get("k") == "close" and event.get("outcome", "resolved") not in OUTCOMES:
+        event["outcome"] = "resolved"
     return event

@@ -42,6 +42,12 @@ COUNTERS = (
     "busy_ms",  # desks: holding a conversation or in wrap-up
     "held_ms",  # desks: integral of conversations held
     "active_ms",  # desks: time holding at least one conversation
+    "wait_calendar_ms",  # sum of waits of the answered, in calendar time
+    "answered_in_sl_calendar",  # answered within service_level_s, in calendar time
+    "self_service",  # conversations the menu took
+    "contained",  # ... and solved alone (an FAQ answer)
+    "reopened",  # closed conversations the customer reopened
+    "after_hours",  # conversations that reached a queue while it was closed
 )
 _N = len(COUNTERS)
 _AT = {}
@@ -71,6 +77,12 @@ _AVAILABLE_MS = _AT["available_ms"]
 _BUSY_MS = _AT["busy_ms"]
 _HELD_MS = _AT["held_ms"]
 _ACTIVE_MS = _AT["active_ms"]
+_WAIT_CALENDAR_MS = _AT["wait_calendar_ms"]
+_ANSWERED_IN_SL_CALENDAR = _AT["answered_in_sl_calendar"]
+_SELF_SERVICE = _AT["self_service"]
+_CONTAINED = _AT["contained"]
+_REOPENED = _AT["reopened"]
+_AFTER_HOURS = _AT["after_hours"]
 DAY_MS = 86400000
 
 
@@ -112,6 +124,13 @@ def figures(c, service_level_s):
         "missed_offers": c[19],
         "occupancy_pm": ratio_pm(c[21], c[20]),
         "concurrency_milli": ratio_pm(c[22], c[23]),
+        "service_level_calendar_pm": ratio_pm(c[25], answered + abandoned),
+        "asa_calendar_ms": mean(c[24], answered),
+        "self_service": c[26],
+        "contained": c[27],
+        "containment_pm": ratio_pm(c[27], c[26]),
+        "reopened": c[28],
+        "after_hours": c[29],
     }
 
 
@@ -260,6 +279,21 @@ class Metrics:
     # Several counters of one event go in one pass over its rows; offers and missed
     # offers, which come several times per event when desks let offers run out, look
     # their rows up themselves.
+    def on_self_service(self):
+        self._add(_SELF_SERVICE, 1, None)
+
+    def on_contained(self):
+        self._add(_CONTAINED, 1, None)
+
+    def on_reopened(self, queue):
+        self._add(_REOPENED, 1, queue)
+
+    def on_after_hours(self, queue):
+        self._add(_AFTER_HOURS, 1, queue)
+
+    def on_callback_requested(self, queue):
+        self._add(_CALLBACKS_REQUESTED, 1, queue)
+
     def on_offered(self, queue, callback=False):
         for row in self._rows_of(queue):
             row[_OFFERED] += 1
@@ -274,12 +308,17 @@ class Metrics:
         for row in self._row_cache.get((queue, desk)) or self._rows(queue, desk):
             row[_MISSED_OFFERS] += 1
 
-    def on_answered(self, queue, desk, wait_ms):
+    def on_answered(self, queue, desk, wait_ms, calendar_wait_ms):
+        """`wait_ms` counts only time inside the queue's opening hours; the calendar
+        variants count all of it."""
         in_sl = 1 if wait_ms <= self.service_level_ms else 0
+        in_sl_calendar = 1 if calendar_wait_ms <= self.service_level_ms else 0
         for row in self._rows_of(queue, desk):
             row[_ANSWERED] += 1
             row[_WAIT_MS] += wait_ms
             row[_ANSWERED_IN_SL] += in_sl
+            row[_WAIT_CALENDAR_MS] += calendar_wait_ms
+            row[_ANSWERED_IN_SL_CALENDAR] += in_sl_calendar
         self._longest(wait_ms, queue)
 
     def on_abandoned(self, queue, wait_ms):

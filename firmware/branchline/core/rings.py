@@ -35,6 +35,20 @@ class _Ring:
         for back in range(1, self.count + 1):
             yield self.WIDTH * ((self.next - back) % self.capacity)
 
+    def _find_newest(self, key):
+        """-> the offset of the newest entry that begins with `key`, or None."""
+        end = self.WIDTH * self.count
+        best = None
+        best_age = self.capacity
+        at = self.data.find(key, 0, end)
+        while at >= 0:
+            if at % self.WIDTH == 0:  # a match across two slots is none
+                age = (self.next - 1 - at // self.WIDTH) % self.capacity
+                if age < best_age:
+                    best, best_age = at, age
+            at = self.data.find(key, at + 1, end)
+        return best
+
     def dump(self):
         # Only the slots in use (a ring that has not gone round is mostly zeros).
         used = self.data[:self.WIDTH * self.count]
@@ -120,18 +134,7 @@ class SentParts(_Ring):
 
     def find(self, modem, mr):
         """-> the offset of the newest entry for (modem, mr), or None."""
-        key = bytes((modem, mr & 0xFF))
-        end = self.WIDTH * self.count
-        best = None
-        best_age = self.capacity
-        at = self.data.find(key, 0, end)
-        while at >= 0:
-            if at % self.WIDTH == 0:
-                age = (self.next - 1 - at // self.WIDTH) % self.capacity
-                if age < best_age:
-                    best, best_age = at, age
-            at = self.data.find(key, at + 1, end)
-        return best
+        return self._find_newest(bytes((modem, mr & 0xFF)))
 
     def entry(self, at):
         """-> (part, parts, state, out id, conversation id, recipient key) at `at`."""
@@ -157,3 +160,39 @@ class SentParts(_Ring):
                     state = s
             out.append(state)
         return out
+
+
+class RecentCloses(_Ring):
+    """The last `capacity` conversations a desk or the menu closed, found by the
+    customer's `number_key` so that a customer writing again soon reopens the same one
+    (same thread, same desk). 20 bytes each: number key, conversation id, when it
+    closed (ms), desk (0: none), queue index, language index, and whether the menu
+    alone solved it."""
+
+    WIDTH = 20
+    _LAYOUT = "<IIqBBBB"
+    _GONE = 0  # an erased or reopened entry's key: no customer's (number_key is a CRC)
+
+    def remember(self, key, conv_id, closed_at, desk, queue, lang, contained):
+        self._put(struct.pack(self._LAYOUT, key, conv_id, closed_at, desk or 0, queue, lang,
+                              1 if contained else 0))
+
+    def find(self, key):
+        """-> (conversation id, closed at, desk or None, queue index, language index,
+        contained) of the customer's newest close, or None."""
+        if key == self._GONE:
+            return None
+        at = self._find_newest(struct.pack("<I", key))
+        if at is None:
+            return None
+        _k, conv_id, closed_at, desk, queue, lang, contained = struct.unpack_from(
+            self._LAYOUT, self.data, at)
+        return conv_id, closed_at, desk or None, queue, lang, contained == 1
+
+    def forget(self, key):
+        """The customer's closes can no longer be reopened (reopened, or erased)."""
+        packed = struct.pack("<I", key)
+        at = self._find_newest(packed)
+        while at is not None:
+            self.data[at:at + 4] = struct.pack("<I", self._GONE)
+            at = self._find_newest(packed)

@@ -29,7 +29,7 @@ from branchline.core import jsonfmt
 MAGIC = b"BLSN"
 # The header's and the state's layout. A snapshot of another version is not read: the
 # previous one is tried, and without one start-up replays the archive from record 0.
-VERSION = 2  # 2: the SMS outbox's sent parts in a SentParts ring
+VERSION = 3  # 2: the SMS outbox's sent parts in a SentParts ring; 3: the service layer
 _HEADER = "<4sHHQII"
 HEADER_SIZE = struct.calcsize(_HEADER)
 SNAPSHOT_PREFIX = "snapshot-"
