@@ -31,8 +31,8 @@ BUDGET_BYTES = 96 * 1024  # the ESP32 edition's budget for the core's live heap
 def unix_port():
     """The 32-bit MicroPython unix port `make test` builds (in build/, where make runs
     from), or None."""
-    found = glob.glob(os.path.join("build", "mp-*", "*", "ports", "unix", "build-32",
-                                   "micropython"))
+    found = glob.glob(os.path.join("build", "mp-*", "*", "ports", "unix",
+                                   "build-32-btree", "micropython"))
     return found[0] if found else None
 
 

@@ -62,31 +62,13 @@ if (scriptAt >= 0) {
 const modules = fs.readdirSync(path.join(root, "tests", "portable"))
   .filter((f) => /^test_.*\.py$/.test(f)).map((f) => f.slice(0, -3)).sort();
 
+mp.FS.writeFile("/tests/driver.py", fs.readFileSync(path.join(root, "tests", "micropython", "driver.py")));
 const driver = `
 import sys
 sys.path.insert(0, '/tests')
 sys.path.insert(0, '/lib')
-passed = 0
-failed = 0
-for mod_name in ${JSON.stringify(modules)}:
-    try:
-        mod = __import__(mod_name)
-    except Exception as e:
-        failed += 1
-        print('FAIL %s (import)' % mod_name)
-        sys.print_exception(e)
-        continue
-    for name in sorted(n for n in dir(mod) if n.startswith('test_')):
-        fn = getattr(mod, name)
-        try:
-            fn()
-            passed += 1
-        except Exception as e:
-            failed += 1
-            print('FAIL %s.%s' % (mod_name, name))
-            sys.print_exception(e)
-print('MicroPython %s' % '.'.join(str(v) for v in sys.implementation.version[:3]))
-print('%d passed, %d failed' % (passed, failed))
+import driver
+driver.main(${JSON.stringify(modules)})
 `;
 
 let ok = true;

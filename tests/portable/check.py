@@ -7,6 +7,11 @@ helpers instead of pytest.raises / pytest.approx.
 from branchline.proto.sans_io import NEED_DATA
 
 
+class Unavailable(Exception):
+    """Raised by a test module when imported on a runtime that lacks what it tests (the
+    reason says what); the MicroPython driver counts it skipped, pytest never sees it."""
+
+
 class raises:
     """Context manager: the block must raise `exc_type` (or a subclass)."""
 
