@@ -218,6 +218,16 @@ def test_the_morning_s_figures_for_the_whole_branch():
         "containment_pm": None,
         "reopened": 0,
         "after_hours": 0,
+        # No queue surveys; the callback was closed as any conversation is, not
+        # through callback outcomes.
+        "surveys_sent": 0,
+        "csat_responses": 0,
+        "csat_avg_milli": None,
+        "csat_distribution": [0, 0, 0, 0, 0],
+        "csat_response_rate_pm": None,
+        "callback_attempts": 0,
+        "callbacks_reached": 0,
+        "callbacks_unreached": 0,
     }
 
 

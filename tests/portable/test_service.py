@@ -51,6 +51,11 @@ class Run:
     def sms(self, t, who, text):
         return self.ev(t, "sms_in", modem="m0", **{"from": who, "text": text})
 
+    def modem_took_all(self, t):
+        """The modem accepted every SMS waiting in the outbox."""
+        for out_id in sorted(self.b.sms_outbox):
+            self.ev(t, "sms_sent", out=out_id, modem="m0", mr=[out_id % 256])
+
     def texts_to(self, who):
         return [text for to, text in self.sent if to == who]
 
@@ -181,3 +186,108 @@ def test_a_silent_customer_in_the_menu_is_let_go_and_the_state_survives_a_snapsh
     sessions = [e[3]["session"] for e in effects if e[0] == "uplink"]
     assert [(s["id"], s["outcome"]) for s in sessions] == [(1, "abandoned")]
     assert sorted(again.conversations) == [2]
+
+
+def test_a_survey_after_the_close_takes_its_answer_and_a_non_answer_opens_a_conversation():
+    r = Run(make(queues=[{"name": "general", "survey": True}, {"name": "accounts"},
+                         {"name": "cards"}], survey_delay_s=60, survey_window_s=3600))
+    t = MON + 10 * H
+    r.ev(t, "button", desk=1, button="AVAIL")
+    r.sms(t, "+20", "0")  # straight to a person
+    r.ev(t + 10 * S, "reply", conv=1, text="Sorted.")
+    r.ev(t + 20 * S, "close", conv=1)
+    assert r.b.next_due() <= t + 80 * S
+    while r.b.next_due() <= t + 80 * S:
+        r.ev(r.b.next_due(), "tick")
+    assert r.texts_to("+20")[-1] == "How did we do? Reply 1 (poor) to 5 (excellent)."
+    r.sms(t + 200 * S, "+20", "4")
+    assert r.texts_to("+20")[-1] == "Thank you for your feedback."
+    assert r.b.conversations == {}  # the answer opened nothing
+    day = r.b.metrics.report(t + 300 * S)["day"]
+    assert (day["all"]["csat_avg_milli"], day["all"]["csat_distribution"]) == (4000, [0, 0, 0, 1, 0])
+    assert day["desks"]["1"]["csat_response_rate_pm"] == 1000
+    # Surveyed within the cooldown: the next close sends none; and a reply that is no
+    # score is a message like any other.
+    r.sms(t + 2 * H, "+20", "0")
+    r.ev(t + 2 * H + S, "close", conv=2)
+    while r.b.next_due() <= t + 3 * H:
+        r.ev(r.b.next_due(), "tick")
+    assert r.texts_to("+20").count("How did we do? Reply 1 (poor) to 5 (excellent).") == 1
+    r.sms(t + 3 * H, "+20", "5 stars!")
+    assert len(r.b.conversations) == 1
+
+
+def test_position_messages_are_rate_limited_and_capped():
+    r = Run(make(queues=[{"name": "general", "position_updates": True}, {"name": "accounts"},
+                         {"name": "cards"}], max_position_sms=2, position_update_s=120,
+                 menu={"root": MENU["root"]}))
+    t = MON + 10 * H
+    r.ev(t, "button", desk=1, button="AVAIL")
+    for i in range(4):  # desk 1 takes two, the others wait
+        r.sms(t + i * S, "+3%d" % i, "0")
+    assert r.texts_to("+32") == ["You are number 1 in line, expected wait about 3 minutes."]
+    assert r.texts_to("+33") == ["You are number 2 in line, expected wait about 5 minutes."]
+    r.ev(t + 30 * S, "close", conv=1)  # +32 is offered now
+    end = t + 30 * 60 * S
+    while r.b.next_due() <= end:
+        r.ev(r.b.next_due(), "tick")
+    # One more once its place changed, then the cap: never a third.
+    assert r.texts_to("+33") == ["You are number 2 in line, expected wait about 5 minutes.",
+                                 "You are number 1 in line, expected wait about 1 minutes."]
+
+
+def test_an_unreached_callback_is_tried_again_then_closed_unreached():
+    r = Run(make(callback_retry_s=600, callback_max_attempts=2))
+    t = MON + 10 * H
+    r.ev(t, "call", modem="m0", **{"from": "+40"})
+    r.ev(t, "button", desk=1, button="AVAIL")
+    with raises(branch.Rejected, "retry needs the time"):
+        r.b.check({"k": "callback_outcome", "t": t + S, "conv": 1, "outcome": "retry"})
+    r.ev(t + 60 * S, "callback_outcome", conv=1, outcome="no_answer")
+    conv = r.b.conversations[1]
+    assert (conv.state, conv.attempts, r.b.next_due() <= t + 660 * S) == ("scheduled", 1, True)
+    while r.b.next_due() <= t + 660 * S:
+        r.ev(r.b.next_due(), "tick")
+    assert conv.state == "offered" and conv.desk == 1
+    r.ev(t + 700 * S, "callback_outcome", conv=1, outcome="no_answer")
+    (session,) = r.sessions()
+    assert session["outcome"] == "abandoned" and session["attempts"] == 2
+    day = r.b.metrics.report(t + 800 * S)["day"]["all"]
+    assert (day["callback_attempts"], day["callbacks_unreached"], day["callbacks_reached"]) == (
+        2, 1, 0)
+
+
+def test_notes_hand_over_profiles_and_erase():
+    r = Run(make(menu={"root": MENU["root"]}))
+    t = MON + 10 * H
+    r.ev(t, "customer", customer="+50", name="Mr Chan", lang="zh", vip=True)
+    r.sms(t + S, "+50", "hello")  # English text, but the profile says Chinese
+    assert r.texts_to("+50") == [MENU["root"]["prompt"]["zh"]]
+    r.sms(t + 2 * S, "+50", "1")
+    assert r.b._vip_credit("+50") == r.b.config["vip_priority_s"] * 1000  # ahead in line
+    r.ev(t + 3 * S, "note", conv=1, text="asked about fees last week too")
+    r.ev(t + 4 * S, "handover", desk=1, text="Mr Chan may call back about fees")
+    assert r.b.handover == {1: [[t + 4 * S, "Mr Chan may call back about fees"]]}
+    with raises(branch.Rejected, "is open: close it first"):
+        r.b.check({"k": "erase", "t": t + 5 * S, "customer": "+50"})
+    r.ev(t + 6 * S, "button", desk=1, button="AVAIL")
+    r.ev(t + 7 * S, "close", conv=1, disposition="info")
+    (session,) = r.sessions()
+    assert ("internal", "asked about fees last week too") in [
+        (m["dir"], m["text"]) for m in session["messages"]]
+    with raises(branch.Rejected, "still being sent"):
+        r.b.check({"k": "erase", "t": t + 8 * S, "customer": "+50"})
+    r.modem_took_all(t + 8 * S)
+    effects = r.ev(t + 8 * S, "erase", customer="+50")
+    assert ("erase", "+50", "erased-1") in effects
+    assert ("history", "erase", {"customer": "+50"}) in effects
+    (audit,) = [body for kind, body in r.uplinks if kind == "audit"]
+    assert audit == {"action": "erase", "customer": "erased-1"}
+    # The close's session record was not yet acknowledged: it leaves without the number.
+    pending = [p for k, p in r.b.uplink_outbox.values() if k == "session"]
+    assert pending[0]["session"]["customer"] == "erased-1"
+    assert all(m["text"] == "" for m in pending[0]["session"]["messages"])
+    assert r.b._vip_credit("+50") == 0
+    # Writing again soon after: no reopen of the erased customer's conversation.
+    r.sms(t + 9 * S, "+50", "hello")
+    assert sorted(r.b.conversations) == [2]

@@ -12,7 +12,8 @@ def _type(ok):
         return " \\| ".join("`%s`" % v for v in ok.values)
     return {events._str: "string", events._text: "non-empty string", events._int: "integer",
             events._int_or_none: "integer or null", events._bool: "boolean",
-            events._ints: "list of integers", events._concat: "[ref, total, seq]"}[ok]
+            events._ints: "list of integers", events._texts: "list of non-empty strings",
+            events._concat: "[ref, total, seq]"}[ok]
 
 
 def table(kind):

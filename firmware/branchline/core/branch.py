@@ -29,10 +29,12 @@ from binascii import a2b_base64, b2a_base64
 from branchline.core import concat, events, templates
 from branchline.core.conversation import HELD, HELD_OR_WAITING, OUTCOMES, Conversation
 from branchline.core.desks import Desks
-from branchline.core.language import pick
+from branchline.core.language import LANGUAGES, pick
 from branchline.core.metrics import Metrics
-from branchline.core.rings import Fingerprints, RecentCloses, RecentCustomers
+from branchline.core.position import Positions
+from branchline.core.rings import Fingerprints, Preferences, RecentCloses, RecentCustomers
 from branchline.core.service import Service
+from branchline.core.survey import Surveys
 from branchline.core.sms_outbox import SmsOutbox, number_key
 from branchline.fifo import Fifo
 from branchline.proto import pdu
@@ -72,6 +74,7 @@ MAX_TICK_PASSES = 8
 # just under the first of them (a larger credit would trip them at once).
 FRONT_MS = 86400000
 REMEMBERED_OUTCOMES = ("resolved", "transferred", "escalated")  # may be reopened
+HANDOVER_NOTES = 8  # kept per desk and for the branch, newest last
 
 
 def _check_shape(event):
@@ -84,6 +87,20 @@ def _check_shape(event):
 def _pairs(mapping):
     """[[key, value], ...] in key order: JSON objects would turn int keys into strings."""
     return [[k, mapping[k]] for k in sorted(mapping)]
+
+
+def _erased_payload(payload, kind, pseudonym):
+    """An uplink not yet sent, about a customer being erased: the number becomes the
+    pseudonym, and the texts go."""
+    body = dict(payload[kind])
+    body["customer"] = pseudonym
+    body["messages"] = [dict(m, text="") for m in body.get("messages", ())]
+    for field in ("summary",):
+        if field in body:
+            body[field] = ""
+    out = dict(payload)
+    out[kind] = body
+    return out
 
 
 class SnapshotMismatch(ValueError):
@@ -144,6 +161,12 @@ class Branch:
         # conversation id -> when the menu gives up on its silent customer (ms): the
         # conversations in self-service, which the router does not have.
         self._self_service = {}
+        self._prefs = Preferences(config["remembered_preferences"])
+        self.surveys = Surveys(config)
+        self.positions = Positions(config)
+        self._scheduled = {}  # callback conversation id -> when to call again (ms)
+        self.handover = {}  # desk (0: the branch) -> [[t, text], ...], the newest last
+        self._erased = 0  # erasures so far: names the pseudonym an erased number becomes
         self.events_applied = 0
         self.now = 0  # the time of the last event applied
 
@@ -210,6 +233,12 @@ class Branch:
             "quarantine": list(self.quarantine),
             "closes": self._closes.dump(),
             "self_service": _pairs(self._self_service),
+            "prefs": self._prefs.dump(),
+            "surveys": self.surveys.dump(),
+            "positions": self.positions.dump(),
+            "scheduled": _pairs(self._scheduled),
+            "handover": _pairs(self.handover),
+            "erased": self._erased,
             "desks": self._desks.dump(),
             "metrics": self.metrics.dump(),
             "events_applied": self.events_applied,
@@ -249,6 +278,12 @@ class Branch:
         self.quarantine = list(doc["quarantine"])
         self._closes.load(doc["closes"])
         self._self_service = dict(doc["self_service"])
+        self._prefs.load(doc["prefs"])
+        self.surveys.load(doc["surveys"])
+        self.positions.load(doc["positions"])
+        self._scheduled = dict(doc["scheduled"])
+        self.handover = dict(doc["handover"])
+        self._erased = doc["erased"]
         self._desks.load(doc["desks"])
         self.metrics.load(doc["metrics"])
         self.events_applied = doc["events_applied"]
@@ -275,6 +310,9 @@ class Branch:
         for p in self.reassembler.pending():
             times.append(p["first_ms"] + self.reassembler.timeout_ms)
         times.extend(self._self_service.values())
+        times.extend(self._scheduled.values())
+        times.append(self.surveys.next_due())
+        times.append(self.positions.next_due())
         for queue in self._held:  # held back while closed: until it opens
             calendar = self._calendars[queue]
             if calendar is not None:
@@ -405,6 +443,36 @@ class Branch:
         elif "kind" not in ev:
             raise Rejected("sms_sent failure needs kind temporary, modem or permanent")
 
+    def _check_note(self, ev):
+        if ev["conv"] not in self.conversations:
+            raise Rejected("no open conversation %r" % (ev["conv"],))
+
+    def _check_handover(self, ev):
+        if "desk" in ev:
+            self._check_desk(ev)
+
+    def _check_callback_outcome(self, ev):
+        conv = self._open_conv(ev, ("offered", "active", "wrapup"))
+        if conv.kind != "callback":
+            raise Rejected("conversation %d is no callback request" % conv.id)
+        if ev["outcome"] == "retry" and not isinstance(ev.get("at"), int):
+            raise Rejected("retry needs the time to call again (at)")
+        if ev["outcome"] != "retry" and "at" in ev:
+            raise Rejected("only a retry takes a time (at)")
+        if ev["outcome"] == "reached":
+            refusal = self.service.dispositions.refusal(conv.queue, None, None)
+            if refusal is not None:
+                raise Rejected(refusal + " (close it with the record instead)")
+
+    def _check_erase(self, ev):
+        customer = ev["customer"]
+        conv_id = self._open_by_customer.get(customer)
+        if conv_id is not None:
+            raise Rejected("conversation %d of this customer is open: close it first" % conv_id)
+        for item in self.outbox.items.values():
+            if item["to"] == customer:
+                raise Rejected("an SMS to this customer is still being sent")
+
     def _check_uplink_ack(self, ev):
         if ev["seq"] not in self.uplink_outbox:
             raise Rejected("no pending uplink %r" % (ev["seq"],))
@@ -451,10 +519,15 @@ class Branch:
                 return
             conv = self._come_back(conv, now, effects)
         if conv is None:
+            answer = self.surveys.answer(customer, text, now)
+            if answer is not None:
+                self._survey_answered(customer, modem, answer, now, effects)
+                return
+            self.surveys.wrote_again(customer)
             conv = self._reopen(customer, modem, now, effects)
         if conv is None:
             conv = self._new(customer, modem, self.queue_for(text), now, "sms",
-                             self.service.language_of(text))
+                             self._language(customer, text))
             conv.messages.append(message)
             if self.service.menu is not None:
                 self._self_serve(conv, text, now, effects)
@@ -478,6 +551,22 @@ class Branch:
         if conv.awaiting is None:
             conv.awaiting = now
 
+    def _language(self, customer, text):
+        """The profile's preferred language, else the script of the first message."""
+        prefs = self._prefs.find(number_key(customer))
+        if prefs is not None and prefs[1] is not None:
+            lang = LANGUAGES[prefs[1]]
+            if lang in self.service.languages:
+                return lang
+        return self.service.language_of(text)
+
+    def _vip_credit(self, customer):
+        credit = self._vip_ms.get(customer)
+        if credit is None:
+            prefs = self._prefs.find(number_key(customer))
+            credit = self.config["vip_priority_s"] * 1000 if prefs and prefs[0] else 0
+        return credit
+
     def _new(self, customer, modem, queue, now, kind, lang):
         conv = Conversation(self._next_conv, customer, modem, queue, now, kind, lang)
         self._next_conv += 1
@@ -490,7 +579,7 @@ class Branch:
 
     def _open(self, customer, modem, queue, now, kind, effects):
         """A conversation straight into `queue` (a callback request)."""
-        conv = self._new(customer, modem, queue, now, kind, self.service.languages[0])
+        conv = self._new(customer, modem, queue, now, kind, self._language(customer, ""))
         self._enter_queue(conv, queue, now, effects)
         return conv
 
@@ -512,6 +601,7 @@ class Branch:
             return
         if desk is None:
             self._enqueue(conv, now, effects)
+            self._position_update(conv, now, effects)
             return
         agent = self._agent_of_desk.get(desk)
         if agent is not None:
@@ -572,6 +662,42 @@ class Branch:
                     self._say(conv, ack, now, effects)
                 self._enter_queue(conv, action[1], now, effects)
                 conv.awaiting = now  # the human part's first response counts from here
+
+    def _survey_answered(self, customer, modem, answer, now, effects):
+        score, conv_id, queue, desk = answer
+        self.metrics.on_csat(queue, desk, score)
+        effects.append(("history", "csat", {"conv": conv_id, "customer": customer,
+                                            "score": score, "t": now}))
+        prefs_lang = self._language(customer, "")
+        self._send_to(conv_id, modem, customer, self.service.say("survey_thanks", prefs_lang),
+                      now, effects)
+
+    def _position_update(self, conv, now, effects):
+        """Tell a waiting customer their place, if the queue does and it is news."""
+        if (conv.state != "queued" or not self.positions.on(conv.queue)
+                or conv.position_sms >= self.positions.max_sms):
+            return
+        place = self.router.position(conv.id)
+        if place is None:
+            return  # held outside the router: no place yet
+        place += 1
+        if place != conv.last_position:
+            conv.last_position = place
+            conv.position_sms += 1
+            minutes = self.positions.expected_minutes(conv.queue, place,
+                                                      self._serving_capacity(conv.queue))
+            self._say(conv, self.service.say("position_message", conv.lang, {
+                "position": place, "wait_minutes": minutes}), now, effects)
+        if conv.position_sms < self.positions.max_sms:
+            self.positions.sent(conv.id, now)
+
+    def _serving_capacity(self, queue):
+        """Conversations the queue's present desks can hold at once. O(desks)."""
+        total = 0
+        for agent, d in enumerate(self.config["desks"]):
+            if queue in d["queues"] and self.router.agent_presence(agent) in (AVAILABLE, WRAPUP):
+                total += d["cap"]
+        return total
 
     def _menu_timeouts(self, now, effects):
         """Customers who stopped answering the menu: their conversations end."""
@@ -704,10 +830,14 @@ class Branch:
         self._send(conv, text, now, effects)
 
     def _send(self, conv, text, now, effects):
+        conv.deliveries[self._next_out] = "sending"
+        self._send_to(conv.id, conv.modem, conv.customer, text, now, effects)
+
+    def _send_to(self, conv_id, modem, customer, text, now, effects):
+        """An SMS that belongs to conversation `conv_id`, open or not (a survey)."""
         out_id = self._next_out
         self._next_out += 1
-        conv.deliveries[out_id] = "sending"
-        effects.append(self.outbox.add(out_id, conv.modem, conv.customer, text, conv.id, now))
+        effects.append(self.outbox.add(out_id, modem, customer, text, conv_id, now))
 
     def _apply_wrapup(self, ev, effects):
         conv = self.conversations[ev["conv"]]
@@ -723,17 +853,24 @@ class Branch:
             # the router: nothing to release there.
             if self.router.conv_state(conv.id) == REMOTE:
                 self._follow(self.router.release(conv.id, now), now, effects)
-        else:
-            if conv.state == "offered":
-                self._accept(conv, now, effects)  # closing it is dealing with it
-            agent = self._agent_of_desk[conv.desk]
-            self._follow(self.router.complete(agent, conv.id, now), now, effects)
-            self._desks.closed(agent, conv.queue, conv.accepted, conv.kind == "callback", now)
+            self._finish(conv, now, ev.get("outcome", "resolved"), effects, self._record(ev))
+            return
+        self._close_at_desk(conv, now, ev.get("outcome", "resolved"), self._record(ev), effects)
+
+    def _record(self, ev):
         record = {}
         for field in ("disposition", "summary"):
             if field in ev:
                 record[field] = ev[field]
-        self._finish(conv, now, ev.get("outcome", "resolved"), effects, record)
+        return record
+
+    def _close_at_desk(self, conv, now, outcome, record, effects):
+        if conv.state == "offered":
+            self._accept(conv, now, effects)  # closing it is dealing with it
+        agent = self._agent_of_desk[conv.desk]
+        self._follow(self.router.complete(agent, conv.id, now), now, effects)
+        self._desks.closed(agent, conv.queue, conv.accepted, conv.kind == "callback", now)
+        self._finish(conv, now, outcome, effects, record)
 
     def _apply_sms_sent(self, ev, effects):
         out_id = ev["out"]
@@ -808,6 +945,74 @@ class Branch:
             self._agent_of_desk[ev["desk"]], conv.id, ev["t"], ev.get("force", False)
         ), ev["t"], effects)
 
+    def _apply_note(self, ev, effects):
+        self.conversations[ev["conv"]].messages.append(("internal", ev["t"], ev["text"]))
+
+    def _apply_handover(self, ev, effects):
+        notes = self.handover.setdefault(ev.get("desk", 0), [])
+        notes.append([ev["t"], ev["text"]])
+        del notes[:-HANDOVER_NOTES]
+
+    def _apply_customer(self, ev, effects):
+        """A profile change from the console: the index keeps it; the core keeps what it
+        acts on (VIP, language)."""
+        body = {}
+        for name in ev:
+            if name != "k":
+                body[name] = ev[name]
+        if "vip" in ev or "lang" in ev:
+            key = number_key(ev["customer"])
+            prefs = self._prefs.find(key) or (False, None)
+            vip = ev.get("vip", prefs[0])
+            lang = LANGUAGES.index(ev["lang"]) if "lang" in ev else prefs[1]
+            self._prefs.remember(key, vip, lang)
+        effects.append(("history", "profile", body))
+
+    def _apply_callback_outcome(self, ev, effects):
+        conv = self.conversations[ev["conv"]]
+        now = ev["t"]
+        outcome = ev["outcome"]
+        conv.attempts += 1
+        conv.messages.append(("call", now, "callback: " + outcome.replace("_", " ")))
+        if conv.state == "offered":
+            self._accept(conv, now, effects)
+        self.metrics.on_callback_attempt(conv.queue, conv.desk, outcome)
+        if outcome == "reached":
+            self._close_at_desk(conv, now, "resolved", {}, effects)
+            return
+        agent = self._agent_of_desk[conv.desk]
+        self._follow(self.router.complete(agent, conv.id, now), now, effects)
+        self._desks.closed(agent, conv.queue, conv.accepted, False, now)
+        conv.desk = None
+        if outcome == "no_answer" and conv.attempts >= self.config["callback_max_attempts"]:
+            self.metrics.on_callback_unreached(conv.queue)
+            self._finish(conv, now, "abandoned", effects)
+            return
+        conv.state = "scheduled"
+        self._scheduled[conv.id] = ev["at"] if outcome == "retry" else (
+            now + self.config["callback_retry_s"] * 1000)
+
+    def _apply_erase(self, ev, effects):
+        """Forget the number: the core's memories of it, and (through the effects) the
+        history index and the journal, which the gateway rewrites. What stays is a
+        pseudonym, "erased-<n>", and this count."""
+        customer = ev["customer"]
+        self._erased += 1
+        pseudonym = "erased-%d" % self._erased
+        key = number_key(customer)
+        self._closes.forget(key)
+        self._prefs.remember(key, False, None)
+        self._recent.forget(customer)
+        self.surveys.forget(customer)
+        for seq in sorted(self.uplink_outbox):
+            kind, payload = self.uplink_outbox[seq]
+            body = payload[kind]
+            if isinstance(body, dict) and body.get("customer") == customer:
+                self.uplink_outbox[seq] = (kind, _erased_payload(payload, kind, pseudonym))
+        effects.append(("history", "erase", {"customer": customer}))
+        effects.append(("erase", customer, pseudonym))
+        self._uplink("audit", {"action": "erase", "customer": pseudonym}, ev["t"], effects)
+
     def _apply_uplink_ack(self, ev, effects):
         del self.uplink_outbox[ev["seq"]]
 
@@ -820,6 +1025,19 @@ class Branch:
         self._completed(self.reassembler.expire(now), now, effects)
         if self._self_service:
             self._menu_timeouts(now, effects)
+        for conv_id in sorted(self._scheduled):
+            if self._scheduled[conv_id] <= now:
+                del self._scheduled[conv_id]
+                conv = self.conversations[conv_id]
+                self._enter_queue(conv, conv.queue, now, effects)
+        for conv_id, customer, modem, lang, queue, desk in self.surveys.due(now):
+            self.metrics.on_survey_sent(queue, desk)
+            self._send_to(conv_id, modem, customer, self.service.say("survey_message", lang),
+                          now, effects)
+        for conv_id in self.positions.due(now):
+            conv = self.conversations.get(conv_id)
+            if conv is not None:
+                self._position_update(conv, now, effects)
 
     def _apply_metrics(self, ev, effects):
         body = self.metrics.report(ev["t"])
@@ -957,10 +1175,15 @@ class Branch:
             record.update(wrapup)
             contained = wrapup.get("contained", False)
         if outcome in REMEMBERED_OUTCOMES and conv.kind == "sms":
-            self._closes.remember(number_key(conv.customer), conv.id, now, conv.desk,
-                                  self._queue_index[conv.queue],
+            key = number_key(conv.customer)
+            self._closes.remember(key, conv.id, now, conv.desk, self._queue_index[conv.queue],
                                   self.service.languages.index(conv.lang), contained)
+            if outcome == "resolved":
+                self.surveys.closed(conv, key, now)
+        if conv.accepted is not None:
+            self.positions.closed(conv.queue, now - conv.accepted)
         self._uplink("session", record, now, effects)
+        effects.append(("history", "conversation", record))
 
     # -- helpers -------------------------------------------------------------------
     def _uplink(self, kind, body, now, effects):
@@ -984,7 +1207,7 @@ class Branch:
             self._held_back(conv)
             return
         if priority is None:
-            priority = self._vip_ms.get(conv.customer, 0)
+            priority = self._vip_credit(conv.customer)
         index = self._queue_index[conv.queue]
         try:
             if agent is None:
@@ -1040,7 +1263,7 @@ class Branch:
             waiting = self._held[best]
             conv = self.conversations[waiting.first()]
             try:
-                out = self.router.enqueue(index, conv.id, now, self._vip_ms.get(conv.customer, 0))
+                out = self.router.enqueue(index, conv.id, now, self._vip_credit(conv.customer))
             except QueueFull as e:  # the conversation pool is full, not the queue
                 self._follow(e.outputs, now, effects)
                 return
@@ -1065,6 +1288,11 @@ _CHECKS = {
     "transfer": Branch._check_transfer,
     "escalate": Branch._check_escalate,
     "assign": Branch._check_assign,
+    "note": Branch._check_note,
+    "handover": Branch._check_handover,
+    "callback_outcome": Branch._check_callback_outcome,
+    "customer": Branch._check_nothing,
+    "erase": Branch._check_erase,
     "uplink_ack": Branch._check_uplink_ack,
     "tick": Branch._check_nothing,
     "metrics": Branch._check_nothing,
@@ -1084,6 +1312,11 @@ _APPLY = {
     "transfer": Branch._apply_transfer,
     "escalate": Branch._apply_escalate,
     "assign": Branch._apply_assign,
+    "note": Branch._apply_note,
+    "handover": Branch._apply_handover,
+    "callback_outcome": Branch._apply_callback_outcome,
+    "customer": Branch._apply_customer,
+    "erase": Branch._apply_erase,
     "uplink_ack": Branch._apply_uplink_ack,
     "tick": Branch._apply_tick,
     "metrics": Branch._apply_metrics,

@@ -62,6 +62,21 @@ DEFAULTS = {
     "dispositions": [],
     "reopen_window_s": 600,  # a customer writing again this soon after a close reopens it
     "remembered_closes": 256,  # recent closes, for reopening (20 bytes each)
+    "remembered_preferences": 256,  # customers' VIP flag and language set (6 bytes each)
+    "survey_message": {"en": "How did we do? Reply 1 (poor) to 5 (excellent).",
+                       "zh": "您对本次服务满意吗？请回复1（很差）至5（很好）。"},
+    "survey_thanks": {"en": "Thank you for your feedback.", "zh": "感谢您的反馈。"},
+    "survey_delay_s": 300,  # after the close
+    "survey_window_s": 86400,  # a reply 1-5 this soon after the survey answers it
+    "survey_cooldown_days": 30,  # no customer is surveyed twice in this many days
+    "remembered_surveys": 512,  # customers surveyed, for the cooldown (12 bytes each)
+    "position_message": {"en": "You are number {position} in line, expected wait about "
+                               "{wait_minutes} minutes.",
+                         "zh": "您排在第{position}位，预计等候约{wait_minutes}分钟。"},
+    "position_update_s": 300,  # at most one position SMS per conversation this often
+    "max_position_sms": 2,  # per conversation (each SMS costs money)
+    "callback_retry_s": 900,  # an unreached callback is tried again after this
+    "callback_max_attempts": 3,  # then it closes unreached
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -69,7 +84,8 @@ NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 TOP_KEYS = tuple(DEFAULTS) + ("site", "device", "queues", "desks", "modems", "panel",
                               "mqtt", "console", "hours", "menu")
 QUEUE_KEYS = ("name", "keywords", "strategy", "backup_after_s", "overflow_queue",
-              "overflow_after_s", "max_wait_s", "hours", "wrapup_required")
+              "overflow_after_s", "max_wait_s", "hours", "wrapup_required", "survey",
+              "position_updates")
 DESK_KEYS = ("desk", "name", "cap", "queues", "backup_queues", "wrapup_s", "wrapup_manual")
 MODEM_KEYS = ("id", "port", "baud", "direct", "hangup_after_rings", "health_interval_s")
 PORT_KEYS = ("port", "baud")
@@ -241,6 +257,9 @@ def _check_queues(queues):
         _int_in(q, "backup_after_s", 0, DAY_S, where, default=0)
         _int_in(q, "overflow_after_s", 0, DAY_S, where, default=0)
         _int_in(q, "max_wait_s", 0, DAY_S, where, default=0)  # 0: customers wait on
+        for key in ("survey", "position_updates"):
+            if not isinstance(q.get(key, False), bool):
+                raise ConfigError("%s%s: must be true or false" % (where, key))
     for i, q in enumerate(queues):
         target = q.get("overflow_queue")
         if target is not None and (target not in names or target == q["name"]):
@@ -329,6 +348,15 @@ def validate(doc):
     _int_in(out, "retention_days", 0, 3660, "")
     _int_in(out, "reopen_window_s", 0, DAY_S, "")
     _int_in(out, "remembered_closes", 1, 65536, "")
+    _int_in(out, "remembered_preferences", 1, 65536, "")
+    _int_in(out, "remembered_surveys", 1, 65536, "")
+    _int_in(out, "survey_delay_s", 0, DAY_S, "")
+    _int_in(out, "survey_window_s", 60, 30 * DAY_S, "")
+    _int_in(out, "survey_cooldown_days", 0, 3660, "")
+    _int_in(out, "position_update_s", 60, DAY_S, "")
+    _int_in(out, "max_position_sms", 0, 20, "")
+    _int_in(out, "callback_retry_s", 60, 7 * DAY_S, "")
+    _int_in(out, "callback_max_attempts", 1, 20, "")
     interval = _int_in(out, "report_interval_s", 60, DAY_S, "")
     if interval % 60 or DAY_S % interval:
         raise ConfigError("report_interval_s: must be whole minutes that divide a day "

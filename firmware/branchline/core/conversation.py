@@ -6,12 +6,14 @@ HELD = ("offered", "active", "wrapup")  # a desk holds the conversation
 HELD_OR_WAITING = ("queued",) + HELD
 # How a conversation ended (a session record's "outcome").
 OUTCOMES = ("resolved", "abandoned", "transferred", "escalated", "expired")
+CALLBACK_OUTCOMES = ("reached", "no_answer", "retry")
 
 
 class Conversation:
     """One customer's conversation while it is open.
 
     state: "self_service" (the menu is answering: `menu` is its place there),
+    "scheduled" (a callback request waiting for the time to call again),
     "queued" (in a queue, or waiting outside it for room or for opening time), "offered"
     (a desk holds it but has not taken it up: not answered yet; `offer_deadline` says
     when it goes back), "active" (the desk took it up: accept or first reply), "wrapup"
@@ -48,6 +50,9 @@ class Conversation:
         "queued",
         "after_hours_day",
         "reopened",
+        "attempts",
+        "position_sms",
+        "last_position",
     )
 
     def __init__(self, conv_id, customer, modem, queue, now, kind="sms", lang="en"):
@@ -74,6 +79,9 @@ class Conversation:
         self.queued = None
         self.after_hours_day = None  # local day of the last "we are closed" reply
         self.reopened = 0  # times the customer came back after a close
+        self.attempts = 0  # calls made for a callback request
+        self.position_sms = 0  # position messages sent
+        self.last_position = None  # the position the last one gave
 
     def dump(self):
         """Every field, for snapshots (as_dict is the document agents and head office
@@ -117,6 +125,7 @@ class Conversation:
             "first_reply": self.first_reply,
             "abandoned": self.abandoned,
             "reopened": self.reopened,
+            "attempts": self.attempts,
             "messages": [_message_dict(m) for m in self.messages],
             "deliveries": [
                 {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}

@@ -11,7 +11,8 @@ SCHEMA is written into snapshots and journal segments: journals of an older sche
 migrated on read (`upgrade`), so a box updated in the field replays what it has.
 """
 
-from branchline.core.conversation import OUTCOMES
+from branchline.core.conversation import CALLBACK_OUTCOMES, OUTCOMES
+from branchline.core.language import LANGUAGES
 from branchline.proto.panel import BUTTONS
 
 # 1: the journals written before this module; 2: the same kinds and fields; 3: close's
@@ -57,6 +58,10 @@ def _bool(v):
 
 def _ints(v):
     return isinstance(v, list) and all(_is_int(x) for x in v)
+
+
+def _texts(v):
+    return isinstance(v, list) and all(isinstance(x, str) and x != "" for x in v)
 
 
 def _concat(v):
@@ -153,6 +158,28 @@ KINDS = {
         ("desk", _int, REQUIRED, "the desk a supervisor chose"),
         ("force", _bool, OPTIONAL, "one above the desk's cap, whatever its presence"),
     ),
+    "note": (
+        ("conv", _int, REQUIRED, "the conversation"),
+        ("text", _text, REQUIRED, "an internal note: kept in the history, never sent"),
+    ),
+    "handover": (
+        ("desk", _int, OPTIONAL, "for this desk's next shift (none: the whole branch's)"),
+        ("text", _text, REQUIRED, "the note for whoever signs in next"),
+    ),
+    "callback_outcome": (
+        ("conv", _int, REQUIRED, "the callback request the desk holds"),
+        ("outcome", _one_of(*CALLBACK_OUTCOMES), REQUIRED, "what came of the call"),
+        ("at", _int, OPTIONAL, "retry: when to call again (ms)"),
+    ),
+    "customer": (
+        ("customer", _text, REQUIRED, "the customer's number"),
+        ("name", _str, OPTIONAL, "the customer's name"),
+        ("lang", _one_of(*LANGUAGES), OPTIONAL, "the language to write to them in"),
+        ("tags", _texts, OPTIONAL, "labels for the agents"),
+        ("vip", _bool, OPTIONAL, "queued ahead, as the configuration's vip_numbers"),
+        ("notes", _str, OPTIONAL, "free notes on the customer"),
+    ),
+    "erase": (("customer", _text, REQUIRED, "the number whose transcripts go"),),
     "uplink_ack": (("seq", _int, REQUIRED, "the uplink message head office's broker took"),),
     "tick": (),
     "metrics": (),
@@ -191,6 +218,7 @@ _EXPECTED = {
     _int_or_none: "must be an integer or null",
     _bool: "must be true or false",
     _ints: "must be a list of integers",
+    _texts: "must be a list of non-empty strings",
     _concat: "must be [ref, total, seq]",
 }
 

@@ -48,6 +48,13 @@ COUNTERS = (
     "contained",  # ... and solved alone (an FAQ answer)
     "reopened",  # closed conversations the customer reopened
     "after_hours",  # conversations that reached a queue while it was closed
+    "surveys_sent",
+    "csat_responses",
+    "csat_sum",  # of the scores (1-5)
+    "csat_1", "csat_2", "csat_3", "csat_4", "csat_5",  # responses per score
+    "callback_attempts",  # calls made for callback requests
+    "callbacks_reached",
+    "callbacks_unreached",  # closed after callback_max_attempts calls
 )
 _N = len(COUNTERS)
 _AT = {}
@@ -83,6 +90,13 @@ _SELF_SERVICE = _AT["self_service"]
 _CONTAINED = _AT["contained"]
 _REOPENED = _AT["reopened"]
 _AFTER_HOURS = _AT["after_hours"]
+_SURVEYS_SENT = _AT["surveys_sent"]
+_CSAT_RESPONSES = _AT["csat_responses"]
+_CSAT_SUM = _AT["csat_sum"]
+_CSAT_1 = _AT["csat_1"]
+_CALLBACK_ATTEMPTS = _AT["callback_attempts"]
+_CALLBACKS_REACHED = _AT["callbacks_reached"]
+_CALLBACKS_UNREACHED = _AT["callbacks_unreached"]
 DAY_MS = 86400000
 
 
@@ -131,6 +145,14 @@ def figures(c, service_level_s):
         "containment_pm": ratio_pm(c[27], c[26]),
         "reopened": c[28],
         "after_hours": c[29],
+        "surveys_sent": c[30],
+        "csat_responses": c[31],
+        "csat_avg_milli": ratio_pm(c[32], c[31]),  # the mean score, x 1000
+        "csat_distribution": c[33:38],  # responses scoring 1, 2, 3, 4, 5
+        "csat_response_rate_pm": ratio_pm(c[31], c[30]),
+        "callback_attempts": c[38],
+        "callbacks_reached": c[39],
+        "callbacks_unreached": c[40],
     }
 
 
@@ -293,6 +315,26 @@ class Metrics:
 
     def on_callback_requested(self, queue):
         self._add(_CALLBACKS_REQUESTED, 1, queue)
+
+    def on_survey_sent(self, queue, desk):
+        self._add(_SURVEYS_SENT, 1, queue, desk)
+
+    def on_csat(self, queue, desk, score):
+        for row in self._rows_of(queue, desk):
+            row[_CSAT_RESPONSES] += 1
+            row[_CSAT_SUM] += score
+            row[_CSAT_1 + score - 1] += 1
+
+    def on_callback_attempt(self, queue, desk, outcome):
+        """A desk called a callback request's customer: `outcome` reached, no_answer
+        or retry."""
+        for row in self._rows_of(queue, desk):
+            row[_CALLBACK_ATTEMPTS] += 1
+            if outcome == "reached":
+                row[_CALLBACKS_REACHED] += 1
+
+    def on_callback_unreached(self, queue):
+        self._add(_CALLBACKS_UNREACHED, 1, queue)
 
     def on_offered(self, queue, callback=False):
         for row in self._rows_of(queue):

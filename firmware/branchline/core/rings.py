@@ -106,6 +106,13 @@ class RecentCustomers(_Ring):
         if raw is not None:
             self._put(raw + bytes((queue,)))
 
+    def forget(self, number):
+        """Zero every entry of `number` (an erased customer)."""
+        raw = self._number(number)
+        for at in self._newest_first():
+            if raw is not None and self.data[at:at + self.NUMBER_BYTES] == raw:
+                self.data[at:at + self.WIDTH] = bytes(self.WIDTH)
+
     def last_queue(self, number):
         """The queue index `number` last wrote to, or None."""
         raw = self._number(number)
@@ -196,3 +203,24 @@ class RecentCloses(_Ring):
         while at is not None:
             self.data[at:at + 4] = struct.pack("<I", self._GONE)
             at = self._find_newest(packed)
+
+
+class Preferences(_Ring):
+    """What the console set on a customer's profile that the core acts on, for the last
+    `capacity` customers it was set for: VIP (queued ahead, as vip_numbers) and the
+    preferred language. 6 bytes each: number key, VIP flag, language index (255: none).
+    The newest entry for a customer holds all of it."""
+
+    WIDTH = 6
+    NO_LANG = 255
+
+    def remember(self, key, vip, lang):
+        self._put(struct.pack("<IBB", key, 1 if vip else 0, self.NO_LANG if lang is None else lang))
+
+    def find(self, key):
+        """-> (vip, language index or None), or None when nothing was set."""
+        at = self._find_newest(struct.pack("<I", key))
+        if at is None:
+            return None
+        vip, lang = self.data[at + 4], self.data[at + 5]
+        return vip == 1, None if lang == self.NO_LANG else lang

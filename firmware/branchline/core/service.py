@@ -18,6 +18,9 @@ MESSAGES = (
     ("cancel_ack", ()),
     ("max_wait_message", ()),
     ("after_hours_message", templates.AFTER_HOURS),
+    ("survey_message", ()),
+    ("survey_thanks", ()),
+    ("position_message", templates.POSITION),
 )
 WEEKDAY_NAMES = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
