@@ -24,8 +24,9 @@ MIN_EVENTS = 2000
 BUDGET_S = 2.0  # per load: enough events for a steady figure, not minutes at a slow one
 
 
-def _core(router_class=None):
-    cfg = core_config.validate(core_day.config(N_DESKS, N_QUEUES, queue_capacity=2048))
+def _core(router_class=None, service=False):
+    make = core_day.service_config if service else core_day.config
+    cfg = core_config.validate(make(N_DESKS, N_QUEUES, queue_capacity=2048))
     if router_class is None:
         return core_branch.Branch(cfg)
     saved = routing.Router
@@ -36,9 +37,11 @@ def _core(router_class=None):
         routing.Router = saved
 
 
-def events_per_s(open_convs, router_class=None):
-    core = _core(router_class)
-    scenario = core_day.Scenario(N_DESKS, N_QUEUES)
+def events_per_s(open_convs, router_class=None, service=False):
+    """`service`: the service layer on (core_day.service_config; customers answer the
+    menu)."""
+    core = _core(router_class, service)
+    scenario = core_day.Scenario(N_DESKS, N_QUEUES, menu=service)
     for ev in scenario.desks_in():
         scenario.observe(ev, core.apply(ev), len(core.conversations))
     while len(core.conversations) < open_convs:

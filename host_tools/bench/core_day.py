@@ -48,6 +48,33 @@ def config(n_desks=20, n_queues=4, queue_capacity=2048, **extra):
     return doc
 
 
+def service_config(n_desks=20, n_queues=4, queue_capacity=2048, **extra):
+    """`config` with the service layer on: two languages, opening hours (every day,
+    all day, so the stream's offers are those of `config`), a menu whose options lead
+    to the queues, surveys and position messages in every queue."""
+    doc = config(n_desks, n_queues, queue_capacity, **extra)
+    days = {}
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        days[day] = ["00:00-12:00", "12:00-24:00"]
+    options = {}
+    for i in range(n_queues):
+        options[str(i + 1)] = {"queue": "q%d" % i}
+    options["9"] = {"answer": {"en": "We are open {branch_hours}.", "zh": "营业时间 {branch_hours}。"}}
+    for q in doc["queues"]:
+        q["survey"] = True
+        q["position_updates"] = True
+    doc.update({
+        "languages": ["en", "zh"], "timezone": "HKT-8",
+        "hours": {"weekly": days, "holidays": ["2030-01-01"]},
+        "menu": {"handoff_keywords": ["0", "agent", "人工"],
+                 "root": {"prompt": {"en": "Reply 1-%d for a topic, 0 for an agent" % n_queues,
+                                     "zh": "回复1-%d 选择业务, 0 人工" % n_queues},
+                          "options": options}},
+        "survey_delay_s": 60, "max_position_sms": 1,
+    })
+    return doc
+
+
 class _Bag:
     """A set with O(1) add, remove and random pick (the scenario's bookkeeping must not
     cost more than the core it measures)."""
@@ -77,7 +104,8 @@ class Scenario:
     """Events for a core built from `config(...)`, starting at `t0` (ms). It follows the
     core by the effects each event returns (`observe`), never by scanning it."""
 
-    def __init__(self, n_desks, n_queues, t0=1796169600000, seed=2463534242, gap_ms=2000):
+    def __init__(self, n_desks, n_queues, t0=1796169600000, seed=2463534242, gap_ms=2000,
+                 menu=False):
         self.rng = XorShift32(seed)
         self.gap_ms = gap_ms  # events come 1..gap_ms apart (a year: some seconds)
         self.n_desks = n_desks
@@ -91,6 +119,8 @@ class Scenario:
         self.owed = []  # what the adapters report back: SMS sent, uplinks acknowledged
         self.messages = 0
         self.next_mr = 0
+        self.menu = menu  # a new customer answers the menu's prompt with their topic
+        self._topic = 0
 
     def _customer(self):
         self.next_customer += 1
@@ -98,6 +128,7 @@ class Scenario:
 
     def sms(self, customer=None, topic=None):
         topic = self.rng.below(self.n_queues) if topic is None else topic
+        self._topic = topic
         text = TEXTS[self.rng.below(len(TEXTS))] % topic
         # Every message has its fingerprint, and now and then one is read again (as a
         # modem re-reads what it still holds after a crash): the core must drop it.
@@ -114,6 +145,11 @@ class Scenario:
         """Learn from what the core did with `event`."""
         if event["k"] == "sms_in" and open_count > self.open:
             self.customers.add(event["from"])
+            if self.menu:  # the prompt comes back: the customer picks the topic's option
+                self.messages += 1
+                self.owed.append({"k": "sms_in", "t": self.t, "modem": "m0",
+                                  "from": event["from"], "text": str(self._topic + 1),
+                                  "fp": "m0:%08x" % self.messages})
         self.open = open_count
         for effect in effects:
             kind = effect[0]

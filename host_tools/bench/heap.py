@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import subprocess
+import tempfile
 
 import branchline
 import host_tools
@@ -24,7 +25,8 @@ DESKS = 8
 QUEUES = 4
 EVENTS = 3000
 ESP32_LIMITS = {"queue_capacity": 64, "remembered_customers": 256,
-                "remembered_messages": 256, "remembered_sends": 64}
+                "remembered_messages": 256, "remembered_sends": 64, "remembered_closes": 64,
+                "remembered_surveys": 128, "remembered_preferences": 64}
 BUDGET_BYTES = 96 * 1024  # the ESP32 edition's budget for the core's live heap
 
 
@@ -36,16 +38,20 @@ def unix_port():
     return found[0] if found else None
 
 
-def probe(limits, events=EVENTS, open_convs=OPEN):
-    """heap_probe's figures under the 32-bit unix port (BenchUnavailable without it)."""
+def probe(limits, events=EVENTS, open_convs=OPEN, service=False):
+    """heap_probe's figures under the 32-bit unix port (BenchUnavailable without it);
+    `service`: the service layer on, with the btree history index."""
     mp = unix_port()
     if mp is None:
         raise BenchUnavailable("heap: the 32-bit MicroPython unix port is not built "
                                "(make bootstrap builds it)")
     params = {"open": open_convs, "events": events, "desks": DESKS, "queues": QUEUES,
-              "limits": limits}
-    done = subprocess.run([mp, PROBE, json.dumps(params)], capture_output=True, text=True,
-                          timeout=600, env=dict(os.environ, MICROPYPATH=PATH))
+              "limits": limits, "service": service}
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(params, f)
+        f.flush()
+        done = subprocess.run([mp, PROBE, f.name], capture_output=True, text=True,
+                              timeout=600, env=dict(os.environ, MICROPYPATH=PATH))
     if done.returncode != 0:
         raise RuntimeError("heap probe failed: %s" % (done.stdout + done.stderr)[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -3,8 +3,9 @@ a collection): the whole core at a given number of open conversations, and the c
 per entry of each size-capped structure. Prints one JSON line.
 
 Run by host_tools/bench/heap.py under the 32-bit MicroPython unix port (the build
-closest to an ESP32's heap): `micropython host_tools/bench/heap_probe.py '{...}'` with
-MICROPYPATH=firmware:. ; PARAMS: open, events, desks, queues, limits (config keys).
+closest to an ESP32's heap): `micropython host_tools/bench/heap_probe.py params.json`
+with MICROPYPATH=firmware:. ; the file's PARAMS: open, events, desks, queues, limits (config keys),
+service (the service layer on, and the btree history index fed every event's effects).
 """
 
 import gc
@@ -70,15 +71,31 @@ def entry_costs():
     return costs
 
 
+def history_index():
+    """The btree history index in a scratch file (MicroPython only)."""
+    import os
+
+    from branchline.ports.micropython.history_btree import BtreeHistory
+
+    path = "/tmp/bl-heap-probe-history.db"
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+    return BtreeHistory(path)
+
+
 def run(params):
-    cfg = config.validate(core_day.config(params["desks"], params["queues"],
-                                          **params.get("limits", {})))
+    service = params.get("service", False)
+    make = core_day.service_config if service else core_day.config
+    cfg = config.validate(make(params["desks"], params["queues"], **params.get("limits", {})))
     out = entry_costs()
     gc.collect()
     base = heap()
     core = branch.Branch(cfg)
+    index = history_index() if service else None
     out["core_empty_bytes"] = heap() - base
-    scenario = core_day.Scenario(params["desks"], params["queues"])
+    scenario = core_day.Scenario(params["desks"], params["queues"], menu=service)
     for ev in scenario.desks_in():
         scenario.observe(ev, core.apply(ev), len(core.conversations))
 
@@ -89,6 +106,10 @@ def run(params):
             ev = scenario.step(keep_open=keep_open)
             effects = core_day.apply_checked(core, ev)
             scenario.observe(ev, effects or (), len(core.conversations))
+            if index is not None and effects:
+                index.feed(effects, core.events_applied)
+                if n % 50 == 0:
+                    index.commit()
             effects = None
             if n % 25 == 0:
                 peak = max(peak, heap() - base)
@@ -122,5 +143,8 @@ try:
 except NameError:
     import sys
 
-    PARAMS = json.loads(sys.argv[1])
+    # The parameters come in a file: the unix port stops with "uncaught NLR" on an
+    # argument of 255 characters or more (an interned string's length is one byte).
+    with open(sys.argv[1]) as f:
+        PARAMS = json.load(f)
 print(jsonfmt.dumps(run(PARAMS)))

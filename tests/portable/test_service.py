@@ -79,7 +79,9 @@ def test_a_menu_choice_hands_off_and_first_response_counts_from_there():
     assert (day["first_response_ms"], day["asa_ms"], day["self_service"]) == (10000, 10000, 1)
     (session,) = r.sessions()
     assert session["disposition"] == "info" and session["outcome"] == "resolved"
-    assert [m["dir"] for m in session["messages"]] == ["in", "auto", "in", "out"]
+    # The menu's prompt is kept as which menu it was ("" the root), not its text.
+    assert [(m["dir"], m["text"]) for m in session["messages"]] == [
+        ("in", "hello"), ("menu", ""), ("in", "1"), ("out", "Hi, how can I help?")]
 
 
 def test_an_faq_answer_contains_the_conversation_and_a_chinese_customer_reads_chinese():

@@ -162,7 +162,8 @@ class Branch:
         # conversations in self-service, which the router does not have.
         self._self_service = {}
         self._prefs = Preferences(config["remembered_preferences"])
-        self.surveys = Surveys(config)
+        self.surveys = Surveys(config, self.queue_names, [m["id"] for m in config["modems"]],
+                               self.service.languages)
         self.positions = Positions(config)
         self._scheduled = {}  # callback conversation id -> when to call again (ms)
         self.handover = {}  # desk (0: the branch) -> [[t, text], ...], the newest last
@@ -322,6 +323,10 @@ class Branch:
         times = [t for t in times if t is not None]
         return min(times) if times else None
 
+    def open_conversation_of(self, customer):
+        conv_id = self._open_by_customer.get(customer)
+        return self.conversations[conv_id] if conv_id is not None else None
+
     def desk_of(self, conv_id):
         conv = self.conversations.get(conv_id)
         return conv.desk if conv else None
@@ -368,6 +373,31 @@ class Branch:
             "uplink_outbox": len(self.uplink_outbox),
             "metrics": self.metrics.summary(),
         }
+
+    def render_template(self, conv_id, name, customer_name=None):
+        """Canned reply `name` for conversation `conv_id`, filled in now -> its text.
+        Rejected (the console's 409) when the conversation's queue has no such template
+        or a placeholder has no value (an unknown name, a queue with no estimate)."""
+        conv = self.conversations.get(conv_id)
+        if conv is None:
+            raise Rejected("no open conversation %r" % (conv_id,))
+        try:
+            parts = self.service.templates.parts(name, conv.queue, conv.lang)
+        except KeyError:
+            raise Rejected("no template %r for queue %s" % (name, conv.queue))
+        wait = None
+        place = self.router.position(conv.id) if conv.state == "queued" else None
+        if place is not None:
+            wait = self.positions.expected_minutes(conv.queue, place + 1,
+                                                   self._serving_capacity(conv.queue))
+        desk = self.config["desks"][self._agent_of_desk[conv.desk]] if conv.desk else {}
+        try:
+            return templates.render(parts, {
+                "customer_name": customer_name, "desk_name": desk.get("name"),
+                "branch_hours": self.service.hours_today(conv.queue, self.now, conv.lang),
+                "queue": conv.queue, "wait_minutes": wait})
+        except templates.MissingValue as e:
+            raise Rejected("template %s: %s" % (name, e))
 
     def _held_back_count(self):
         return sum(len(waiting) for waiting in self._held.values())
@@ -472,6 +502,9 @@ class Branch:
         for item in self.outbox.items.values():
             if item["to"] == customer:
                 raise Rejected("an SMS to this customer is still being sent")
+        for part in self.reassembler.pending():
+            if part["sender"] == customer:
+                raise Rejected("a long message from this customer is still arriving")
 
     def _check_uplink_ack(self, ev):
         if ev["seq"] not in self.uplink_outbox:
@@ -509,32 +542,31 @@ class Branch:
                              message.truncated)
 
     def _message_in(self, customer, modem, text, now, effects, truncated=False):
-        message = ("in", now, text, True) if truncated else ("in", now, text)
         cancel = bare(text) in self._cancel_words
         conv_id = self._open_by_customer.get(customer)
         conv = self.conversations[conv_id] if conv_id is not None else None
         if conv is not None and conv.state == "abandoned":
             if cancel:
-                conv.messages.append(message)  # cancelling again changes nothing
+                conv.add("in", now, text, truncated)  # cancelling again changes nothing
                 return
             conv = self._come_back(conv, now, effects)
         if conv is None:
-            answer = self.surveys.answer(customer, text, now)
+            answer = self.surveys.answer(number_key(customer), text, now)
             if answer is not None:
                 self._survey_answered(customer, modem, answer, now, effects)
                 return
-            self.surveys.wrote_again(customer)
+            self.surveys.wrote_again(number_key(customer))
             conv = self._reopen(customer, modem, now, effects)
         if conv is None:
             conv = self._new(customer, modem, self.queue_for(text), now, "sms",
                              self._language(customer, text))
-            conv.messages.append(message)
+            conv.add("in", now, text, truncated)
             if self.service.menu is not None:
                 self._self_serve(conv, text, now, effects)
                 return
             self._enter_queue(conv, conv.queue, now, effects)
         else:
-            conv.messages.append(message)
+            conv.add("in", now, text, truncated)
         if conv.state == "self_service":
             self._self_serve(conv, text, now, effects)
             return
@@ -646,8 +678,9 @@ class Branch:
             kind = action[0]
             if kind == "language":
                 conv.lang = action[1]
-            elif kind == "say":
-                self._say(conv, action[1], now, effects)
+            elif kind == "say":  # a prompt: the thread keeps which menu, not its text
+                conv.add("menu", now, conv.menu[0])
+                self._send(conv, action[1], now, effects)
             elif kind == "answer":
                 self._say(conv, templates.render(action[1], {"branch_hours": self.service.hours_today(
                     menu.general_queue, now, conv.lang)}), now, effects)
@@ -686,7 +719,9 @@ class Branch:
             conv.position_sms += 1
             minutes = self.positions.expected_minutes(conv.queue, place,
                                                       self._serving_capacity(conv.queue))
-            self._say(conv, self.service.say("position_message", conv.lang, {
+            # The thread keeps "place/minutes", not the configured sentence around them.
+            conv.add("position", now, "%d/%d" % (place, minutes))
+            self._send(conv, self.service.say("position_message", conv.lang, {
                 "position": place, "wait_minutes": minutes}), now, effects)
         if conv.position_sms < self.positions.max_sms:
             self.positions.sent(conv.id, now)
@@ -735,17 +770,17 @@ class Branch:
         to; calling again while one is open adds to it instead of queueing twice."""
         customer = ev["from"]
         now = ev["t"]
-        note = ("call", now, "missed call (%d rings)" % ev.get("rings", 0))
+        note = "missed call (%d rings)" % ev.get("rings", 0)
         conv_id = self._open_by_customer.get(customer)
         conv = self.conversations[conv_id] if conv_id is not None else None
         if conv is not None and conv.state == "abandoned":
             conv = self._come_back(conv, now, effects)
         if conv is not None:
-            conv.messages.append(note)
+            conv.add("call", now, note)
             return
         queue = self.queue_names[self._recent.last_queue(customer) or 0]
         conv = self._open(customer, ev["modem"], queue, now, "callback", effects)
-        conv.messages.append(note)
+        conv.add("call", now, note)
         self._say(conv, self.service.say("callback_ack", conv.lang), now, effects)
 
     def _apply_sms_bad(self, ev, effects):
@@ -808,7 +843,7 @@ class Branch:
             self._accept(conv, now, effects)  # answering is taking it up
         elif conv.state == "wrapup":
             conv.state = "active"  # the desk has more to say after all
-        conv.messages.append(("out", now, ev["text"]))
+        conv.add("out", now, ev["text"])
         if conv.first_reply is None:
             conv.first_reply = now
             self.metrics.on_first_response(conv.queue, conv.desk, self._wait(conv, now))
@@ -826,7 +861,7 @@ class Branch:
 
     def _say(self, conv, text, now, effects):
         """The branch's own message to the customer, kept in the thread as "auto"."""
-        conv.messages.append(("auto", now, text))
+        conv.add("auto", now, text)
         self._send(conv, text, now, effects)
 
     def _send(self, conv, text, now, effects):
@@ -884,7 +919,7 @@ class Branch:
         if retry_at is None:
             self._delivery(item["conv"], out_id, "failed")
             if conv is not None:
-                conv.messages.append(("failed", now, ev.get("reason", "")))
+                conv.add("failed", now, ev.get("reason", ""))
         else:
             self._delivery(item["conv"], out_id, "retrying")
 
@@ -915,8 +950,8 @@ class Branch:
             )
             conv.queue = ev["queue"]
         self._returned(conv, effects)  # it waits for its new desk or queue now
-        conv.messages.append(("note", now, "transferred to %s" % (
-            "desk %d" % ev["desk"] if "desk" in ev else "queue " + ev["queue"])))
+        conv.add("note", now, "transferred to %s" % (
+            "desk %d" % ev["desk"] if "desk" in ev else "queue " + ev["queue"]))
         self._follow(out, now, effects)
 
     def _apply_escalate(self, ev, effects):
@@ -936,7 +971,7 @@ class Branch:
         conv.desk = None
         conv.offer_deadline = None
         note = ev.get("note", "") if isinstance(ev.get("note", ""), str) else ""
-        conv.messages.append(("note", now, "escalated to head office " + note))
+        conv.add("note", now, "escalated to head office " + note)
         self._uplink("escalation", conv.as_dict(), now, effects)
 
     def _apply_assign(self, ev, effects):
@@ -946,7 +981,7 @@ class Branch:
         ), ev["t"], effects)
 
     def _apply_note(self, ev, effects):
-        self.conversations[ev["conv"]].messages.append(("internal", ev["t"], ev["text"]))
+        self.conversations[ev["conv"]].add("internal", ev["t"], ev["text"])
 
     def _apply_handover(self, ev, effects):
         notes = self.handover.setdefault(ev.get("desk", 0), [])
@@ -973,7 +1008,7 @@ class Branch:
         now = ev["t"]
         outcome = ev["outcome"]
         conv.attempts += 1
-        conv.messages.append(("call", now, "callback: " + outcome.replace("_", " ")))
+        conv.add("call", now, "callback: " + outcome.replace("_", " "))
         if conv.state == "offered":
             self._accept(conv, now, effects)
         self.metrics.on_callback_attempt(conv.queue, conv.desk, outcome)
@@ -1003,14 +1038,16 @@ class Branch:
         self._closes.forget(key)
         self._prefs.remember(key, False, None)
         self._recent.forget(customer)
-        self.surveys.forget(customer)
+        self.surveys.wrote_again(key)
         for seq in sorted(self.uplink_outbox):
             kind, payload = self.uplink_outbox[seq]
             body = payload[kind]
             if isinstance(body, dict) and body.get("customer") == customer:
                 self.uplink_outbox[seq] = (kind, _erased_payload(payload, kind, pseudonym))
-        effects.append(("history", "erase", {"customer": customer}))
+        # The gateway needs the index's conversation ids to rewrite the journal: the
+        # rewrite comes before the index forgets.
         effects.append(("erase", customer, pseudonym))
+        effects.append(("history", "erase", {"customer": customer}))
         self._uplink("audit", {"action": "erase", "customer": pseudonym}, ev["t"], effects)
 
     def _apply_uplink_ack(self, ev, effects):
@@ -1064,8 +1101,8 @@ class Branch:
                 self.metrics.on_missed_offer(conv.queue, self.desks[agent])
                 self._returned(conv, effects)
             elif kind == OUT_OVERFLOW:
-                self.conversations[conv_id].messages.append(
-                    ("note", now, "moved to queue %s (waited too long)" % self.queue_names[queue]))
+                self.conversations[conv_id].add(
+                    "note", now, "moved to queue %s (waited too long)" % self.queue_names[queue])
             elif kind == OUT_EXPIRED:
                 self._expired(self.conversations[conv_id], now, effects)
             elif kind == OUT_FORGOTTEN:

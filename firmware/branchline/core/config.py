@@ -69,7 +69,7 @@ DEFAULTS = {
     "survey_delay_s": 300,  # after the close
     "survey_window_s": 86400,  # a reply 1-5 this soon after the survey answers it
     "survey_cooldown_days": 30,  # no customer is surveyed twice in this many days
-    "remembered_surveys": 512,  # customers surveyed, for the cooldown (12 bytes each)
+    "remembered_surveys": 512,  # customers surveyed, for cooldown and answers (41 bytes each)
     "position_message": {"en": "You are number {position} in line, expected wait about "
                                "{wait_minutes} minutes.",
                          "zh": "您排在第{position}位，预计等候约{wait_minutes}分钟。"},

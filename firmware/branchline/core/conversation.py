@@ -83,6 +83,12 @@ class Conversation:
         self.position_sms = 0  # position messages sent
         self.last_position = None  # the position the last one gave
 
+    def add(self, direction, t, text, truncated=False):
+        """Keep a message in the thread. Its time is kept as ms after `created`: a small
+        int, where an absolute time in ms is a 16-byte long on a 32-bit MicroPython."""
+        dt = t - self.created
+        self.messages.append((direction, dt, text, True) if truncated else (direction, dt, text))
+
     def dump(self):
         """Every field, for snapshots (as_dict is the document agents and head office
         see); dict keys become strings in JSON, so deliveries go as pairs."""
@@ -126,7 +132,7 @@ class Conversation:
             "abandoned": self.abandoned,
             "reopened": self.reopened,
             "attempts": self.attempts,
-            "messages": [_message_dict(m) for m in self.messages],
+            "messages": [_message_dict(m, self.created) for m in self.messages],
             "deliveries": [
                 {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}
                 for o in sorted(self.deliveries)
@@ -134,9 +140,10 @@ class Conversation:
         }
 
 
-def _message_dict(message):
-    # (dir, t, text), and a fourth element on an inbound message the modem cut short.
-    out = {"dir": message[0], "t": message[1], "text": message[2]}
+def _message_dict(message, created):
+    # (dir, ms after created, text), and a fourth element on an inbound message the
+    # modem cut short.
+    out = {"dir": message[0], "t": created + message[1], "text": message[2]}
     if len(message) > 3:
         out["truncated"] = True
     return out

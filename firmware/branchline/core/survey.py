@@ -3,7 +3,7 @@ and which reply answers it.
 
 A conversation a desk closed in a queue with "survey": true is surveyed
 `survey_delay_s` later, unless its customer was surveyed within `survey_cooldown_days`
-(remembered for the last `remembered_surveys` customers: 12 bytes each) or wrote again
+(remembered for the last `remembered_surveys` customers: 41 bytes each) or wrote again
 meanwhile. A reply that is a digit 1-5 within `survey_window_s` of the survey is its
 answer and opens nothing; anything else is an ordinary message.
 """
@@ -19,95 +19,129 @@ DAY_MS = 86400000
 
 
 class Surveyed(_Ring):
-    """When each of the last `capacity` customers was surveyed: number key, ms."""
+    """The last `capacity` customers surveyed, newest last: number key, when the survey
+    was scheduled (closed) or sent (ms), the conversation, its queue index and desk, its
+    state, the modem and language indexes, and the number itself (to send to), zero
+    padded. 41 bytes each: the cooldown, the sending and the answer window all read
+    it, so nothing else is kept per survey but its offset in the pending list."""
 
-    WIDTH = 12
+    NUMBER_BYTES = 20
+    WIDTH = 21 + NUMBER_BYTES
+    _LAYOUT = "<IqIBBBBB"
+    SCHEDULED, SENT, ANSWERED = 0, 1, 2
 
-    def remember(self, key, t):
-        self._put(struct.pack("<Iq", key, t))
+    def remember(self, key, t, conv_id, queue, desk, modem, lang, number):
+        """-> the entry's offset (for the pending list), or None for a number too long
+        to keep (no phone number is)."""
+        raw = number.encode()
+        if len(raw) > self.NUMBER_BYTES:
+            return None
+        at = self.WIDTH * self.next
+        self._put(struct.pack(self._LAYOUT, key, t, conv_id, queue, desk, self.SCHEDULED,
+                              modem, lang) + raw + bytes(self.NUMBER_BYTES - len(raw)))
+        return at
 
-    def last(self, key):
+    def entry(self, at):
+        """-> (key, t, conv id, queue index, desk, state, modem index, lang index,
+        number) at offset `at`."""
+        fields = struct.unpack_from(self._LAYOUT, self.data, at)
+        raw = bytes(self.data[at + 21:at + self.WIDTH])
+        end = raw.find(b"\x00")
+        return fields + ((raw if end < 0 else raw[:end]).decode(),)
+
+    def newest(self, key):
+        """-> (offset, t, conv id, queue index, desk, state) or None."""
         at = self._find_newest(struct.pack("<I", key))
-        return None if at is None else struct.unpack_from("<q", self.data, at + 4)[0]
+        if at is None:
+            return None
+        return (at,) + struct.unpack_from(self._LAYOUT, self.data, at)[1:6]
+
+    def mark(self, at, t, state):
+        struct.pack_into("<q", self.data, at + 4, t)
+        self.data[at + 18] = state
 
 
 class Surveys:
-    def __init__(self, cfg):
+    def __init__(self, cfg, queue_names, modem_ids, languages):
         self.enabled = {}
         for q in cfg["queues"]:
             self.enabled[q["name"]] = q.get("survey", False)
+        self.queue_names = queue_names
+        self.modem_ids = modem_ids
+        self.languages = languages
         self.delay_ms = cfg["survey_delay_s"] * 1000
         self.window_ms = cfg["survey_window_s"] * 1000
         self.cooldown_ms = cfg["survey_cooldown_days"] * DAY_MS
         self.surveyed = Surveyed(cfg["remembered_surveys"])
-        # [due, conv id, customer, modem, lang, queue, desk] in closing order (the delay
-        # is the same for all, so due times are in order too).
+        # [offset, conv id] of the ring entries still to send, in closing order (one
+        # delay for all, so in due order too); an entry the ring has overwritten since
+        # holds another conversation and is passed over.
         self.pending = Fifo()
-        # customer -> [sent at, conv id, queue, desk]: surveys waiting for their answer.
-        self.awaiting = {}
 
     def closed(self, conv, key, now):
         """A desk closed `conv`: schedule its survey if it gets one."""
         if not self.enabled.get(conv.queue) or conv.desk is None or conv.kind != "sms":
             return
-        last = self.surveyed.last(key)
-        if last is not None and now - last < self.cooldown_ms:
+        last = self.surveyed.newest(key)
+        if last is not None and now - last[1] < self.cooldown_ms:
             return
-        self.surveyed.remember(key, now)  # at scheduling: two closes, one survey
-        self.pending.push([now + self.delay_ms, conv.id, conv.customer, conv.modem, conv.lang,
-                           conv.queue, conv.desk])
+        modem = self.modem_ids.index(conv.modem) if conv.modem in self.modem_ids else 255
+        at = self.surveyed.remember(key, now, conv.id, self.queue_names.index(conv.queue),
+                                    conv.desk, modem, self.languages.index(conv.lang),
+                                    conv.customer)
+        if at is not None:
+            self.pending.push([at, conv.id])
+
+    def _pending_entry(self):
+        """The first pending survey's ring entry, dropping those overwritten since."""
+        while self.pending:
+            at, conv_id = self.pending.first()
+            entry = self.surveyed.entry(at)
+            if entry[2] == conv_id and entry[5] == Surveyed.SCHEDULED:
+                return entry
+            self.pending.pop()
+        return None
 
     def next_due(self):
-        times = []
-        if self.pending:
-            times.append(self.pending.first()[0])
-        for entry in self.awaiting.values():
-            times.append(entry[0] + self.window_ms)
-        return min(times) if times else None
+        entry = self._pending_entry()
+        return entry[1] + self.delay_ms if entry is not None else None
 
     def due(self, now):
         """The surveys to send now: [conv id, customer, modem, lang, queue, desk] each;
-        they wait for their answers from now on. Unanswered ones past the window go."""
+        their answers are awaited from now on."""
         out = []
-        while self.pending and self.pending.first()[0] <= now:
-            _due, conv_id, customer, modem, lang, queue, desk = self.pending.pop()
-            self.awaiting[customer] = [now, conv_id, queue, desk]
-            out.append([conv_id, customer, modem, lang, queue, desk])
-        for customer in sorted(self.awaiting):
-            if self.awaiting[customer][0] + self.window_ms <= now:
-                del self.awaiting[customer]
-        return out
+        while True:
+            entry = self._pending_entry()
+            if entry is None or entry[1] + self.delay_ms > now:
+                return out
+            at = self.pending.pop()[0]
+            _key, _t, conv_id, queue, desk, _state, modem, lang, number = entry
+            self.surveyed.mark(at, now, Surveyed.SENT)
+            out.append([conv_id, number, self.modem_ids[modem] if modem < len(
+                self.modem_ids) else "", self.languages[lang], self.queue_names[queue], desk])
 
-    def answer(self, customer, text, now):
+    def answer(self, key, text, now):
         """-> (score, conv id, queue, desk) when `text` answers the customer's survey."""
-        entry = self.awaiting.get(customer)
-        if entry is None or now - entry[0] > self.window_ms:
+        entry = self.surveyed.newest(key)
+        if entry is None or entry[5] != Surveyed.SENT or now - entry[1] > self.window_ms:
             return None
         word = normalise(text)
         if word not in SCORES:
             return None
-        del self.awaiting[customer]
-        return int(word), entry[1], entry[2], entry[3]
+        at, t, conv_id, queue, desk, _state = entry
+        self.surveyed.mark(at, t, Surveyed.ANSWERED)
+        return int(word), conv_id, self.queue_names[queue], desk
 
-    def wrote_again(self, customer):
+    def wrote_again(self, key):
         """The customer wrote again (a new or reopened conversation) before the survey
-        went out: none about the one before. Rare, so the list's O(n) is fine."""
-        for entry in self.pending.items():
-            if entry[2] == customer:
-                self.pending.remove(entry)
-
-    def forget(self, customer):
-        """An erased customer: no survey pending or awaited."""
-        self.wrote_again(customer)
-        self.awaiting.pop(customer, None)
+        went out, or was erased: none now (the cooldown still counts from the close)."""
+        entry = self.surveyed.newest(key)
+        if entry is not None and entry[5] != Surveyed.ANSWERED:
+            self.surveyed.mark(entry[0], entry[1], Surveyed.ANSWERED)
 
     def dump(self):
-        return {"surveyed": self.surveyed.dump(), "pending": self.pending.items(),
-                "awaiting": [[c] + self.awaiting[c] for c in sorted(self.awaiting)]}
+        return {"surveyed": self.surveyed.dump(), "pending": self.pending.items()}
 
     def load(self, doc):
         self.surveyed.load(doc["surveyed"])
         self.pending = Fifo(doc["pending"])
-        self.awaiting = {}
-        for entry in doc["awaiting"]:
-            self.awaiting[entry[0]] = entry[1:]

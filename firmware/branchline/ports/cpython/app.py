@@ -11,8 +11,10 @@ import signal
 
 from branchline.core import branch as core_branch
 from branchline.core import events, journal
+from branchline.core.erasure import redact
 from branchline.ports.cpython import console
 from branchline.ports.cpython.clock import now_ms
+from branchline.ports.cpython.history_feed import History
 from branchline.ports.cpython.journal_file import JournalWriteError, write_durably
 from branchline.ports.cpython.modem_port import ModemPool
 from branchline.ports.cpython.mqtt import Uplink
@@ -32,6 +34,7 @@ class Gateway:
         self.loop = None
         self.core = core_branch.Branch(cfg)
         self.store = Store(state_dir, log, cfg["retention_days"])
+        self.history = History(cfg, state_dir.path, log)
         self.boot_count = self._count_boot(state_dir.join("boot_count"))
         self.console_socket = console_socket
         self.modems = None
@@ -134,10 +137,12 @@ class Gateway:
                 if after is not None:
                     after()  # the event is durable: what it acknowledges is safe
                 continue
-            self.run_effects(effects)
+            self.run_effects(effects)  # an erase reads the index before it forgets
+            self.history.feed(effects, self.core.events_applied)
             if after is not None:
                 after()
             fut.set_result(effects)
+        self.history.commit()
         self._schedule_tick()
         if self.store.since_snapshot >= self.cfg["snapshot_every_events"]:
             self._snapshot("events")
@@ -178,6 +183,9 @@ class Gateway:
                               customer=conv.customer if conv else None,
                               waited_ms=self.core.now - conv.created if conv else None,
                               deadline=conv.offer_deadline if conv else None)
+            elif kind == "erase":
+                ids = set(self.history.index.conversation_ids(effect[1]))
+                self.loop.create_task(self._erase_from_journal(effect[1], ids, effect[2]))
             elif kind == "missed_break":
                 self.log.warn("desk_break_missed_offers", desk=effect[1],
                               misses=self.cfg["max_missed_offers"])
@@ -195,7 +203,8 @@ class Gateway:
     def replay(self):
         """Rebuild the core from the state folder (before run). Raises
         branch.SnapshotMismatch when the configuration does not fit the saved state."""
-        replayed = self.store.load(self.core)
+        replayed = self.store.load(self.core, self.history.replaying(self.core))
+        self.history.caught_up(self.core, self.store)
         self._last_t = self.core.now
         self.log.info("journal_replayed", events=replayed, records=self.store.records,
                       conversations=len(self.core.conversations),
@@ -216,6 +225,7 @@ class Gateway:
                 records, size, gone, archived = await self.loop.run_in_executor(None, finish)
                 self.log.info("snapshot_written", why=why, records=records, bytes=size,
                               removed=len(gone), archived=len(archived))
+                self.history.expire(self.core.now)
             except OSError as e:  # the journal still has everything: carry on
                 self.log.error("snapshot_failed", reason=e.strerror or str(e))
             finally:
@@ -223,6 +233,34 @@ class Gateway:
 
         self._snapshotting = self.loop.create_task(run())
         return self._snapshotting
+
+    async def _erase_from_journal(self, customer, conv_ids, pseudonym):
+        """After an erase: a snapshot of the state without the number (the older ones
+        go), then every kept segment rewritten without it, up to the erase record
+        (core/erasure.py). No other snapshot or trim moves files meanwhile."""
+        while self._snapshotting is not None:
+            await self._snapshotting
+        await self._snapshot("erase")
+        done = [False]
+
+        def transform(record):
+            if done[0]:
+                return record  # after the erase: the customer may have written again
+            if record.get("k") == "erase" and record.get("customer") == customer:
+                done[0] = True
+            return redact(record, customer, conv_ids, pseudonym)
+
+        job = self.loop.run_in_executor(None, self.store.rewrite, transform)
+        self._snapshotting = job
+        try:
+            files, records = await job
+            self.log.info("customer_erased", pseudonym=pseudonym, files=files, records=records,
+                          conversations=len(conv_ids))
+        except OSError as e:
+            self.log.error("erase_rewrite_failed", pseudonym=pseudonym,
+                           reason=e.strerror or str(e))
+        finally:
+            self._snapshotting = None
 
     def _check_disk(self):
         """At the ceiling, the archive's oldest segments go first (even inside
@@ -314,4 +352,5 @@ class Gateway:
             await self._snapshot("stop")  # the next start has nothing to replay
         self.uplink.stop()
         self.store.close()
+        self.history.close()
         self.log.info("gateway_stopped")

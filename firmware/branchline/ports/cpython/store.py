@@ -49,9 +49,11 @@ class Store:
         return snapshot.listing(os.listdir(self.dir))
 
     # -- start-up --------------------------------------------------------------------
-    def load(self, core):
+    def load(self, core, on_effects=None):
         """Bring `core` to the state the folder holds; -> the number of records replayed.
-        Raises branch.SnapshotMismatch when the configuration does not fit the state."""
+        `on_effects(effects)` gets what each replayed event did (the history index's
+        feed). Raises branch.SnapshotMismatch when the configuration does not fit the
+        state."""
         snapshots, segments = self._listing()
         start = 0
         loaded = False
@@ -101,7 +103,9 @@ class Store:
             if schema != events.SCHEMA:
                 records = [events.upgrade(r, schema) for r in records]
             for i in range(max(0, start - seg), len(records)):
-                _apply(apply, records[i], self.log)
+                effects = _apply(apply, records[i], self.log)
+                if effects is not None and on_effects is not None:
+                    on_effects(effects)
             replayed += max(0, len(records) - max(0, start - seg))
         if self.journal is None:
             self.records = max(self.records, start)
@@ -120,6 +124,40 @@ class Store:
             self.log.warn("archive_damaged", segment=os.path.basename(path), reason=problem,
                           kept=len(records))
         return records
+
+    def _files_oldest_first(self, current=False):
+        """(path, archived) of every segment kept, the archive's first: the journal from
+        the oldest record still held; the segment appends go to only if `current`."""
+        _snapshots, segments = self._listing()
+        out = [(os.path.join(self.archive, f), True) for _until, _n, f in
+               sorted(self._archived(), key=lambda e: e[1])]
+        for seg in sorted(segments):
+            if current or seg != self._segment_start:
+                out.append((self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)), False))
+        return out
+
+    def history(self):
+        """Every record held, oldest first (the archive, then the live segments), for
+        rebuilding the derived indexes at start-up; read only."""
+        for path, _archived in self._files_oldest_first(current=True):
+            for record in self._read_archived(path):
+                yield record
+
+    def rewrite(self, transform):
+        """Pass every held record through `transform` (oldest first; not the segment
+        being appended to) and replace each file where one changed, durably. For
+        erasing a customer: the files change, their records' places do not.
+        -> (files rewritten, records changed)."""
+        files = changed = 0
+        for path, _archived in self._files_oldest_first():
+            records = self._read_archived(path)
+            out = [transform(r) for r in records]
+            differ = sum(1 for a, b in zip(records, out) if a is not b)
+            if differ:
+                write_durably(path, b"".join(journal.encode(r) for r in out))
+                files += 1
+                changed += differ
+        return files, changed
 
     # -- appends ---------------------------------------------------------------------
     def _open_segment(self, n):
@@ -218,8 +256,9 @@ class Store:
 
 
 def _apply(apply, event, log):
+    """-> the event's effects, or None when it did not apply."""
     try:
-        apply(event)
+        return apply(event)
     except ValueError as e:  # branch.Rejected: the same on every replay
         log.warn("replay_skipped", kind=event.get("k"), reason=str(e))
     except Exception as e:  # a bug: a crash loop would help nobody
