@@ -697,13 +697,12 @@ class Branch:
                 conv.awaiting = now  # the human part's first response counts from here
 
     def _survey_answered(self, customer, modem, answer, now, effects):
-        score, conv_id, queue, desk = answer
+        score, conv_id, queue, desk, lang = answer
         self.metrics.on_csat(queue, desk, score)
         effects.append(("history", "csat", {"conv": conv_id, "customer": customer,
                                             "score": score, "t": now}))
-        prefs_lang = self._language(customer, "")
-        self._send_to(conv_id, modem, customer, self.service.say("survey_thanks", prefs_lang),
-                      now, effects)
+        self._send_to(conv_id, modem, customer, self.service.say("survey_thanks", lang), now,
+                      effects)
 
     def _position_update(self, conv, now, effects):
         """Tell a waiting customer their place, if the queue does and it is news."""

@@ -121,7 +121,8 @@ class Surveys:
                 self.modem_ids) else "", self.languages[lang], self.queue_names[queue], desk])
 
     def answer(self, key, text, now):
-        """-> (score, conv id, queue, desk) when `text` answers the customer's survey."""
+        """-> (score, conv id, queue, desk, language) when `text` answers the customer's
+        survey."""
         entry = self.surveyed.newest(key)
         if entry is None or entry[5] != Surveyed.SENT or now - entry[1] > self.window_ms:
             return None
@@ -130,7 +131,8 @@ class Surveys:
             return None
         at, t, conv_id, queue, desk, _state = entry
         self.surveyed.mark(at, t, Surveyed.ANSWERED)
-        return int(word), conv_id, self.queue_names[queue], desk
+        lang = self.surveyed.entry(at)[7]
+        return int(word), conv_id, self.queue_names[queue], desk, self.languages[lang]
 
     def wrote_again(self, key):
         """The customer wrote again (a new or reopened conversation) before the survey
