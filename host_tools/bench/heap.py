@@ -69,7 +69,8 @@ def figures():
         "mpy_heap_budget_bytes": BUDGET_BYTES,
     }
     for key in ("open_conversation_bytes", "message_bytes_beyond_text", "fingerprint_bytes",
-                "remembered_customer_bytes", "remembered_send_bytes", "metrics_scope_bytes",
+                "remembered_customer_bytes", "remembered_send_bytes", "remembered_close_bytes",
+                "remembered_survey_bytes", "remembered_preference_bytes", "metrics_scope_bytes",
                 "owed_sms_bytes_beyond_text", "metrics_message_bytes"):
         out["mpy_" + key] = esp32[key]
     notes = [

@@ -14,11 +14,13 @@ import json
 from branchline.core import branch, config, jsonfmt
 from branchline.core.conversation import Conversation
 from branchline.core.metrics import Bucket
-from branchline.core.rings import Fingerprints, RecentCustomers
+from branchline.core.rings import Fingerprints, Preferences, RecentCloses, RecentCustomers
+from branchline.core.survey import Surveyed
 from branchline.core.sms_outbox import SmsOutbox
 from host_tools.bench import core_day
 
 ENTRIES = 512  # entries per structure when measuring its cost per entry
+T0 = 1796169600000
 
 
 def heap():
@@ -27,12 +29,19 @@ def heap():
 
 
 def per_entry(build, fill, n=ENTRIES):
-    """Bytes per entry of the structure `build(n)` once `fill` has put n entries in."""
-    base = heap()
-    thing = build(n)
-    for i in range(n):
-        fill(thing, i)
-    return (heap() - base) // n, thing
+    """Bytes per entry of the structure `build(n)` once `fill` has put n entries in:
+    the difference between n and 2n entries, so what the structure costs whatever its
+    size (the object, its dicts, a number the codec remembers) does not count. A first
+    round at n warms up what a first use allocates once."""
+    costs = []
+    for size in (n, n, 2 * n):
+        base = heap()
+        thing = build(size)
+        for i in range(size):
+            fill(thing, i)
+        costs.append(heap() - base)
+        thing = None
+    return (costs[2] - costs[1]) // n
 
 
 def entry_costs():
@@ -50,23 +59,34 @@ def entry_costs():
         b.counters("q:q%d" % i)
 
     def message(conv, i):
-        conv.messages.append(("in", 1796169600000 + i, "%040d" % i))
+        conv.add("in", T0 + i, "%040d" % i)
+
+    def close(r, i):
+        r.remember(i * 2654435761 & 0xFFFFFFFF, i, T0 + i, 1, 0, 0, False)
+
+    def surveyed(r, i):
+        r.remember(i * 2654435761 & 0xFFFFFFFF, T0 + i, i, 0, 1, 0, 0, "+4477%08d" % i)
+
+    def preference(r, i):
+        r.remember(i * 2654435761 & 0xFFFFFFFF, True, 1)
 
     costs = {}
-    costs["fingerprint_bytes"], _ = per_entry(Fingerprints, fingerprint)
-    costs["remembered_customer_bytes"], _ = per_entry(RecentCustomers, customer)
-    # Sends are remembered per TP-MR, which has 256 values per modem.
-    costs["remembered_send_bytes"], _ = per_entry(
+    costs["fingerprint_bytes"] = per_entry(Fingerprints, fingerprint)
+    costs["remembered_customer_bytes"] = per_entry(RecentCustomers, customer)
+    costs["remembered_send_bytes"] = per_entry(
         lambda n: SmsOutbox((5,), ["m0"], n), sent, 256)
-    costs["metrics_scope_bytes"], _ = per_entry(lambda n: Bucket(0, 1), scope, 64)
+    costs["metrics_scope_bytes"] = per_entry(lambda n: Bucket(0, 1), scope, 64)
+    costs["remembered_close_bytes"] = per_entry(RecentCloses, close)
+    costs["remembered_survey_bytes"] = per_entry(Surveyed, surveyed)
+    costs["remembered_preference_bytes"] = per_entry(Preferences, preference)
     # A message kept in its open conversation, beyond its text's UTF-8 bytes (40 here).
-    each, _ = per_entry(lambda n: Conversation(1, "+447700900123", "m0", "q0", 0), message)
+    each = per_entry(lambda n: Conversation(1, "+447700900123", "m0", "q0", T0), message)
     costs["message_bytes_beyond_text"] = each - 40
 
     def owe(o, i):
         o.add(i, "m0", "+4477%08d" % i, "%040d" % i, i, 0)
 
-    each, _ = per_entry(lambda n: SmsOutbox((5,), ["m0"], 1), owe, 256)
+    each = per_entry(lambda n: SmsOutbox((5,), ["m0"], 1), owe, 256)
     costs["owed_sms_bytes_beyond_text"] = each - 40
     return costs
 

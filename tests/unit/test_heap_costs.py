@@ -18,6 +18,9 @@ def test_ring_entries_cost_their_width_and_nothing_per_entry_besides(costs):
     assert costs["fingerprint_bytes"] == 8
     assert costs["remembered_customer_bytes"] == 21
     assert costs["remembered_send_bytes"] == 17
+    assert costs["remembered_close_bytes"] == 20
+    assert costs["remembered_survey_bytes"] == 41
+    assert costs["remembered_preference_bytes"] == 6
 
 
 def test_the_probe_measured_the_load_it_was_asked_for(costs):

@@ -25,6 +25,8 @@ def detect(text, languages):
     for lang in languages:
         if not SCRIPTS[lang]:
             fallback = fallback or lang
+    if fallback == languages[0] and len(languages) == 1 or len(text.encode()) == len(text):
+        return fallback or languages[0]  # one language, or ASCII: no script to look for
     for c in text:
         code = ord(c)
         if code < 0x3400:

@@ -233,6 +233,7 @@ class Metrics:
         self.last_interval = None
         self._desks = {}  # desk -> _DeskClock
         self._row_cache = {}  # (queue, desk) -> counter rows, for the current buckets
+        self._last_report = None  # last_interval's report, made when it ended
 
     # -- time ----------------------------------------------------------------------
     def next_boundary(self):
@@ -257,9 +258,12 @@ class Metrics:
             self.day.add(self.interval)
             self.totals.add(self.interval)
             self.last_interval = self.interval
+            # A completed interval no longer changes: its report serves every metrics
+            # message until the next one ends (replaying a year makes half a million).
+            self._last_report = self.interval.report(sl_s)
             day_over = end >= self.day.end
             if self.interval.scopes or day_over:
-                entry = {"interval": self.interval.report(sl_s), "day": self.day.report(sl_s)}
+                entry = {"interval": self._last_report, "day": self.day.report(sl_s)}
                 if day_over:
                     entry["day_complete"] = True
                 done.append(entry)
@@ -434,10 +438,7 @@ class Metrics:
         if self.interval is None:
             return {"last_interval": None, "day": None}
         return {
-            # Made anew for each message rather than kept: on an ESP32 a report of a
-            # dozen scopes is ~5 KB, a metrics message comes once a minute.
-            "last_interval": (self.last_interval.report(self.service_level_ms // 1000)
-                              if self.last_interval else None),
+            "last_interval": self._last_report,
             "day": self.day.plus(self.interval).report(self.service_level_ms // 1000),
         }
 
@@ -460,6 +461,8 @@ class Metrics:
         loaded = [Bucket.load(b) if b is not None else None for b in doc["buckets"]]
         self.interval, self.day, self.last_interval, self.totals = loaded
         self._row_cache = {}
+        sl_s = self.service_level_ms // 1000
+        self._last_report = self.last_interval.report(sl_s) if self.last_interval else None
         self._desks = {}
         for desk, (since, signed_in, held, wrapup) in doc["desks"].items():
             clock = _DeskClock(since)

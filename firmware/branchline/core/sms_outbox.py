@@ -135,6 +135,15 @@ def number_key(number):
     07700900123 give the same key, from their last nine digits (a national prefix or a
     country code is all that may differ); an alphanumeric sender counts as written.
     Two different phones share a key once in 2**32."""
-    digits = "".join(c for c in number if "0" <= c <= "9")
-    text = "d" + digits[-9:] if digits else "s" + number
-    return crc32(text.encode()) & 0xFFFFFFFF
+    if number == _memo[0]:  # an event asks about its customer several times
+        return _memo[1]
+    raw = number.encode()
+    digits = raw[1:] if raw[:1] == b"+" else raw
+    if not digits.isdigit():  # bytes: ASCII digits only, on every runtime
+        digits = bytes(c for c in raw if 48 <= c <= 57)
+    key = crc32(b"d" + digits[-9:] if digits else b"s" + raw) & 0xFFFFFFFF
+    _memo[0], _memo[1] = number, key
+    return key
+
+
+_memo = [None, 0]  # the last number_key asked for, and its key

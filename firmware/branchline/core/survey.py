@@ -66,6 +66,8 @@ class Surveys:
         self.enabled = {}
         for q in cfg["queues"]:
             self.enabled[q["name"]] = q.get("survey", False)
+        # A branch that surveys in no queue looks nothing up for each new message.
+        self.any = any(self.enabled.values())
         self.queue_names = queue_names
         self.modem_ids = modem_ids
         self.languages = languages
@@ -123,6 +125,8 @@ class Surveys:
     def answer(self, key, text, now):
         """-> (score, conv id, queue, desk, language) when `text` answers the customer's
         survey."""
+        if not self.any:
+            return None
         entry = self.surveyed.newest(key)
         if entry is None or entry[5] != Surveyed.SENT or now - entry[1] > self.window_ms:
             return None
@@ -137,6 +141,8 @@ class Surveys:
     def wrote_again(self, key):
         """The customer wrote again (a new or reopened conversation) before the survey
         went out, or was erased: none now (the cooldown still counts from the close)."""
+        if not self.surveyed.count:
+            return
         entry = self.surveyed.newest(key)
         if entry is not None and entry[5] != Surveyed.ANSWERED:
             self.surveyed.mark(entry[0], entry[1], Surveyed.ANSWERED)

@@ -72,6 +72,8 @@ class Dispositions:
     def refusal(self, queue, disposition, summary):
         """Why a close of a conversation of `queue` with this record cannot be filed,
         or None when it can."""
+        if disposition is None and summary is None and not self.required.get(queue):
+            return None  # the commonest close: nothing given, nothing required
         if disposition is not None and disposition not in self.codes:
             return "unknown disposition %r (choose one of %s)" % (
                 disposition, ", ".join(self.codes) or "none: none are configured")

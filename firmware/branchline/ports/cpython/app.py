@@ -204,7 +204,7 @@ class Gateway:
         """Rebuild the core from the state folder (before run). Raises
         branch.SnapshotMismatch when the configuration does not fit the saved state."""
         replayed = self.store.load(self.core, self.history.replaying(self.core))
-        self.history.caught_up(self.core, self.store)
+        self.history.caught_up(self.core)
         self._last_t = self.core.now
         self.log.info("journal_replayed", events=replayed, records=self.store.records,
                       conversations=len(self.core.conversations),
@@ -233,6 +233,14 @@ class Gateway:
 
         self._snapshotting = self.loop.create_task(run())
         return self._snapshotting
+
+    async def _rebuild_history(self):
+        """The history index rebuilt from the journal while the gateway serves; no
+        snapshot moves segments into the archive meanwhile (it waits for this)."""
+        try:
+            await self.history.rebuild(self.loop, self.store, self.core)
+        finally:
+            self._snapshotting = None
 
     async def _erase_from_journal(self, customer, conv_ids, pseudonym):
         """After an erase: a snapshot of the state without the number (the older ones
@@ -332,6 +340,8 @@ class Gateway:
         if self.panel is not None:
             self.panel.link.open()
         runner = await console.start(self, self.console_socket)
+        if self.history.rebuild_needed:
+            self._snapshotting = self.loop.create_task(self._rebuild_history())
         ticker = asyncio.ensure_future(self._ticker())
         self.log.info("gateway_started", site=self.cfg["site"], device=self.cfg["device"],
                       boot=self.boot_count)
@@ -346,6 +356,7 @@ class Gateway:
             await self._flusher  # what was submitted is journaled before we go
         if self._pending:
             await self._flush_all()
+        self.history.stop_rebuild()
         if self._snapshotting is not None:
             await self._snapshotting
         if self.store.since_snapshot and self.failure is None:
