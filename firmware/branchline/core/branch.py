@@ -156,6 +156,10 @@ class Branch:
             limits = [q[k] * 1000 - 1000 for k in ("max_wait_s", "overflow_after_s")
                       if q.get(k)]
             self._front_ms[q["name"]] = max(0, min(limits)) if limits else FRONT_MS
+        self._serving = {}  # queue -> [(agent, cap)] of the desks that serve it first
+        for q in self.queue_names:
+            self._serving[q] = [(agent, d["cap"]) for agent, d in enumerate(config["desks"])
+                                if q in d["queues"]]
         self._reopen_ms = config["reopen_window_s"] * 1000
         self._closes = RecentCloses(config["remembered_closes"])
         # conversation id -> when the menu gives up on its silent customer (ms): the
@@ -726,11 +730,12 @@ class Branch:
             self.positions.sent(conv.id, now)
 
     def _serving_capacity(self, queue):
-        """Conversations the queue's present desks can hold at once. O(desks)."""
+        """Conversations the queue's present desks can hold at once, from the desks'
+        states as the last event left them (no router call). O(desks serving it)."""
         total = 0
-        for agent, d in enumerate(self.config["desks"]):
-            if queue in d["queues"] and self.router.agent_presence(agent) in (AVAILABLE, WRAPUP):
-                total += d["cap"]
+        for agent, cap in self._serving[queue]:
+            if self._desks.signed_in(agent):
+                total += cap
         return total
 
     def _menu_timeouts(self, now, effects):

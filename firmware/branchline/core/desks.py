@@ -28,6 +28,12 @@ class Desks:
     def cap(self, agent):
         return self._caps[agent]
 
+    def signed_in(self, agent):
+        """Available or in wrap-up, as the last event left the desk (kept in snapshots:
+        the same answer after a restart)."""
+        clock = self._clock.get(self.desks[agent])
+        return clock is not None and clock[0]
+
     def missed_break(self, agent):
         self._missed.add(agent)
         self._touched.add(agent)

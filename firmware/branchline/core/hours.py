@@ -171,6 +171,10 @@ class Calendar:
 
     def open_ms(self, a, b):
         """How many of the milliseconds from `a` to `b` fell inside opening hours."""
+        cached = self._span
+        if cached is not None and cached[2] and cached[0] <= a and cached[0] <= b and (
+                cached[1] is None or b <= cached[1]):
+            return b - a  # all inside the span the last question found (the commonest)
         total = 0
         while a < b:
             is_open, until = self.span(a)
