@@ -29,7 +29,6 @@ class HistoryIndex:
                                   one entry per (id, closed): a replayed close changes
                                   nothing
     set_csat(conv_id, customer, score)  on the customer's latest close of conv_id
-    update_profile(customer, changes, t)
     customer(number, limit)       {"number", "name", "lang", "tags", "vip", "notes",
                                   "first_contact", "last_contact", "conversations":
                                   [record, ...] newest close first}, or None
@@ -54,6 +53,25 @@ class HistoryIndex:
         elif op == "erase":
             self.erase(body["customer"])
 
+    # Both keep a profile per number through _profile(number) -> dict or None and
+    # _save(profile): what they do with it is the same.
+    def update_profile(self, customer, changes, t):
+        profile = self._profile(customer) or empty_profile(customer)
+        profile.update(changes)
+        if profile["first_contact"] is None:
+            profile["first_contact"] = profile["last_contact"] = t
+        self._save(profile)
+
+    def _contact(self, record):
+        """Widen the customer's first and last contact to include `record`."""
+        profile = self._profile(record["customer"]) or empty_profile(record["customer"])
+        first, last = record["created"], record["closed"]
+        if profile["first_contact"] is None or first < profile["first_contact"]:
+            profile["first_contact"] = first
+        if profile["last_contact"] is None or last > profile["last_contact"]:
+            profile["last_contact"] = last
+        self._save(profile)
+
     def feed(self, effects, applied):
         """Take the history effects of the core event numbered `applied`."""
         for effect in effects:
@@ -65,12 +83,3 @@ class HistoryIndex:
 def empty_profile(number):
     return {"number": number, "name": None, "lang": None, "tags": [], "vip": False,
             "notes": "", "first_contact": None, "last_contact": None}
-
-
-def contact_span(profile, record):
-    """Widen the profile's first and last contact to include `record`."""
-    first, last = record["created"], record["closed"]
-    if profile["first_contact"] is None or first < profile["first_contact"]:
-        profile["first_contact"] = first
-    if profile["last_contact"] is None or last > profile["last_contact"]:
-        profile["last_contact"] = last

@@ -5,7 +5,7 @@ import json
 import sqlite3
 
 from branchline.core import jsonfmt
-from branchline.core.history import MAX_THREAD, HistoryIndex, contact_span, empty_profile
+from branchline.core.history import MAX_THREAD, HistoryIndex, empty_profile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
@@ -62,21 +62,12 @@ class SqliteHistory(HistoryIndex):
         self.db.execute("INSERT OR REPLACE INTO conversations (id, closed, number, record) "
                         "VALUES (?, ?, ?, ?)",
                         (record["id"], record["closed"], number, jsonfmt.dumps(record)))
-        profile = self._profile(number) or empty_profile(number)
-        contact_span(profile, record)
-        self._save(profile)
+        self._contact(record)
 
     def set_csat(self, conv_id, customer, score):
         self.db.execute("UPDATE conversations SET csat = ? WHERE id = ? AND number = ? AND "
                         "closed = (SELECT MAX(closed) FROM conversations WHERE id = ?)",
                         (score, conv_id, customer, conv_id))
-
-    def update_profile(self, customer, changes, t):
-        profile = self._profile(customer) or empty_profile(customer)
-        profile.update(changes)
-        if profile["first_contact"] is None:
-            profile["first_contact"] = profile["last_contact"] = t
-        self._save(profile)
 
     def customer(self, number, limit=MAX_THREAD):
         profile = self._profile(number)

@@ -16,7 +16,7 @@ import json
 import btree
 
 from branchline.core import jsonfmt
-from branchline.core.history import MAX_THREAD, HistoryIndex, contact_span, empty_profile
+from branchline.core.history import MAX_THREAD, HistoryIndex, empty_profile
 
 
 def _ms(t):
@@ -59,9 +59,7 @@ class BtreeHistory(HistoryIndex):
         if latest is None or latest < key:
             self.db[b"i" + _id(record["id"])] = key
         self.db[b"t" + _ms(record["closed"]) + b"." + _id(record["id"])] = key
-        profile = self._profile(number) or empty_profile(number)
-        contact_span(profile, record)
-        self._save(profile)
+        self._contact(record)
 
     def set_csat(self, conv_id, customer, score):
         key = self.db.get(b"i" + _id(conv_id))
@@ -70,13 +68,6 @@ class BtreeHistory(HistoryIndex):
         doc = json.loads(self.db[key])
         doc["csat"] = score
         self.db[key] = jsonfmt.encode(doc)
-
-    def update_profile(self, customer, changes, t):
-        profile = self._profile(customer) or empty_profile(customer)
-        profile.update(changes)
-        if profile["first_contact"] is None:
-            profile["first_contact"] = profile["last_contact"] = t
-        self._save(profile)
 
     def _conversation_keys(self, number):
         prefix = b"c" + number.encode()
