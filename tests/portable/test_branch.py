@@ -254,7 +254,8 @@ def test_temporary_failures_retry_with_backoff_then_give_up():
     b.apply({"k": "sms_sent", "t": t, "out": out, "ok": False, "kind": "temporary",
              "reason": "still busy"})
     assert out not in b.sms_outbox and b.conversations[1].deliveries[out] == "failed"
-    assert b.conversations[1].as_dict()["messages"][-1] == {"dir": "failed", "t": t, "text": "still busy"}
+    assert b.conversations[1].as_dict()["messages"][-1] == {
+        "dir": "failed", "t": t, "text": "still busy"}
 
 
 def test_permanent_failure_is_final_and_modem_failure_frees_the_modem_choice():

@@ -57,7 +57,8 @@ def test_fixed_offsets_quoted_names_julian_days_and_long_transition_times():
 
 def test_unreadable_rules_say_where():
     for text, where in (("", "POSIX TZ"), ("UT0", "3 or more"), ("GMT0BST", "its rules"),
-                        ("GMT0BST,M13.5.0,M10.5.0", "month"), ("CET-1CEST,M3.5.0,M10.5.0/3x", "unexpected"),
+                        ("GMT0BST,M13.5.0,M10.5.0", "month"),
+                        ("CET-1CEST,M3.5.0,M10.5.0/3x", "unexpected"),
                         ("GMT0BST,M3.5.0/200,M10.5.0", "hours must be")):
         with raises(TzError, where):
             TzRule(text)

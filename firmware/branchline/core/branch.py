@@ -12,6 +12,9 @@ effects for the adapters to carry out:
     ("returned", conv_id, desk)                 the desk lost it (offer timeout, transfer...)
     ("missed_break", desk)                      the desk went on break after missed offers
     ("refused", reason)                         the router would not do what was asked
+    ("history", op, body)                       for the customer history index (core/history.py)
+    ("erase", number, pseudonym)                rewrite the journal without the number
+                                                (core/erasure.py), then snapshot
 
 The router places conversations; the branch follows it by the outputs every router call
 returns (what the router did on its own: offers, returns, timeouts, expiries), never by
@@ -686,8 +689,9 @@ class Branch:
                 conv.add("menu", now, conv.menu[0])
                 self._send(conv, action[1], now, effects)
             elif kind == "answer":
-                self._say(conv, templates.render(action[1], {"branch_hours": self.service.hours_today(
-                    menu.general_queue, now, conv.lang)}), now, effects)
+                hours = self.service.hours_today(menu.general_queue, now, conv.lang)
+                self._say(conv, templates.render(action[1], {"branch_hours": hours}), now,
+                          effects)
                 del self._self_service[conv.id]
                 self.metrics.on_contained()
                 self._finish(conv, now, "resolved", effects, {"contained": True})

@@ -249,6 +249,7 @@ def upgrade(event, schema):
     if schema > SCHEMA:
         raise EventError(None, "journal schema %d is newer than this firmware's %d"
                          % (schema, SCHEMA))
-    if schema < 3 and event.get("k") == "close" and event.get("outcome", "resolved") not in OUTCOMES:
+    if schema < 3 and event.get("k") == "close" and (
+            event.get("outcome", "resolved") not in OUTCOMES):
         event["outcome"] = "resolved"
     return event

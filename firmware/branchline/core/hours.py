@@ -81,7 +81,8 @@ class Calendar:
             raise ConfigError("%s: must be an object" % where)
         for key in sorted(doc):
             if key not in HOURS_KEYS:
-                raise ConfigError("%s.%s: unknown key (use %s)" % (where, key, ", ".join(HOURS_KEYS)))
+                raise ConfigError("%s.%s: unknown key (use %s)"
+                                  % (where, key, ", ".join(HOURS_KEYS)))
         self.rule = rule
         weekly = doc.get("weekly", {})
         if not isinstance(weekly, dict):
@@ -91,7 +92,8 @@ class Calendar:
             if name not in WEEKDAYS:
                 raise ConfigError("%s.weekly.%s: not a weekday (use %s)"
                                  % (where, name, ", ".join(WEEKDAYS)))
-            self._weekly[WEEKDAYS.index(name)] = _ranges(weekly[name], "%s.weekly.%s" % (where, name))
+            self._weekly[WEEKDAYS.index(name)] = _ranges(weekly[name],
+                                                         "%s.weekly.%s" % (where, name))
         self._special = {}
         holidays = doc.get("holidays", [])
         if not isinstance(holidays, list):

@@ -54,7 +54,8 @@ def check_text(value, languages, where, allow_empty=False):
                           % (where, ", ".join(languages)))
     for lang in sorted(value):
         if lang not in LANGUAGES:  # a default may hold languages this branch does not use
-            raise ConfigError("%s.%s: not a language (use %s)" % (where, lang, ", ".join(LANGUAGES)))
+            raise ConfigError("%s.%s: not a language (use %s)"
+                              % (where, lang, ", ".join(LANGUAGES)))
     for lang in languages:
         text = value.get(lang)
         if not isinstance(text, str) or (is_blank(text) and not allow_empty):
