@@ -78,14 +78,21 @@ def _decode_batch(batch, events):
     decoded record by record instead."""
     payloads = [p for _pos, p in batch]
     lot = None
-    if all(p[:1] == b"{" and p[-1:] == b"}" for p in payloads):
+    for p in payloads:  # loops, not all(...): a generator's step costs a call
+        if p[:1] != b"{" or p[-1:] != b"}":
+            break
+    else:
         try:
             lot = _decode(b"[" + b",".join(payloads) + b"]")
         except ValueError:
             lot = None
-    if lot is not None and len(lot) == len(batch) and all(isinstance(e, dict) for e in lot):
-        events.extend(lot)
-        return None
+    if lot is not None and len(lot) == len(batch):
+        for e in lot:
+            if not isinstance(e, dict):
+                break
+        else:
+            events.extend(lot)
+            return None
     for pos, payload in batch:
         try:
             events.append(_decode(payload))
