@@ -98,9 +98,8 @@ def _erased_payload(payload, kind, pseudonym):
     body = dict(payload[kind])
     body["customer"] = pseudonym
     body["messages"] = [dict(m, text="") for m in body.get("messages", ())]
-    for field in ("summary",):
-        if field in body:
-            body[field] = ""
+    if "summary" in body:
+        body["summary"] = ""
     out = dict(payload)
     out[kind] = body
     return out
@@ -564,16 +563,16 @@ class Branch:
                 return
             self.surveys.wrote_again(number_key(customer))
             conv = self._reopen(customer, modem, now, effects)
-        if conv is None:
+        new = conv is None
+        if new:
             conv = self._new(customer, modem, self.queue_for(text), now, "sms",
                              self._language(customer, text))
-            conv.add("in", now, text, truncated)
-            if self.service.menu is not None:
-                self._self_serve(conv, text, now, effects)
-                return
-            self._enter_queue(conv, conv.queue, now, effects)
-        else:
-            conv.add("in", now, text, truncated)
+        conv.add("in", now, text, truncated)
+        if new:
+            if self.service.menu is None:
+                self._enter_queue(conv, conv.queue, now, effects)
+            else:
+                conv.state = "self_service"
         if conv.state == "self_service":
             self._self_serve(conv, text, now, effects)
             return
@@ -908,12 +907,17 @@ class Branch:
         return record
 
     def _close_at_desk(self, conv, now, outcome, record, effects):
+        self._release_desk(conv, now, conv.kind == "callback", effects)
+        self._finish(conv, now, outcome, effects, record)
+
+    def _release_desk(self, conv, now, callback_done, effects):
+        """The desk is done with `conv` (closed, or a callback to try again later): its
+        slot is freed and its handle time counted."""
         if conv.state == "offered":
-            self._accept(conv, now, effects)  # closing it is dealing with it
+            self._accept(conv, now, effects)  # dealing with it is taking it up
         agent = self._agent_of_desk[conv.desk]
         self._follow(self.router.complete(agent, conv.id, now), now, effects)
-        self._desks.closed(agent, conv.queue, conv.accepted, conv.kind == "callback", now)
-        self._finish(conv, now, outcome, effects, record)
+        self._desks.closed(agent, conv.queue, conv.accepted, callback_done, now)
 
     def _apply_sms_sent(self, ev, effects):
         out_id = ev["out"]
@@ -1017,15 +1021,11 @@ class Branch:
         outcome = ev["outcome"]
         conv.attempts += 1
         conv.add("call", now, "callback: " + outcome.replace("_", " "))
-        if conv.state == "offered":
-            self._accept(conv, now, effects)
         self.metrics.on_callback_attempt(conv.queue, conv.desk, outcome)
         if outcome == "reached":
             self._close_at_desk(conv, now, "resolved", {}, effects)
             return
-        agent = self._agent_of_desk[conv.desk]
-        self._follow(self.router.complete(agent, conv.id, now), now, effects)
-        self._desks.closed(agent, conv.queue, conv.accepted, False, now)
+        self._release_desk(conv, now, False, effects)
         conv.desk = None
         if outcome == "no_answer" and conv.attempts >= self.config["callback_max_attempts"]:
             self.metrics.on_callback_unreached(conv.queue)

@@ -44,7 +44,7 @@ from aiohttp import web
 from branchline.core import events
 from branchline.core.branch import Rejected
 from branchline.ports.cpython.clock import now_ms
-from branchline.core.history import MAX_THREAD
+from branchline.core.history import MAX_THREAD, empty_profile
 from branchline.text import is_digits
 
 MAX_BODY = 64 * 1024  # far above any request the console takes; an SMS reply is ~1 KB
@@ -151,8 +151,8 @@ def _customer_view(gateway, number):
     if doc is None and conv is None:
         return None
     if doc is None:
-        doc = {"number": number, "name": None, "lang": None, "tags": [], "vip": False,
-               "notes": "", "first_contact": None, "last_contact": None, "conversations": []}
+        doc = empty_profile(number)
+        doc["conversations"] = []
     doc["open"] = conv.as_dict() if conv is not None else None
     return doc
 
