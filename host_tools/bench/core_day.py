@@ -121,6 +121,7 @@ class Scenario:
         self.next_mr = 0
         self.menu = menu  # a new customer answers the menu's prompt with their topic
         self._topic = 0
+        self._ticked = None  # the time of the last tick `due` asked for
 
     def _customer(self):
         self.next_customer += 1
@@ -174,13 +175,19 @@ class Scenario:
                 self.owed.append({"k": "sms_sent", "t": self.t, "out": effect[1], "ok": True,
                                   "modem": "m0", "mr": [self.next_mr]})
 
-    def step(self, keep_open=None):
+    def step(self, keep_open=None, due=None):
         """The next event, keeping `keep_open` conversations open if given. What the
-        modem and the broker owe comes first, as it would a moment later."""
+        modem and the broker owe comes first, as it would a moment later. `due`, if
+        given, is the core's `next_due()`: once it has come, a tick comes next, as the
+        gateway's timer sends one (without it, ticks come at random, now and then, and
+        what falls due in between waits for one: surveys pile up)."""
         if self.owed:
             ev = self.owed.pop(0)
             ev["t"] = self.t
             return ev
+        if due is not None and due <= self.t and self._ticked != self.t:
+            self._ticked = self.t  # once per moment: what a tick left due waits
+            return {"k": "tick", "t": self.t}
         self.t += 1 + self.rng.below(self.gap_ms)
         k = self.rng.below(100)
         if keep_open is not None and self.open < keep_open:

@@ -123,7 +123,7 @@ def run(params):
         """Run the stream at `keep_open` open; -> (peak, settled) heap over `base`."""
         peak = 0
         for n in range(params["events"]):
-            ev = scenario.step(keep_open=keep_open)
+            ev = scenario.step(keep_open=keep_open, due=core.next_due())
             effects = core_day.apply_checked(core, ev)
             scenario.observe(ev, effects or (), len(core.conversations))
             if index is not None and effects:
@@ -148,7 +148,7 @@ def run(params):
     out["open"] = len(core.conversations)
     messages = 0
     for conv in core.conversations.values():
-        messages += len(conv.messages)
+        messages += conv.message_count()
     out["messages_per_open"] = messages // max(1, out["open"])
     # One more open conversation's cost: the same stream at twice the load, once the
     # bounded structures are full either way.

@@ -72,7 +72,7 @@ def test_a_menu_choice_hands_off_and_first_response_counts_from_there():
     conv = r.b.conversations[1]
     assert conv.state == "self_service" and r.b.router.conv_state(1) is None
     r.sms(t + 60 * S, "+1", "1")
-    assert conv.state == "offered" and conv.queue == "accounts" and conv.queued == t + 60 * S
+    assert conv.state == "offered" and conv.queue == "accounts" and conv.as_dict()["queued"] == t + 60 * S
     r.ev(t + 70 * S, "reply", conv=1, text="Hi, how can I help?")
     r.ev(t + 80 * S, "close", conv=1, disposition="info")
     day = r.b.metrics.report(t + 90 * S)["day"]["all"]

@@ -587,7 +587,7 @@ class Branch:
         if conv.state == "wrapup":  # the customer has more to say: not done yet
             conv.state = "active"
         if conv.awaiting is None:
-            conv.awaiting = now
+            conv.awaiting = conv.since(now)
 
     def _language(self, customer, text):
         """The profile's preferred language, else the script of the first message."""
@@ -627,7 +627,7 @@ class Branch:
         opens. `desk`: a reopened conversation's, which takes it first if it is
         available with room; otherwise it goes to the front of the queue."""
         conv.queue = queue
-        conv.queued = now
+        conv.queued = conv.since(now)
         conv.state = "queued"
         self._recent.remember(conv.customer, self._queue_index[queue])
         self.metrics.on_offered(queue, callback=conv.kind == "callback")
@@ -701,7 +701,7 @@ class Branch:
                 if ack:
                     self._say(conv, ack, now, effects)
                 self._enter_queue(conv, action[1], now, effects)
-                conv.awaiting = now  # the human part's first response counts from here
+                conv.awaiting = conv.since(now)  # the human part's first response counts from here
 
     def _survey_answered(self, customer, modem, answer, now, effects):
         score, conv_id, queue, desk, lang = answer
@@ -769,7 +769,7 @@ class Branch:
             conv.state = "self_service"  # the menu takes the new message
         else:
             self._enter_queue(conv, conv.queue, now, effects, desk)
-            conv.awaiting = now
+            conv.awaiting = conv.since(now)
         return conv
 
     def _apply_call(self, ev, effects):
@@ -837,9 +837,9 @@ class Branch:
         conv.state = "active"
         conv.offer_deadline = None
         if conv.accepted is None:
-            conv.accepted = now
+            conv.accepted = conv.since(now)
             self.metrics.on_answered(conv.queue, conv.desk, self._wait(conv, now),
-                                     now - conv.queued)
+                                     now - conv.at(conv.queued))
         effects.append(("accepted", conv.id, conv.desk))
         self._follow(out, now, effects)
 
@@ -852,19 +852,20 @@ class Branch:
             conv.state = "active"  # the desk has more to say after all
         conv.add("out", now, ev["text"])
         if conv.first_reply is None:
-            conv.first_reply = now
+            conv.first_reply = conv.since(now)
             self.metrics.on_first_response(conv.queue, conv.desk, self._wait(conv, now))
         if conv.awaiting is not None:
-            self.metrics.on_response(conv.queue, conv.desk, now - conv.awaiting)
+            self.metrics.on_response(conv.queue, conv.desk, now - conv.at(conv.awaiting))
             conv.awaiting = None
         self._send(conv, ev["text"], now, effects)
 
     def _wait(self, conv, until):
         """How long `conv` has waited since it was queued, inside opening hours."""
         calendar = self._calendars[conv.queue]
+        queued = conv.at(conv.queued)
         if calendar is None:
-            return until - conv.queued
-        return calendar.open_ms(conv.queued, until)
+            return until - queued
+        return calendar.open_ms(queued, until)
 
     def _say(self, conv, text, now, effects):
         """The branch's own message to the customer, kept in the thread as "auto"."""
@@ -917,7 +918,7 @@ class Branch:
             self._accept(conv, now, effects)  # dealing with it is taking it up
         agent = self._agent_of_desk[conv.desk]
         self._follow(self.router.complete(agent, conv.id, now), now, effects)
-        self._desks.closed(agent, conv.queue, conv.accepted, callback_done, now)
+        self._desks.closed(agent, conv.queue, conv.at(conv.accepted), callback_done, now)
 
     def _apply_sms_sent(self, ev, effects):
         out_id = ev["out"]
@@ -1130,9 +1131,9 @@ class Branch:
         self._desks.touch(agent)
         self.metrics.on_offer(conv.queue, desk)
         timeout_ms = self.config["offer_timeout_s"] * 1000
-        conv.offer_deadline = now + timeout_ms if timeout_ms else None
+        conv.offer_deadline = conv.since(now + timeout_ms) if timeout_ms else None
         if conv.offered is None:
-            conv.offered = now
+            conv.offered = conv.since(now)
         effects.append(("offered", conv.id, desk))
 
     def _returned(self, conv, effects):
@@ -1169,7 +1170,7 @@ class Branch:
 
     def _abandoned(self, conv, cause, now):
         conv.state = "abandoned"
-        conv.abandoned = now
+        conv.abandoned = conv.since(now)
         conv.abandon_cause = cause
         conv.awaiting = None
 
@@ -1201,7 +1202,7 @@ class Branch:
     def _finish_abandoned(self, conv, now, effects):
         """An abandonment is counted once it is final (the customer may still come back
         while the router keeps the place)."""
-        self.metrics.on_abandoned(conv.queue, self._wait(conv, conv.abandoned))
+        self.metrics.on_abandoned(conv.queue, self._wait(conv, conv.at(conv.abandoned)))
         self._finish(conv, now, "abandoned" if conv.abandon_cause == "cancelled" else "expired",
                      effects)
 
@@ -1226,7 +1227,7 @@ class Branch:
             if outcome == "resolved":
                 self.surveys.closed(conv, key, now)
         if conv.accepted is not None:
-            self.positions.closed(conv.queue, now - conv.accepted)
+            self.positions.closed(conv.queue, now - conv.at(conv.accepted))
         self._uplink("session", record, now, effects)
         effects.append(("history", "conversation", record))
 

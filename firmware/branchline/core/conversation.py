@@ -9,6 +9,12 @@ OUTCOMES = ("resolved", "abandoned", "transferred", "escalated", "expired")
 CALLBACK_OUTCOMES = ("reached", "no_answer", "retry")
 
 
+# What a conversation records the time of, as ms after `created` (small ints, where an
+# absolute time in ms is a 32-byte long on a 32-bit MicroPython): `at` gives it back.
+MOMENTS = ("queued", "offered", "offer_deadline", "accepted", "first_reply", "awaiting",
+           "abandoned")
+
+
 class Conversation:
     """One customer's conversation while it is open.
 
@@ -20,40 +26,36 @@ class Conversation:
     (the desk has finished with the customer and is writing the wrap-up record; it still
     holds the conversation), "remote" (head office has it), "abandoned" (the customer
     cancelled, or the queue's max wait ran out, and the router still keeps the place for
-    the customer's return: `abandoned`, `abandon_cause`). Times in ms: created (the
-    first message), queued (handed to a queue: waits and first response count from
-    here), offered (the first offer), accepted (answered), first_reply; None until they
-    happen.
+    the customer's return: `abandoned`, `abandon_cause`). `created` (the first message)
+    is in ms; the MOMENTS are ms after it, None until they happen: queued (handed to a
+    queue: waits and first response count from here), offered (the first offer),
+    accepted (answered), first_reply, awaiting (the earliest customer message no reply
+    has answered yet), abandoned (when the customer gave up).
     """
 
-    __slots__ = (
-        "id",
-        "customer",
-        "modem",
-        "queue",
-        "state",
-        "desk",
-        "created",
-        "offered",
-        "offer_deadline",
-        "accepted",
-        "first_reply",
-        "messages",
-        "kind",
-        "deliveries",
-        "part_states",
-        "awaiting",
-        "abandoned",
-        "abandon_cause",
-        "lang",
-        "menu",
-        "queued",
-        "after_hours_day",
-        "reopened",
-        "attempts",
-        "position_sms",
-        "last_position",
-    )
+    # The fields a snapshot keeps as they are (it also keeps the thread and the
+    # deliveries). What most conversations never set is a class attribute: an instance
+    # keeps only what it set (on MicroPython each attribute an instance holds takes 8
+    # bytes of its map, and the map grows in steps).
+    FIELDS = ("id", "customer", "modem", "queue", "state", "desk", "created", "kind",
+              "lang", "menu", "after_hours_day", "reopened", "attempts", "position_sms",
+              "last_position", "abandon_cause", "truncated") + MOMENTS
+    desk = None
+    queued = None
+    offered = None
+    offer_deadline = None  # while offered with an offer timeout
+    accepted = None
+    first_reply = None
+    awaiting = None
+    abandoned = None
+    abandon_cause = None  # "cancelled" (the customer said so) or "expired"
+    menu = None  # [path, prompts, misses] while in self-service (core/menu.py)
+    after_hours_day = None  # local day of the last "we are closed" reply
+    reopened = 0  # times the customer came back after a close
+    attempts = 0  # calls made for a callback request
+    position_sms = 0  # position messages sent
+    last_position = None  # the position the last one gave
+    truncated = ()  # the inbound messages the modem cut short: their places in the thread
 
     def __init__(self, conv_id, customer, modem, queue, now, kind="sms", lang="en"):
         self.id = conv_id
@@ -64,54 +66,71 @@ class Conversation:
         self.modem = modem
         self.queue = queue
         self.state = "queued"
-        self.desk = None
         self.created = now
-        self.offered = None
-        self.offer_deadline = None  # while offered with an offer timeout
-        self.accepted = None
-        self.first_reply = None
-        self.awaiting = None  # the earliest customer message no reply has answered yet
-        self.abandoned = None  # when the customer gave up (state "abandoned")
-        self.abandon_cause = None  # "cancelled" (the customer said so) or "expired"
-        self.messages = []
+        # direction, moment, text of each message in turn, flat: a tuple each would
+        # cost 36 bytes more on MicroPython
+        self.thread = []
         self.lang = lang  # the language of everything the branch itself sends
-        self.menu = None  # [path, prompts, misses] while in self-service (core/menu.py)
-        self.queued = None
-        self.after_hours_day = None  # local day of the last "we are closed" reply
-        self.reopened = 0  # times the customer came back after a close
-        self.attempts = 0  # calls made for a callback request
-        self.position_sms = 0  # position messages sent
-        self.last_position = None  # the position the last one gave
+
+    def since(self, now):
+        """`now` as a moment of this conversation: ms after it was created."""
+        return now - self.created
+
+    def at(self, moment):
+        """The time (ms) of a moment, or None for one that has not happened."""
+        return None if moment is None else self.created + moment
 
     def add(self, direction, t, text, truncated=False):
-        """Keep a message in the thread. Its time is kept as ms after `created`: a small
-        int, where an absolute time in ms is a 16-byte long on a 32-bit MicroPython."""
-        dt = t - self.created
-        self.messages.append((direction, dt, text, True) if truncated else (direction, dt, text))
+        """Keep a message in the thread, its time as a moment (see MOMENTS)."""
+        thread = self.thread
+        if truncated:
+            self.truncated = self.truncated + (len(thread) // 3,)
+        thread.append(direction)
+        thread.append(self.since(t))
+        thread.append(text)
+
+    def message_count(self):
+        return len(self.thread) // 3
+
+    def messages(self):
+        """The thread: (direction, time in ms, text, truncated) for each message."""
+        thread = self.thread
+        created = self.created
+        cut = self.truncated
+        return [(thread[i], created + thread[i + 1], thread[i + 2], i // 3 in cut)
+                for i in range(0, len(thread), 3)]
 
     def dump(self):
         """Every field, for snapshots (as_dict is the document agents and head office
-        see); dict keys become strings in JSON, so deliveries go as pairs."""
+        see), times in ms; dict keys become strings in JSON, so deliveries go as
+        pairs."""
         out = {}
-        for name in self.__slots__:
+        for name in self.FIELDS:
             out[name] = getattr(self, name)
+        for name in MOMENTS:
+            out[name] = self.at(out[name])
         out["deliveries"] = [[o, s] for o, s in sorted(self.deliveries.items())]
         out["part_states"] = [[o, s] for o, s in sorted(self.part_states.items())]
-        out["messages"] = [list(m) for m in self.messages]
+        out["truncated"] = list(self.truncated)
+        out["thread"] = self.thread
         return out
 
     @classmethod
     def load(cls, doc):
         conv = cls(doc["id"], doc["customer"], doc["modem"], doc["queue"], doc["created"])
-        for name in cls.__slots__:
-            setattr(conv, name, doc[name])
-        conv.deliveries = {}
+        for name in cls.FIELDS:
+            value = doc[name]
+            if name in MOMENTS and value is not None:
+                value -= conv.created
+            if value != getattr(conv, name):  # a default stays the class's
+                setattr(conv, name, value)
+        if conv.truncated:
+            conv.truncated = tuple(conv.truncated)
         for out_id, state in doc["deliveries"]:
             conv.deliveries[out_id] = state
-        conv.part_states = {}
         for out_id, states in doc["part_states"]:
             conv.part_states[out_id] = states
-        conv.messages = [tuple(m) for m in doc["messages"]]
+        conv.thread = doc["thread"]
         return conv
 
     def as_dict(self):
@@ -124,15 +143,15 @@ class Conversation:
             "desk": self.desk,
             "lang": self.lang,
             "created": self.created,
-            "queued": self.queued,
-            "offered": self.offered,
-            "offer_deadline": self.offer_deadline,
-            "accepted": self.accepted,
-            "first_reply": self.first_reply,
-            "abandoned": self.abandoned,
+            "queued": self.at(self.queued),
+            "offered": self.at(self.offered),
+            "offer_deadline": self.at(self.offer_deadline),
+            "accepted": self.at(self.accepted),
+            "first_reply": self.at(self.first_reply),
+            "abandoned": self.at(self.abandoned),
             "reopened": self.reopened,
             "attempts": self.attempts,
-            "messages": [_message_dict(m, self.created) for m in self.messages],
+            "messages": [_message_dict(m) for m in self.messages()],
             "deliveries": [
                 {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}
                 for o in sorted(self.deliveries)
@@ -140,10 +159,9 @@ class Conversation:
         }
 
 
-def _message_dict(message, created):
-    # (dir, ms after created, text), and a fourth element on an inbound message the
-    # modem cut short.
-    out = {"dir": message[0], "t": created + message[1], "text": message[2]}
-    if len(message) > 3:
+def _message_dict(message):
+    direction, t, text, truncated = message
+    out = {"dir": direction, "t": t, "text": text}
+    if truncated:
         out["truncated"] = True
     return out

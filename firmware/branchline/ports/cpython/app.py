@@ -182,7 +182,7 @@ class Gateway:
                               queue=conv.queue if conv else None,
                               customer=conv.customer if conv else None,
                               waited_ms=self.core.now - conv.created if conv else None,
-                              deadline=conv.offer_deadline if conv else None)
+                              deadline=conv.at(conv.offer_deadline) if conv else None)
             elif kind == "erase":
                 ids = set(self.history.index.conversation_ids(effect[1]))
                 self.loop.create_task(self._erase_from_journal(effect[1], ids, effect[2]))
