@@ -75,7 +75,7 @@ def test_writing_again_within_the_rejoin_window_gives_the_old_place_back():
     conv = b.conversations[1]
     assert conv.state == "queued" and conv.abandoned is None
     assert b.router.position(1) == 0 and b.router.position(2) == 1
-    assert [(m[0], m[2]) for m in conv.messages()] == [
+    assert [(m["dir"], m["text"]) for m in conv.as_dict()["messages"]] == [
         ("in", "first"), ("in", "取消"), ("auto", b.config["cancel_ack"]["en"]),
         ("in", "sorry, I do need help")]
     effects = at(b, 200, "tick")
@@ -89,7 +89,7 @@ def test_a_customer_who_comes_back_too_late_starts_a_new_conversation():
     sms(b, 20, "+1", "cancel")
     at(b, 81, "tick")
     sms(b, 90, "+1", "again")
-    assert list(b.conversations) == [2] and b.conversations[2].messages()[0][2] == "again"
+    assert list(b.conversations) == [2] and b.conversations[2].as_dict()["messages"][0]["text"] == "again"
 
 
 def test_a_short_abandon_is_counted_apart_and_left_out_of_service_level():
@@ -138,7 +138,7 @@ def test_the_max_wait_abandons_and_offers_a_callback_that_a_reply_takes_up():
     (record,) = sessions(effects)
     assert record["outcome"] == "expired" and record["id"] == 1
     callback = b.conversations[2]
-    assert callback.kind == "callback" and callback.messages()[-1][2] == "yes please call me"
+    assert callback.kind == "callback" and callback.as_dict()["messages"][-1]["text"] == "yes please call me"
     assert sent(effects) == [("+1", b.config["callback_ack"]["en"])]
     figures = day(b)
     assert (figures["abandoned"], figures["callbacks_requested"], figures["offered"]) == (1, 1, 2)

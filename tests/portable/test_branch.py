@@ -84,7 +84,7 @@ def test_cap_is_never_exceeded_and_the_next_free_slot_is_used():
 def test_second_message_from_a_customer_joins_the_open_conversation():
     b, _ = run([sms(1, "+1", "hi"), sms(2, "+1", "still there?")])
     assert len(b.conversations) == 1
-    assert [m[2] for m in b.conversations[1].messages()] == ["hi", "still there?"]
+    assert [m["text"] for m in b.conversations[1].as_dict()["messages"]] == ["hi", "still there?"]
 
 
 def test_same_fingerprint_is_one_message():
@@ -294,7 +294,7 @@ def test_long_message_parts_in_any_order_make_one_message():
         ev["concat"] = [7, 3, seq]
         b.apply(ev)
     b.apply(dict(ev))  # the same part read twice: the fingerprint drops it
-    assert [m[2] for m in b.conversations[1].messages()] == ["one two three"]
+    assert [m["text"] for m in b.conversations[1].as_dict()["messages"]] == ["one two three"]
 
 
 def test_a_message_the_modem_cut_short_is_shown_marked():
@@ -330,7 +330,7 @@ def test_a_long_message_missing_a_part_arrives_marked_after_the_timeout():
     assert not b.conversations and b.next_due() == 1000 + 600000
     b.apply({"k": "tick", "t": 601000})
     (conv,) = b.conversations.values()
-    assert conv.messages()[0][2] == "first half " + concat.GAP_MARKER
+    assert conv.as_dict()["messages"][0]["text"] == "first half " + concat.GAP_MARKER
 
 
 def test_missed_call_becomes_one_callback_request_in_the_callers_last_queue():
@@ -343,7 +343,7 @@ def test_missed_call_becomes_one_callback_request_in_the_callers_last_queue():
     assert ack[3] == "+1" and ack[4] == CFG["callback_ack"]["en"]
     effects = b.apply({"k": "call", "t": 20, "modem": "m0", "from": "+1", "rings": 1})
     assert kinds(effects, "send_sms") == [] and len(b.conversations) == 1
-    assert [m[0] for m in conv.messages()] == ["call", "auto", "call"]
+    assert [m["dir"] for m in conv.as_dict()["messages"]] == ["call", "auto", "call"]
     b.apply({"k": "call", "t": 30, "modem": "m0", "from": "+2", "rings": 0})
     assert b.conversations[3].queue == "general"  # a stranger: the first queue
 

@@ -203,13 +203,16 @@ class Branch:
         # Timers due by now (an offer running out, a wrap-up ending) happen before the
         # event, so that it meets the state the router will act on, and so that the
         # event's own router calls report only what the event did.
+        ticked = False
         for _ in range(MAX_TICK_PASSES):
             due = self.router.next_due()
             if due is None or due > now:
                 break
             self._follow(self.router.tick(now), now, effects)
+            ticked = True
         try:
-            check_now(self, event)  # again: the timers may have changed what it meets
+            if ticked:
+                check_now(self, event)  # again: the timers may have changed what it meets
             _APPLY[event["k"]](self, event, effects)
         except (Rejected, RouterError) as e:
             # Valid when it was journaled, overtaken by time: the same on every replay.
@@ -557,12 +560,13 @@ class Branch:
                 return
             conv = self._come_back(conv, now, effects)
         if conv is None:
-            answer = self.surveys.answer(number_key(customer), text, now)
+            key = number_key(customer)
+            answer = self.surveys.answer(key, text, now)
             if answer is not None:
                 self._survey_answered(customer, modem, answer, now, effects)
                 return
-            self.surveys.wrote_again(number_key(customer))
-            conv = self._reopen(customer, modem, now, effects)
+            self.surveys.wrote_again(key)
+            conv = self._reopen(customer, key, modem, now, effects)
         new = conv is None
         if new:
             conv = self._new(customer, modem, self.queue_for(text), now, "sms",
@@ -591,7 +595,7 @@ class Branch:
 
     def _language(self, customer, text):
         """The profile's preferred language, else the script of the first message."""
-        prefs = self._prefs.find(number_key(customer))
+        prefs = self._preferences(customer)
         if prefs is not None and prefs[1] is not None:
             lang = LANGUAGES[prefs[1]]
             if lang in self.service.languages:
@@ -601,9 +605,16 @@ class Branch:
     def _vip_credit(self, customer):
         credit = self._vip_ms.get(customer)
         if credit is None:
-            prefs = self._prefs.find(number_key(customer))
+            prefs = self._preferences(customer)
             credit = self.config["vip_priority_s"] * 1000 if prefs and prefs[0] else 0
         return credit
+
+    def _preferences(self, customer):
+        """(VIP, language index or None) as the console set them for the customer, or
+        None."""
+        if not self._prefs.count:  # the commonest case: nobody's profile was ever set
+            return None
+        return self._prefs.find(number_key(customer))
 
     def _new(self, customer, modem, queue, now, kind, lang):
         conv = Conversation(self._next_conv, customer, modem, queue, now, kind, lang)
@@ -749,12 +760,11 @@ class Branch:
                 self._finish(self.conversations[conv_id], now, "abandoned", effects)
 
     # -- reopening -----------------------------------------------------------------
-    def _reopen(self, customer, modem, now, effects):
+    def _reopen(self, customer, key, modem, now, effects):
         """The customer's conversation closed within reopen_window_s, open again (same
         id, so one thread in the history), or None."""
         if not self._reopen_ms:
             return None
-        key = number_key(customer)
         found = self._closes.find(key)
         if found is None or now - found[1] > self._reopen_ms:
             return None
@@ -1131,9 +1141,10 @@ class Branch:
         self._desks.touch(agent)
         self.metrics.on_offer(conv.queue, desk)
         timeout_ms = self.config["offer_timeout_s"] * 1000
-        conv.offer_deadline = conv.since(now + timeout_ms) if timeout_ms else None
+        # Offers run out and are made again many times a day: the moments inline.
+        conv.offer_deadline = now + timeout_ms - conv.created if timeout_ms else None
         if conv.offered is None:
-            conv.offered = conv.since(now)
+            conv.offered = now - conv.created
         effects.append(("offered", conv.id, desk))
 
     def _returned(self, conv, effects):

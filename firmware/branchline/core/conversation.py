@@ -82,23 +82,22 @@ class Conversation:
 
     def add(self, direction, t, text, truncated=False):
         """Keep a message in the thread, its time as a moment (see MOMENTS)."""
-        thread = self.thread
         if truncated:
-            self.truncated = self.truncated + (len(thread) // 3,)
-        thread.append(direction)
-        thread.append(self.since(t))
-        thread.append(text)
+            self.truncated = self.truncated + (len(self.thread) // 3,)
+        self.thread += (direction, t - self.created, text)
 
     def message_count(self):
         return len(self.thread) // 3
 
-    def messages(self):
-        """The thread: (direction, time in ms, text, truncated) for each message."""
+    def _message_dicts(self):
+        """The thread as agents and head office see it."""
         thread = self.thread
         created = self.created
-        cut = self.truncated
-        return [(thread[i], created + thread[i + 1], thread[i + 2], i // 3 in cut)
-                for i in range(0, len(thread), 3)]
+        out = [{"dir": thread[i], "t": created + thread[i + 1], "text": thread[i + 2]}
+               for i in range(0, len(thread), 3)]
+        for i in self.truncated:
+            out[i]["truncated"] = True
+        return out
 
     def dump(self):
         """Every field, for snapshots (as_dict is the document agents and head office
@@ -134,6 +133,7 @@ class Conversation:
         return conv
 
     def as_dict(self):
+        created = self.created  # the moments inline: a session record per close
         return {
             "id": self.id,
             "kind": self.kind,
@@ -142,26 +142,19 @@ class Conversation:
             "state": self.state,
             "desk": self.desk,
             "lang": self.lang,
-            "created": self.created,
-            "queued": self.at(self.queued),
-            "offered": self.at(self.offered),
-            "offer_deadline": self.at(self.offer_deadline),
-            "accepted": self.at(self.accepted),
-            "first_reply": self.at(self.first_reply),
-            "abandoned": self.at(self.abandoned),
+            "created": created,
+            "queued": None if self.queued is None else created + self.queued,
+            "offered": None if self.offered is None else created + self.offered,
+            "offer_deadline": (None if self.offer_deadline is None
+                               else created + self.offer_deadline),
+            "accepted": None if self.accepted is None else created + self.accepted,
+            "first_reply": None if self.first_reply is None else created + self.first_reply,
+            "abandoned": None if self.abandoned is None else created + self.abandoned,
             "reopened": self.reopened,
             "attempts": self.attempts,
-            "messages": [_message_dict(m) for m in self.messages()],
+            "messages": self._message_dicts(),
             "deliveries": [
                 {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}
                 for o in sorted(self.deliveries)
             ],
         }
-
-
-def _message_dict(message):
-    direction, t, text, truncated = message
-    out = {"dir": direction, "t": t, "text": text}
-    if truncated:
-        out["truncated"] = True
-    return out

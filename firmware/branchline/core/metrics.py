@@ -244,7 +244,10 @@ class Metrics:
         """Move to the interval (and day) `now` falls in. -> for each interval that
         ended with something in it, {"interval": its report, "day": the day so far},
         plus "day_complete": true when the day ended with it; oldest first."""
-        if self.interval is None:
+        interval = self.interval
+        if interval is not None and now < interval.end:
+            return []  # every event asks: the usual answer first
+        if interval is None:
             start = now - now % self.interval_ms
             self.interval = Bucket(start, start + self.interval_ms)
             self.day = Bucket(now - now % DAY_MS, now - now % DAY_MS + DAY_MS)

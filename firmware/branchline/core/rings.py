@@ -219,8 +219,6 @@ class Preferences(_Ring):
 
     def find(self, key):
         """-> (vip, language index or None), or None when nothing was set."""
-        if not self.count:  # the commonest case: nobody's profile was ever set
-            return None
         at = self._find_newest(struct.pack("<I", key))
         if at is None:
             return None
