@@ -1,7 +1,7 @@
 """Fixed-size memories: the newest entries are found, the oldest give way, and a dump
 restores the same answers."""
 
-from branchline.core.rings import Fingerprints, RecentCustomers
+from branchline.core.rings import Fingerprints, RecentCloses, RecentCustomers
 
 
 def test_fingerprints_remember_the_last_ones_only():
@@ -51,3 +51,23 @@ def test_a_dump_restores_the_same_answers():
     f2.load(f.dump())
     assert [r2.last_queue("+%d" % i) for i in range(6)] == [None, None, 2, 0, 1, 2]
     assert [("m0:%d" % i) in f2 for i in range(6)] == [False, False, True, True, True, True]
+
+
+def test_recent_closes_find_the_newest_by_key_and_forget_through_a_dump():
+    r = RecentCloses(3)
+    r.remember(0x0A0B0C0D, 1, 1000, 2, 0, 0, False)
+    r.remember(0x01020304, 2, 2000, None, 1, 1, True)
+    r.remember(0x0A0B0C0D, 3, 3000, 4, 2, 0, False)
+    assert r.find(0x0A0B0C0D) == (3, 3000, 4, 2, 0, False)
+    assert r.find(0x01020304) == (2, 2000, None, 1, 1, True)
+    # A key spelt across two entries' keys is no entry's.
+    assert r.find(0x0D010203) is None and r.find(0x05060708) is None
+    copy = RecentCloses(3)
+    copy.load(r.dump())  # the keys' copy is made again from the entries
+    assert copy.find(0x0A0B0C0D) == (3, 3000, 4, 2, 0, False)
+    copy.forget(0x0A0B0C0D)
+    assert copy.find(0x0A0B0C0D) is None and copy.find(0x01020304) is not None
+    copy.remember(0x0E0E0E0E, 4, 4000, 1, 0, 0, False)  # the oldest gives way
+    assert copy.find(0x01020304) is not None and copy.find(0x0E0E0E0E)[0] == 4
+    copy.remember(0x0F0F0F0F, 5, 5000, 1, 0, 0, False)
+    assert copy.find(0x01020304) is None

@@ -18,8 +18,8 @@ def test_ring_entries_cost_their_width_and_nothing_per_entry_besides(costs):
     assert costs["fingerprint_bytes"] == 8
     assert costs["remembered_customer_bytes"] == 21
     assert costs["remembered_send_bytes"] == 17
-    assert costs["remembered_close_bytes"] == 20
-    assert costs["remembered_survey_bytes"] == 41
+    assert costs["remembered_close_bytes"] == 24  # 20 and the key's copy
+    assert costs["remembered_survey_bytes"] == 45  # 41 and the key's copy
     assert costs["remembered_preference_bytes"] == 6
 
 

@@ -561,11 +561,10 @@ class Branch:
             conv = self._come_back(conv, now, effects)
         if conv is None:
             key = number_key(customer)
-            answer = self.surveys.answer(key, text, now)
+            answer = self.surveys.message(key, text, now)
             if answer is not None:
                 self._survey_answered(customer, modem, answer, now, effects)
                 return
-            self.surveys.wrote_again(key)
             conv = self._reopen(customer, key, modem, now, effects)
         new = conv is None
         if new:

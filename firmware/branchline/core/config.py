@@ -61,7 +61,7 @@ DEFAULTS = {
     "templates": [],
     "dispositions": [],
     "reopen_window_s": 600,  # a customer writing again this soon after a close reopens it
-    "remembered_closes": 256,  # recent closes, for reopening (20 bytes each)
+    "remembered_closes": 256,  # recent closes, for reopening (24 bytes each)
     "remembered_preferences": 256,  # customers' VIP flag and language set (6 bytes each)
     "survey_message": {"en": "How did we do? Reply 1 (poor) to 5 (excellent).",
                        "zh": "您对本次服务满意吗？请回复1（很差）至5（很好）。"},
@@ -69,7 +69,7 @@ DEFAULTS = {
     "survey_delay_s": 300,  # after the close
     "survey_window_s": 86400,  # a reply 1-5 this soon after the survey answers it
     "survey_cooldown_days": 30,  # no customer is surveyed twice in this many days
-    "remembered_surveys": 512,  # customers surveyed, for cooldown and answers (41 bytes each)
+    "remembered_surveys": 512,  # customers surveyed, for cooldown and answers (45 bytes each)
     "position_message": {"en": "You are number {position} in line, expected wait about "
                                "{wait_minutes} minutes.",
                          "zh": "您排在第{position}位，预计等候约{wait_minutes}分钟。"},

@@ -14,21 +14,37 @@ except ImportError:  # MicroPython ports that name it so
 
 
 class _Ring:
-    """`capacity` slots of WIDTH bytes; `next` is where the next entry goes."""
+    """`capacity` slots of WIDTH bytes; `next` is where the next entry goes.
+
+    KEY: the bytes at the start of an entry that lookups search for (0: the whole
+    entry is searched, as a fingerprint's). A ring with a KEY keeps a copy of each
+    entry's key side by side in `keys`, so a lookup scans KEY bytes an entry, not WIDTH
+    (a survey entry is 41 bytes for a 4-byte key: it costs 4 bytes an entry more)."""
 
     WIDTH = 1
+    KEY = 0
 
     def __init__(self, capacity):
         self.capacity = capacity
         self.data = bytearray(self.WIDTH * capacity)
+        self.keys = bytearray(self.KEY * capacity)
         self.next = 0
         self.count = 0  # slots in use: capacity once the ring has gone round
 
     def _put(self, entry):
-        at = self.WIDTH * self.next
+        slot = self.next
+        at = self.WIDTH * slot
         self.data[at:at + self.WIDTH] = entry
-        self.next = (self.next + 1) % self.capacity
+        if self.KEY:
+            self.keys[self.KEY * slot:self.KEY * (slot + 1)] = entry[:self.KEY]
+        self.next = (slot + 1) % self.capacity
         self.count = min(self.count + 1, self.capacity)
+
+    def _set_key(self, at, key):
+        """Overwrite the key of the entry at offset `at` (both copies)."""
+        self.data[at:at + self.KEY] = key
+        slot = at // self.WIDTH
+        self.keys[self.KEY * slot:self.KEY * (slot + 1)] = key
 
     def _newest_first(self):
         """Offsets of the used slots, newest first."""
@@ -36,17 +52,20 @@ class _Ring:
             yield self.WIDTH * ((self.next - back) % self.capacity)
 
     def _find_newest(self, key):
-        """-> the offset of the newest entry that begins with `key`, or None."""
-        end = self.WIDTH * self.count
+        """-> the offset of the newest entry that begins with `key` (KEY bytes, in a
+        ring with a KEY), or None."""
+        stride = self.KEY or self.WIDTH
+        where = self.keys if self.KEY else self.data
+        end = stride * self.count
         best = None
         best_age = self.capacity
-        at = self.data.find(key, 0, end)
+        at = where.find(key, 0, end)
         while at >= 0:
-            if at % self.WIDTH == 0:  # a match across two slots is none
-                age = (self.next - 1 - at // self.WIDTH) % self.capacity
+            if at % stride == 0:  # a match across two slots is none
+                age = (self.next - 1 - at // stride) % self.capacity
                 if age < best_age:
-                    best, best_age = at, age
-            at = self.data.find(key, at + 1, end)
+                    best, best_age = at // stride * self.WIDTH, age
+            at = where.find(key, at + 1, end)
         return best
 
     def dump(self):
@@ -58,6 +77,9 @@ class _Ring:
         self.next, self.count = doc[0], doc[1]
         used = a2b_base64(doc[2].encode())
         self.data[:len(used)] = used
+        for slot in range(self.KEY and self.count):
+            at = self.WIDTH * slot
+            self.keys[self.KEY * slot:self.KEY * (slot + 1)] = self.data[at:at + self.KEY]
 
 
 class Fingerprints(_Ring):
@@ -174,9 +196,10 @@ class RecentCloses(_Ring):
     customer's `number_key` so that a customer writing again soon reopens the same one
     (same thread, same desk). 20 bytes each: number key, conversation id, when it
     closed (ms), desk (0: none), queue index, language index, and whether the menu
-    alone solved it."""
+    alone solved it; and the key's copy (see _Ring): 24 bytes."""
 
     WIDTH = 20
+    KEY = 4
     _LAYOUT = "<IIqBBBB"
     _GONE = 0  # an erased or reopened entry's key: no customer's (number_key is a CRC)
 
@@ -201,7 +224,7 @@ class RecentCloses(_Ring):
         packed = struct.pack("<I", key)
         at = self._find_newest(packed)
         while at is not None:
-            self.data[at:at + 4] = struct.pack("<I", self._GONE)
+            self._set_key(at, struct.pack("<I", self._GONE))
             at = self._find_newest(packed)
 
 

@@ -3,7 +3,7 @@ and which reply answers it.
 
 A conversation a desk closed in a queue with "survey": true is surveyed
 `survey_delay_s` later, unless its customer was surveyed within `survey_cooldown_days`
-(remembered for the last `remembered_surveys` customers: 41 bytes each) or wrote again
+(remembered for the last `remembered_surveys` customers: 45 bytes each) or wrote again
 meanwhile. A reply that is a digit 1-5 within `survey_window_s` of the survey is its
 answer and opens nothing; anything else is an ordinary message.
 """
@@ -22,11 +22,13 @@ class Surveyed(_Ring):
     """The last `capacity` customers surveyed, newest last: number key, when the survey
     was scheduled (closed) or sent (ms), the conversation, its queue index and desk, its
     state, the modem and language indexes, and the number itself (to send to), zero
-    padded. 41 bytes each: the cooldown, the sending and the answer window all read
-    it, so nothing else is kept per survey but its offset in the pending list."""
+    padded. 41 bytes each, and the key's copy (see _Ring): 45. The cooldown, the
+    sending and the answer window all read it, so nothing else is kept per survey but
+    its offset in the pending list."""
 
     NUMBER_BYTES = 20
     WIDTH = 21 + NUMBER_BYTES
+    KEY = 4
     _LAYOUT = "<IqIBBBBB"
     SCHEDULED, SENT, ANSWERED = 0, 1, 2
 
@@ -66,8 +68,6 @@ class Surveys:
         self.enabled = {}
         for q in cfg["queues"]:
             self.enabled[q["name"]] = q.get("survey", False)
-        # A branch that surveys in no queue looks nothing up for each new message.
-        self.any = any(self.enabled.values())
         self.queue_names = queue_names
         self.modem_ids = modem_ids
         self.languages = languages
@@ -122,25 +122,30 @@ class Surveys:
             out.append([conv_id, number, self.modem_ids[modem] if modem < len(
                 self.modem_ids) else "", self.languages[lang], self.queue_names[queue], desk])
 
-    def answer(self, key, text, now):
-        """-> (score, conv id, queue, desk, language) when `text` answers the customer's
-        survey."""
-        if not self.any:
+    def message(self, key, text, now):
+        """A message from a customer with no conversation open: -> (score, conv id,
+        queue, desk, language) when it answers the customer's survey. Otherwise the
+        customer wrote again, and a survey not sent yet is not sent (one lookup for
+        both: each new message asks)."""
+        if not self.surveyed.count:
             return None
         entry = self.surveyed.newest(key)
-        if entry is None or entry[5] != Surveyed.SENT or now - entry[1] > self.window_ms:
+        if entry is None:
             return None
-        word = normalise(text)
-        if word not in SCORES:
-            return None
-        at, t, conv_id, queue, desk, _state = entry
-        self.surveyed.mark(at, t, Surveyed.ANSWERED)
-        lang = self.surveyed.entry(at)[7]
-        return int(word), conv_id, self.queue_names[queue], desk, self.languages[lang]
+        at, t, conv_id, queue, desk, state = entry
+        if state == Surveyed.SENT and now - t <= self.window_ms:
+            word = normalise(text)
+            if word in SCORES:
+                self.surveyed.mark(at, t, Surveyed.ANSWERED)
+                lang = self.surveyed.entry(at)[7]
+                return int(word), conv_id, self.queue_names[queue], desk, self.languages[lang]
+        if state != Surveyed.ANSWERED:
+            self.surveyed.mark(at, t, Surveyed.ANSWERED)
+        return None
 
     def wrote_again(self, key):
-        """The customer wrote again (a new or reopened conversation) before the survey
-        went out, or was erased: none now (the cooldown still counts from the close)."""
+        """The customer was erased: no survey goes out (`message` does the same for a
+        customer who wrote again before it went out)."""
         if not self.surveyed.count:
             return
         entry = self.surveyed.newest(key)
