@@ -60,3 +60,36 @@ def test_a_state_for_other_queues_or_desks_is_refused():
     other = config.validate(core_day.config(5, 3, queue_capacity=16))
     with raises(branch.SnapshotMismatch, match="the state has 3 queues and 6 desks"):
         branch.Branch(other).load(json.loads(jsonfmt.dumps(core.dump())))
+
+
+def test_a_replay_makes_only_the_reports_still_owed_and_ends_as_the_live_branch():
+    live = branch.Branch(CFG)
+    scenario = core_day.Scenario(6, 3, gap_ms=20000)  # hours: intervals end, reports go
+    journal = []
+    for ev in scenario.desks_in():
+        scenario.observe(ev, live.apply(ev), len(live.conversations))
+        journal.append(ev)
+    for _ in range(1500):
+        ev = scenario.step(keep_open=40)
+        effects = core_day.apply_checked(live, ev)
+        if effects is not None:
+            scenario.observe(ev, effects, len(live.conversations))
+            journal.append(ev)
+    # Head office has not acknowledged the last report and an interval's yet.
+    for ev in ({"k": "metrics", "t": scenario.t}, {"k": "tick", "t": scenario.t + 3600000}):
+        live.apply(ev)
+        journal.append(ev)
+    owed = [kind for kind, _payload in live.uplink_outbox.values()]
+    assert "metrics" in owed and "interval" in owed
+
+    replayed = branch.Branch(CFG)
+    replayed.begin_replay()
+    reports = []
+    for ev in journal:
+        for effect in replayed.replay(ev):
+            if effect[0] == "uplink" and effect[2] in ("interval", "metrics"):
+                reports.append(effect[3][effect[2]])
+    assert len(reports) > 20 and reports == [None] * len(reports)  # none made meanwhile
+    replayed.end_replay()
+    assert jsonfmt.dumps(replayed.dump()) == jsonfmt.dumps(live.dump())
+    assert jsonfmt.dumps(replayed.pending_effects()) == jsonfmt.dumps(live.pending_effects())

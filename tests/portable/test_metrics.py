@@ -8,6 +8,11 @@ MIN = 60000
 T0 = 1796169600000  # 2026-12-02T00:00:00Z: a day (and interval) boundary
 
 
+def ended(m, now):
+    """The `interval` bodies of the intervals that ended by `now`."""
+    return [make() for make in m.advance(now)]
+
+
 def test_rounding_is_half_up_in_integers():
     assert ratio_pm(2, 3) == 667  # 666.67
     assert ratio_pm(1, 8) == 125
@@ -67,12 +72,12 @@ def test_intervals_end_on_their_boundary_and_report_once():
     m.on_offered("general")
     assert m.next_boundary() == T0 + 15 * MIN
     assert m.advance(T0 + 14 * MIN) == []
-    (done,) = m.advance(T0 + 16 * MIN)
+    (done,) = ended(m, T0 + 16 * MIN)
     assert (done["interval"]["start"], done["interval"]["end"]) == (T0, T0 + 15 * MIN)
     assert done["interval"]["all"]["offered"] == 1 and done["day"]["all"]["offered"] == 1
     m.on_offered("general")
     # A quiet hour: its empty intervals are not reported.
-    (done,) = m.advance(T0 + 90 * MIN)
+    (done,) = ended(m, T0 + 90 * MIN)
     assert done["interval"]["start"] == T0 + 15 * MIN and done["day"]["all"]["offered"] == 2
     assert m.next_boundary() == T0 + 90 * MIN + 15 * MIN
     assert m.report(T0 + 91 * MIN)["last_interval"]["start"] == T0 + 75 * MIN
@@ -82,7 +87,7 @@ def test_a_day_ends_at_midnight_and_the_totals_run_on():
     m = Metrics(service_level_s=40)
     m.advance(T0 + DAY_MS - MIN)
     m.on_offered("general")
-    done = m.advance(T0 + DAY_MS + MIN)
+    done = ended(m, T0 + DAY_MS + MIN)
     assert done[-1]["day_complete"] is True
     assert done[-1]["day"]["start"] == T0 and done[-1]["day"]["all"]["offered"] == 1
     m.on_offered("general")
@@ -95,7 +100,7 @@ def test_desk_time_is_split_at_interval_boundaries():
     m = Metrics(service_level_s=40, interval_s=900)
 
     def at(minutes, **state):  # as the core does: time first, then what changed
-        done = m.advance(T0 + minutes * MIN)
+        done = ended(m, T0 + minutes * MIN)
         m.desk_state(1, T0 + minutes * MIN, **state)
         return done
 
@@ -106,7 +111,7 @@ def test_desk_time_is_split_at_interval_boundaries():
     # available 10..15 = 5 min, busy 12..15 = 3 min: occupancy 600 per-mille; holding 2
     assert first["occupancy_pm"] == 600 and first["concurrency_milli"] == 2000
     at(20, signed_in=False, held=0, wrapup=False)
-    (done,) = m.advance(T0 + 31 * MIN)
+    (done,) = ended(m, T0 + 31 * MIN)
     second = done["interval"]["desks"]["1"]
     # 15..18 holding 2, 18..20 wrap-up: available 5 min, busy 5 min
     assert second["occupancy_pm"] == 1000 and second["concurrency_milli"] == 2000

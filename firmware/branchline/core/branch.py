@@ -175,6 +175,7 @@ class Branch:
         self.handover = {}  # desk (0: the branch) -> [[t, text], ...], the newest last
         self._erased = 0  # erasures so far: names the pseudonym an erased number becomes
         self.events_applied = 0
+        self._unmade = None  # while replaying: seq -> the function making its body
         self.now = 0  # the time of the last event applied
 
     # -- public API ----------------------------------------------------------------
@@ -224,6 +225,20 @@ class Branch:
         self._desks.settle(now, effects)
         self.events_applied += 1
         return effects
+
+    def begin_replay(self):
+        """Start-up replays the journal from here to `end_replay`: the metrics reports
+        of messages head office acknowledged later in the journal are never made (a
+        report is most of the cost of a replayed interval)."""
+        self._unmade = {}
+
+    def end_replay(self):
+        """Make the bodies of the messages still owed: the state is then as if every
+        event had been applied live."""
+        unmade, self._unmade = self._unmade, None
+        for seq in sorted(unmade or ()):
+            kind, payload = self.uplink_outbox[seq]
+            payload[kind] = unmade[seq]()
 
     def dump(self):
         """The whole state, JSON-able (core/snapshot.py frames it): `load` into a Branch
@@ -1070,6 +1085,8 @@ class Branch:
 
     def _apply_uplink_ack(self, ev, effects):
         del self.uplink_outbox[ev["seq"]]
+        if self._unmade:
+            self._unmade.pop(ev["seq"], None)
 
     def _apply_tick(self, ev, effects):
         now = ev["t"]
@@ -1095,7 +1112,7 @@ class Branch:
                 self._position_update(conv, now, effects)
 
     def _apply_metrics(self, ev, effects):
-        body = self.metrics.report(ev["t"])
+        report = self.metrics.report_later(ev["t"])
         # O(queues + desks): this runs every metrics_interval_s, whatever is open.
         waiting = self._held_back_count()
         for i in range(len(self.queue_names)):
@@ -1103,7 +1120,13 @@ class Branch:
         available = 0
         for agent in range(len(self.desks)):
             available += self.router.agent_presence(agent) == AVAILABLE
-        body["live"] = {"waiting": waiting, "agents_available": available}
+        live = {"waiting": waiting, "agents_available": available}
+
+        def body():
+            made = report()
+            made["live"] = live
+            return made
+
         self._uplink("metrics", body, ev["t"], effects)
 
     # -- following the router ------------------------------------------------------
@@ -1243,6 +1266,9 @@ class Branch:
 
     # -- helpers -------------------------------------------------------------------
     def _uplink(self, kind, body, now, effects):
+        """A message for head office. `body` is its body, or a function making it
+        (metrics reports): called at once, or while replaying only if the message is
+        still owed when the replay ends (`end_replay`)."""
         seq = self._next_seq
         self._next_seq += 1
         payload = {
@@ -1252,6 +1278,12 @@ class Branch:
             "site": self.config["site"],
             "device": self.config["device"],
         }
+        if callable(body):
+            if self._unmade is not None:
+                self._unmade[seq] = body
+                body = None
+            else:
+                body = body()
         payload[kind] = body
         self.uplink_outbox[seq] = (kind, payload)
         effects.append(("uplink", seq, kind, payload))

@@ -184,10 +184,15 @@ class Bucket:
                 mine[i] += theirs[i]
             mine[_LONGEST] = longest
 
+    def copy(self):
+        """A new bucket holding this one's counts as they are now."""
+        frozen = Bucket(self.start, self.end)
+        frozen.add(self)
+        return frozen
+
     def plus(self, other):
         """A new bucket of this one's period holding both's counts (for reports)."""
-        both = Bucket(self.start, self.end)
-        both.add(self)
+        both = self.copy()
         both.add(other)
         return both
 
@@ -208,6 +213,41 @@ class Bucket:
         b = cls(doc[0], doc[1])
         b.scopes = doc[2]
         return b
+
+
+class _Later:
+    """The report of a bucket whose counts no longer change, made when first asked for
+    and then kept. Start-up replays weeks of intervals whose messages head office
+    acknowledged long ago: it makes only the reports of those still owed at its end
+    (Branch.begin_replay), where a report of 13 scopes is 13 dicts of 41 figures."""
+
+    def __init__(self, bucket, service_level_s):
+        self.bucket = bucket
+        self.service_level_s = service_level_s
+        self.made = None
+
+    def __call__(self):
+        if self.made is None:
+            self.made = self.bucket.report(self.service_level_s)
+        return self.made
+
+
+def _interval_body(interval, day, day_complete):
+    def make():
+        body = {"interval": interval(), "day": day()}
+        if day_complete:
+            body["day_complete"] = True
+        return body
+
+    return make
+
+
+def _metrics_body(last_interval, day):
+    def make():
+        return {"last_interval": last_interval() if last_interval else None,
+                "day": day() if day else None}
+
+    return make
 
 
 class _DeskClock:
@@ -233,7 +273,7 @@ class Metrics:
         self.last_interval = None
         self._desks = {}  # desk -> _DeskClock
         self._row_cache = {}  # (queue, desk) -> counter rows, for the current buckets
-        self._last_report = None  # last_interval's report, made when it ended
+        self._last_report = None  # last_interval's report (a _Later)
 
     # -- time ----------------------------------------------------------------------
     def next_boundary(self):
@@ -242,8 +282,10 @@ class Metrics:
 
     def advance(self, now):
         """Move to the interval (and day) `now` falls in. -> for each interval that
-        ended with something in it, {"interval": its report, "day": the day so far},
-        plus "day_complete": true when the day ended with it; oldest first."""
+        ended with something in it, oldest first, a function making head office's
+        `interval` body: {"interval": its report, "day": the day so far}, plus
+        "day_complete": true when the day ended with it. The counts are frozen now;
+        the reports are made when it is called (see _Later)."""
         interval = self.interval
         if interval is not None and now < interval.end:
             return []  # every event asks: the usual answer first
@@ -262,14 +304,12 @@ class Metrics:
             self.totals.add(self.interval)
             self.last_interval = self.interval
             # A completed interval no longer changes: its report serves every metrics
-            # message until the next one ends (replaying a year makes half a million).
-            self._last_report = self.interval.report(sl_s)
+            # message until the next one ends.
+            self._last_report = _Later(self.interval, sl_s)
             day_over = end >= self.day.end
             if self.interval.scopes or day_over:
-                entry = {"interval": self._last_report, "day": self.day.report(sl_s)}
-                if day_over:
-                    entry["day_complete"] = True
-                done.append(entry)
+                done.append(_interval_body(self._last_report, _Later(self.day.copy(), sl_s),
+                                           day_over))
             self.interval = Bucket(end, end + self.interval_ms)
             self._row_cache = {}
             if day_over:  # intervals divide the day (config), so days end on a boundary
@@ -437,13 +477,15 @@ class Metrics:
     def report(self, now):
         """Head office's `metrics` body: the last completed interval and the day so far,
         desks' time counted up to `now` (the totals are the console's: `summary`)."""
+        return self.report_later(now)()
+
+    def report_later(self, now):
+        """`report`, as a function making it from the counts as they are now."""
         self._integrate_desks(now)
         if self.interval is None:
-            return {"last_interval": None, "day": None}
-        return {
-            "last_interval": self._last_report,
-            "day": self.day.plus(self.interval).report(self.service_level_ms // 1000),
-        }
+            return _metrics_body(None, None)
+        day = _Later(self.day.plus(self.interval), self.service_level_ms // 1000)
+        return _metrics_body(self._last_report, day)
 
     def summary(self):
         """The running totals of the whole branch (the console's and the demo's view)."""
@@ -465,7 +507,7 @@ class Metrics:
         self.interval, self.day, self.last_interval, self.totals = loaded
         self._row_cache = {}
         sl_s = self.service_level_ms // 1000
-        self._last_report = self.last_interval.report(sl_s) if self.last_interval else None
+        self._last_report = _Later(self.last_interval, sl_s) if self.last_interval else None
         self._desks = {}
         for desk, (since, signed_in, held, wrapup) in doc["desks"].items():
             clock = _DeskClock(since)

@@ -95,6 +95,7 @@ class History:
         new index (a connection of the thread's own). -> records read."""
         index = SqliteHistory(path)
         fresh = Branch(self.cfg)
+        fresh.begin_replay()  # its messages to head office are not wanted: never made
         records = 0
         for record in store.history():
             try:

@@ -88,6 +88,20 @@ class Store:
         # were journaled; older ones (and a start without a snapshot, which may be a
         # folder of an earlier release) are upgraded and checked in full.
         apply = core.replay if loaded and schema == events.SCHEMA else core.apply
+        core.begin_replay()
+        try:
+            replayed = self._replay(core, apply, replay, start, schema, on_effects)
+        finally:
+            core.end_replay()
+        if self.journal is None:
+            self.records = max(self.records, start)
+            self._open_segment(self.records)
+        self._since_snapshot = replayed
+        return replayed
+
+    def _replay(self, core, apply, replay, start, schema, on_effects):
+        """Apply the records of the segments `replay` lists from record `start` on;
+        -> how many. The last live segment stays open for appends."""
         replayed = 0
         for seg, path, archived in replay:
             if archived:
@@ -107,10 +121,6 @@ class Store:
                 if effects is not None and on_effects is not None:
                     on_effects(effects)
             replayed += max(0, len(records) - max(0, start - seg))
-        if self.journal is None:
-            self.records = max(self.records, start)
-            self._open_segment(self.records)
-        self._since_snapshot = replayed
         return replayed
 
     def _read_archived(self, path):
