@@ -62,7 +62,7 @@ def test_a_state_for_other_queues_or_desks_is_refused():
         branch.Branch(other).load(json.loads(jsonfmt.dumps(core.dump())))
 
 
-def test_a_replay_makes_only_the_reports_still_owed_and_ends_as_the_live_branch():
+def test_a_replay_makes_only_the_bodies_still_owed_and_ends_as_the_live_branch():
     live = branch.Branch(CFG)
     scenario = core_day.Scenario(6, 3, gap_ms=20000)  # hours: intervals end, reports go
     journal = []
@@ -75,19 +75,26 @@ def test_a_replay_makes_only_the_reports_still_owed_and_ends_as_the_live_branch(
         if effects is not None:
             scenario.observe(ev, effects, len(live.conversations))
             journal.append(ev)
-    # Head office has not acknowledged the last report and an interval's yet.
-    for ev in ({"k": "metrics", "t": scenario.t}, {"k": "tick", "t": scenario.t + 3600000}):
+    # Head office has not acknowledged the last report, an interval's, and a session
+    # whose customer is then erased (the record owed must carry the pseudonym).
+    t = scenario.t
+    conv = [c for c in live.conversations.values() if c.state in ("offered", "active")
+            and all(i["to"] != c.customer for i in live.outbox.items.values())][0]
+    for ev in ({"k": "metrics", "t": t}, {"k": "close", "t": t, "conv": conv.id},
+               {"k": "erase", "t": t, "customer": conv.customer},
+               {"k": "tick", "t": t + 3600000}):
         live.apply(ev)
         journal.append(ev)
     owed = [kind for kind, _payload in live.uplink_outbox.values()]
-    assert "metrics" in owed and "interval" in owed
+    assert "metrics" in owed and "interval" in owed and "session" in owed
+    assert conv.customer not in jsonfmt.dumps(live.pending_effects())
 
     replayed = branch.Branch(CFG)
     replayed.begin_replay()
     reports = []
     for ev in journal:
         for effect in replayed.replay(ev):
-            if effect[0] == "uplink" and effect[2] in ("interval", "metrics"):
+            if effect[0] == "uplink" and effect[2] in ("interval", "metrics", "session"):
                 reports.append(effect[3][effect[2]])
     assert len(reports) > 20 and reports == [None] * len(reports)  # none made meanwhile
     replayed.end_replay()

@@ -33,6 +33,7 @@ from branchline.core import concat, events, templates
 from branchline.core.conversation import HELD, HELD_OR_WAITING, OUTCOMES, Conversation
 from branchline.core.desks import Desks
 from branchline.core.language import LANGUAGES, pick
+from branchline.core.later import Later
 from branchline.core.metrics import Metrics
 from branchline.core.position import Positions
 from branchline.core.rings import Fingerprints, Preferences, RecentCloses, RecentCustomers
@@ -227,18 +228,23 @@ class Branch:
         return effects
 
     def begin_replay(self):
-        """Start-up replays the journal from here to `end_replay`: the metrics reports
-        of messages head office acknowledged later in the journal are never made (a
-        report is most of the cost of a replayed interval)."""
+        """Start-up replays the journal from here to `end_replay`: the bodies of the
+        messages head office acknowledged later in the journal (metrics reports,
+        session records) are never made, and a history effect carries its record as a
+        Later (core/later.py) for the index to make if it needs it."""
         self._unmade = {}
 
     def end_replay(self):
         """Make the bodies of the messages still owed: the state is then as if every
         event had been applied live."""
-        unmade, self._unmade = self._unmade, None
+        self._make_owed()
+        self._unmade = None
+
+    def _make_owed(self):
+        unmade = self._unmade
         for seq in sorted(unmade or ()):
             kind, payload = self.uplink_outbox[seq]
-            payload[kind] = unmade[seq]()
+            payload[kind] = unmade.pop(seq)()
 
     def dump(self):
         """The whole state, JSON-able (core/snapshot.py frames it): `load` into a Branch
@@ -1072,6 +1078,7 @@ class Branch:
         self._prefs.remember(key, False, None)
         self._recent.forget(customer)
         self.surveys.wrote_again(key)
+        self._make_owed()  # a record not made yet would be made with the number
         for seq in sorted(self.uplink_outbox):
             kind, payload = self.uplink_outbox[seq]
             body = payload[kind]
@@ -1245,14 +1252,9 @@ class Branch:
         del self.conversations[conv.id]
         if self._open_by_customer.get(conv.customer) == conv.id:
             del self._open_by_customer[conv.customer]
-        record = conv.as_dict()
-        record["state"] = "closed"
-        record["closed"] = now
-        record["outcome"] = outcome
-        contained = False
-        if wrapup:
-            record.update(wrapup)
-            contained = wrapup.get("contained", False)
+        # Nothing changes a closed conversation: its record may be made later (Later).
+        record = Later(conv.record, now, outcome, wrapup)
+        contained = wrapup.get("contained", False) if wrapup else False
         if outcome in REMEMBERED_OUTCOMES and conv.kind == "sms":
             key = number_key(conv.customer)
             self._closes.remember(key, conv.id, now, conv.desk, self._queue_index[conv.queue],
@@ -1262,13 +1264,14 @@ class Branch:
         if conv.accepted is not None:
             self.positions.closed(conv.queue, now - conv.at(conv.accepted))
         self._uplink("session", record, now, effects)
-        effects.append(("history", "conversation", record))
+        effects.append(("history", "conversation", record if self._unmade is not None
+                        else record()))
 
     # -- helpers -------------------------------------------------------------------
     def _uplink(self, kind, body, now, effects):
         """A message for head office. `body` is its body, or a function making it
-        (metrics reports): called at once, or while replaying only if the message is
-        still owed when the replay ends (`end_replay`)."""
+        (a Later, a metrics report): called at once, or while replaying only if the
+        message is still owed when the replay ends (`end_replay`)."""
         seq = self._next_seq
         self._next_seq += 1
         payload = {

@@ -158,3 +158,14 @@ class Conversation:
                 for o in sorted(self.deliveries)
             ],
         }
+
+    def record(self, closed, outcome, wrapup=None):
+        """The session record head office and the history keep of it once closed:
+        the document, when it closed and how (outcome, and the wrap-up record)."""
+        record = self.as_dict()
+        record["state"] = "closed"
+        record["closed"] = closed
+        record["outcome"] = outcome
+        if wrapup:
+            record.update(wrapup)
+        return record

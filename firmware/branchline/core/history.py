@@ -40,6 +40,8 @@ class HistoryIndex:
     """
 
     def apply(self, op, body):
+        if callable(body):  # a record start-up's replay has not made (core/later.py)
+            body = body()
         if op == "conversation":
             self.add_conversation(body)
         elif op == "csat":

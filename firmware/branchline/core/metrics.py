@@ -16,6 +16,8 @@ Desks' time (signed in, busy, holding) is integrated between the changes the cor
 reports (`desk_state`), split exactly at interval boundaries.
 """
 
+from branchline.core.later import Later
+
 # One counter per name, in this order in every scope's list.
 COUNTERS = (
     "offered",  # conversations that entered a queue (a queue's: those that entered it)
@@ -215,23 +217,6 @@ class Bucket:
         return b
 
 
-class _Later:
-    """The report of a bucket whose counts no longer change, made when first asked for
-    and then kept. Start-up replays weeks of intervals whose messages head office
-    acknowledged long ago: it makes only the reports of those still owed at its end
-    (Branch.begin_replay), where a report of 13 scopes is 13 dicts of 41 figures."""
-
-    def __init__(self, bucket, service_level_s):
-        self.bucket = bucket
-        self.service_level_s = service_level_s
-        self.made = None
-
-    def __call__(self):
-        if self.made is None:
-            self.made = self.bucket.report(self.service_level_s)
-        return self.made
-
-
 def _interval_body(interval, day, day_complete):
     def make():
         body = {"interval": interval(), "day": day()}
@@ -273,7 +258,7 @@ class Metrics:
         self.last_interval = None
         self._desks = {}  # desk -> _DeskClock
         self._row_cache = {}  # (queue, desk) -> counter rows, for the current buckets
-        self._last_report = None  # last_interval's report (a _Later)
+        self._last_report = None  # last_interval's report (a Later)
 
     # -- time ----------------------------------------------------------------------
     def next_boundary(self):
@@ -285,7 +270,7 @@ class Metrics:
         ended with something in it, oldest first, a function making head office's
         `interval` body: {"interval": its report, "day": the day so far}, plus
         "day_complete": true when the day ended with it. The counts are frozen now;
-        the reports are made when it is called (see _Later)."""
+        the reports are made when it is called (core/later.py)."""
         interval = self.interval
         if interval is not None and now < interval.end:
             return []  # every event asks: the usual answer first
@@ -305,11 +290,11 @@ class Metrics:
             self.last_interval = self.interval
             # A completed interval no longer changes: its report serves every metrics
             # message until the next one ends.
-            self._last_report = _Later(self.interval, sl_s)
+            self._last_report = Later(self.interval.report, sl_s)
             day_over = end >= self.day.end
             if self.interval.scopes or day_over:
-                done.append(_interval_body(self._last_report, _Later(self.day.copy(), sl_s),
-                                           day_over))
+                day = Later(self.day.copy().report, sl_s)
+                done.append(_interval_body(self._last_report, day, day_over))
             self.interval = Bucket(end, end + self.interval_ms)
             self._row_cache = {}
             if day_over:  # intervals divide the day (config), so days end on a boundary
@@ -484,7 +469,7 @@ class Metrics:
         self._integrate_desks(now)
         if self.interval is None:
             return _metrics_body(None, None)
-        day = _Later(self.day.plus(self.interval), self.service_level_ms // 1000)
+        day = Later(self.day.plus(self.interval).report, self.service_level_ms // 1000)
         return _metrics_body(self._last_report, day)
 
     def summary(self):
@@ -507,7 +492,7 @@ class Metrics:
         self.interval, self.day, self.last_interval, self.totals = loaded
         self._row_cache = {}
         sl_s = self.service_level_ms // 1000
-        self._last_report = _Later(self.last_interval, sl_s) if self.last_interval else None
+        self._last_report = Later(self.last_interval.report, sl_s) if self.last_interval else None
         self._desks = {}
         for desk, (since, signed_in, held, wrapup) in doc["desks"].items():
             clock = _DeskClock(since)
