@@ -316,10 +316,18 @@ def test_a_message_the_modem_cut_short_is_shown_marked():
     (long,) = b.conversations[2].as_dict()["messages"]
     assert long["text"] == "one tw" and long["truncated"] is True
     # The marks, like every time in the thread, survive a snapshot.
+    b.apply(sms(5000, "+3", "no cut here"))
     copy = branch.Branch(CFG)
     copy.load(json.loads(jsonfmt.dumps(b.dump())))
-    for conv_id in (1, 2):
+    for conv_id in (1, 2, 3):
         assert copy.conversations[conv_id].as_dict() == b.conversations[conv_id].as_dict()
+    # A restored conversation takes a message cut short as the original does.
+    for core in (b, copy):
+        late = sms(6000, "+3", "and then")
+        late["truncated"] = True
+        core.apply(late)
+    assert copy.conversations[3].as_dict() == b.conversations[3].as_dict()
+    assert copy.conversations[3].as_dict()["messages"][1]["truncated"] is True
 
 
 def test_a_long_message_missing_a_part_arrives_marked_after_the_timeout():

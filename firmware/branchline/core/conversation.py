@@ -39,7 +39,7 @@ class Conversation:
     # bytes of its map, and the map grows in steps).
     FIELDS = ("id", "customer", "modem", "queue", "state", "desk", "created", "kind",
               "lang", "menu", "after_hours_day", "reopened", "attempts", "position_sms",
-              "last_position", "abandon_cause", "truncated") + MOMENTS
+              "last_position", "abandon_cause") + MOMENTS
     desk = None
     queued = None
     offered = None
@@ -111,7 +111,7 @@ class Conversation:
         out["deliveries"] = [[o, s] for o, s in sorted(self.deliveries.items())]
         out["part_states"] = [[o, s] for o, s in sorted(self.part_states.items())]
         out["truncated"] = list(self.truncated)
-        out["thread"] = self.thread
+        out["thread"] = list(self.thread)  # a dump does not change with the conversation
         return out
 
     @classmethod
@@ -123,8 +123,8 @@ class Conversation:
                 value -= conv.created
             if value != getattr(conv, name):  # a default stays the class's
                 setattr(conv, name, value)
-        if conv.truncated:
-            conv.truncated = tuple(conv.truncated)
+        if doc["truncated"]:
+            conv.truncated = tuple(doc["truncated"])
         for out_id, state in doc["deliveries"]:
             conv.deliveries[out_id] = state
         for out_id, states in doc["part_states"]:
