@@ -573,8 +573,7 @@ class Branch:
 
     def _message_in(self, customer, modem, text, now, effects, truncated=False):
         cancel = bare(text) in self._cancel_words
-        conv_id = self._open_by_customer.get(customer)
-        conv = self.conversations[conv_id] if conv_id is not None else None
+        conv = self.open_conversation_of(customer)
         if conv is not None and conv.state == "abandoned":
             if cancel:
                 conv.add("in", now, text, truncated)  # cancelling again changes nothing
@@ -808,8 +807,7 @@ class Branch:
         customer = ev["from"]
         now = ev["t"]
         note = "missed call (%d rings)" % ev.get("rings", 0)
-        conv_id = self._open_by_customer.get(customer)
-        conv = self.conversations[conv_id] if conv_id is not None else None
+        conv = self.open_conversation_of(customer)
         if conv is not None and conv.state == "abandoned":
             conv = self._come_back(conv, now, effects)
         if conv is not None:
@@ -1077,7 +1075,7 @@ class Branch:
         self._closes.forget(key)
         self._prefs.remember(key, False, None)
         self._recent.forget(customer)
-        self.surveys.wrote_again(key)
+        self.surveys.erased(key)
         self._make_owed()  # a record not made yet would be made with the number
         for seq in sorted(self.uplink_outbox):
             kind, payload = self.uplink_outbox[seq]

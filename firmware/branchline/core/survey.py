@@ -127,9 +127,7 @@ class Surveys:
         queue, desk, language) when it answers the customer's survey. Otherwise the
         customer wrote again, and a survey not sent yet is not sent (one lookup for
         both: each new message asks)."""
-        if not self.surveyed.count:
-            return None
-        entry = self.surveyed.newest(key)
+        entry = self._newest(key)
         if entry is None:
             return None
         at, t, conv_id, queue, desk, state = entry
@@ -139,17 +137,21 @@ class Surveys:
                 self.surveyed.mark(at, t, Surveyed.ANSWERED)
                 lang = self.surveyed.entry(at)[7]
                 return int(word), conv_id, self.queue_names[queue], desk, self.languages[lang]
-        if state != Surveyed.ANSWERED:
-            self.surveyed.mark(at, t, Surveyed.ANSWERED)
+        self._settle(entry)
         return None
 
-    def wrote_again(self, key):
-        """The customer was erased: no survey goes out (`message` does the same for a
-        customer who wrote again before it went out)."""
-        if not self.surveyed.count:
-            return
-        entry = self.surveyed.newest(key)
-        if entry is not None and entry[5] != Surveyed.ANSWERED:
+    def erased(self, key):
+        """The customer was erased: no survey goes out (the cooldown still counts)."""
+        entry = self._newest(key)
+        if entry is not None:
+            self._settle(entry)
+
+    def _newest(self, key):
+        return self.surveyed.newest(key) if self.surveyed.count else None
+
+    def _settle(self, entry):
+        """No answer is awaited, and nothing is sent, for the survey of `entry`."""
+        if entry[5] != Surveyed.ANSWERED:
             self.surveyed.mark(entry[0], entry[1], Surveyed.ANSWERED)
 
     def dump(self):
