@@ -5,7 +5,10 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 MP_PKG := node_modules/@micropython/micropython-webassembly-pyscript/package.json
 
-.PHONY: all bootstrap bootstrap-run system-deps system-deps-run print-packages-run \
+# Playwright drives Debian's chromium: it must never fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: all assets bootstrap bootstrap-run system-deps system-deps-run print-packages-run \
         print-packages-test demo test test-native test-python test-micropython \
         bench clean
 
@@ -33,7 +36,8 @@ bootstrap: system-deps $(VENV)/.installed $(MP_PKG) $(MP_UNIX32)
 # and aarch64 (run under qemu-user); the i686 cross compiler the 32-bit MicroPython that
 # measures the heap (Debian's gcc-multilib would do too, but it conflicts with the aarch64
 # cross compiler); gammu checks that a third-party tool takes the
-# modem simulator for a modem.
+# modem simulator for a modem; Debian's chromium is the browser the console's tests
+# drive (Playwright never downloads one), with a CJK font for the Chinese pages.
 RUN_DEPS := mosquitto:mosquitto cc:gcc
 TEST_DEPS := node:nodejs npm:npm valgrind:valgrind \
 	arm-none-eabi-gcc:gcc-arm-none-eabi \
@@ -43,7 +47,9 @@ TEST_DEPS := node:nodejs npm:npm valgrind:valgrind \
 	qemu-aarch64:qemu-user \
 	i686-linux-gnu-gcc:gcc-i686-linux-gnu \
 	/usr/i686-linux-gnu/lib/libc.a:libc6-dev-i386-cross \
-	gammu:gammu
+	gammu:gammu \
+	chromium:chromium \
+	/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei
 
 # Missing packages are installed with apt-get when root, else named, and make stops.
 define check_system_deps
@@ -129,6 +135,10 @@ test-python:
 test-micropython:
 	$(VPY) tests/micropython/compile_all.py
 	node tests/micropython/run.mjs
+
+# The console's pages as the package ships them (committed; a test checks they match).
+assets:
+	$(VPY) -m host_tools.assets
 
 bench: bootstrap
 	$(VPY) -m host_tools.cli bench

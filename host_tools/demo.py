@@ -37,13 +37,13 @@ def run_story(branch):
     convs = state["desks"][0]["conversations"]
     by_customer = {}
     for conv in convs:
-        _, detail = branch.console("GET", "/api/conversations/%d" % conv)
+        _, detail = branch.console("GET", "/api/conversations/%d" % conv, user="amira")
         by_customer[detail["customer"]] = conv
     for number, _ in CUSTOMERS:
         conv = by_customer[number]
         say("story", "agent at desk 1 answers conversation %d" % conv)
         status, body = branch.console("POST", "/api/conversations/%d/reply" % conv,
-                                      {"text": REPLIES[number]})
+                                      {"text": REPLIES[number]}, user="amira")
         if status != 200:
             raise StepFailed("reply refused: %s %s" % (status, body))
     branch.wait_for("both replies sent by the modem", lambda: len(branch.modem.sent) == 2)
@@ -51,7 +51,7 @@ def run_story(branch):
         conv = by_customer[number]
         say("story", "agent wraps up conversation %d" % conv)
         status, body = branch.console("POST", "/api/conversations/%d/close" % conv,
-                                      {"outcome": "resolved"})
+                                      {"outcome": "resolved"}, user="amira")
         if status != 200:
             raise StepFailed("close refused: %s %s" % (status, body))
     branch.wait_for("two session records at head office", lambda: len(branch.mqtt("session")) == 2)

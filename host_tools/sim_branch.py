@@ -19,6 +19,7 @@ import urllib.request
 
 import paho.mqtt.client as paho
 
+from branchline import passwords
 from branchline.core import journal, snapshot
 from branchline.ports.cpython.log import parse_line
 from host_tools.broker import Broker, free_port
@@ -28,6 +29,30 @@ from host_tools.panel_sim import PanelSim
 
 SITE = "demo-branch"
 DEVICE = "bl-0001"
+
+
+# The simulated branch's console users: user -> (role, desk, password). The demo prints
+# them so a newcomer can log in; nothing real is ever protected by them.
+USERS = {
+    "amira": ("agent", 1, "amira-desk-1"),
+    "bo": ("agent", 2, "bo-desk-2"),
+    "sam": ("supervisor", None, "sam-supervisor"),
+    "tech": ("technician", None, "tech-check-1"),
+}
+_HASHES = {}  # password -> its hash, made once per process (each takes ~50 ms)
+
+
+def console_users(users=USERS):
+    out = []
+    for user, (role, desk, password) in sorted(users.items()):
+        if password not in _HASHES:
+            _HASHES[password] = passwords.make(password)
+        doc = {"user": user, "name": user.capitalize(), "role": role,
+               "password": _HASHES[password]}
+        if desk is not None:
+            doc["desk"] = desk
+        out.append(doc)
+    return out
 
 
 class StepFailed(AssertionError):
@@ -46,7 +71,7 @@ def default_config(workdir, mqtt_port, console_port, modem_ids=("m0",)):
         ],
         "panel": {"port": os.path.join(workdir, "panel"), "baud": 115200},
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "keepalive": 10},
-        "console": {"host": "127.0.0.1", "port": console_port},
+        "console": {"host": "127.0.0.1", "port": console_port, "users": console_users()},
         "queues": [
             {"name": "general", "keywords": []},
             {"name": "accounts", "keywords": ["account", "balance", "账户", "余额"]},
@@ -93,6 +118,7 @@ class SimulatedBranch:
         self.panel = PanelSim(self.config["panel"]["port"], desks=2, on_log=self._logger("panel"))
         self.gateway = None
         self.hq = None
+        self._sessions = {}  # console user -> (cookie, CSRF token)
 
     # -- timeline ----------------------------------------------------------------------
     def note(self, source, text):
@@ -277,19 +303,39 @@ class SimulatedBranch:
         return [p for t, p in self.mqtt_messages if t.endswith(suffix)]
 
     # -- the console, as an agent's browser would use it -------------------------------
-    def console(self, method, path, body=None):
+    @property
+    def console_url(self):
+        return "http://127.0.0.1:%d" % self.console_port
+
+    def _request(self, method, path, body, headers):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            "http://127.0.0.1:%d%s" % (self.console_port, path),
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
+        headers = dict(headers, **{"Content-Type": "application/json"})
+        req = urllib.request.Request(self.console_url + path, data=data, method=method,
+                                     headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status, json.loads(resp.read())
+                return resp.status, resp.headers, json.loads(resp.read())
         except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"{}")
+            return e.code, e.headers, json.loads(e.read() or b"{}")
+
+    def login(self, user):
+        """-> (cookie header value, CSRF token) of a new session for `user`."""
+        status, headers, doc = self._request(
+            "POST", "/api/login", {"user": user, "password": USERS[user][2]}, {})
+        if status != 200:
+            raise StepFailed("login as %s refused: %s %s" % (user, status, doc))
+        cookie = headers["Set-Cookie"].split(";")[0]
+        self._sessions[user] = (cookie, doc["csrf"])
+        return self._sessions[user]
+
+    def console(self, method, path, body=None, user="sam"):
+        """One request as `user` (the supervisor unless said), logged in once."""
+        if user not in self._sessions:
+            self.login(user)
+        cookie, csrf = self._sessions[user]
+        status, _, doc = self._request(method, path, body,
+                                       {"Cookie": cookie, "X-CSRF-Token": csrf})
+        return status, doc
 
 
 

@@ -145,12 +145,12 @@ def test_the_console_listens_on_the_configured_address_only(branch):
     branch.start_gateway()
     (listening,) = branch.gateway_has("console_listening")
     assert listening["url"] == "http://127.0.0.2:%d" % branch.console_port
-    with urllib.request.urlopen("http://127.0.0.2:%d/api/state" % branch.console_port,
-                                timeout=10) as resp:
+    page = urllib.request.Request("http://127.0.0.2:%d/" % branch.console_port,
+                                  headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(page, timeout=10) as resp:
         assert resp.status == 200
     with pytest.raises(OSError):
-        urllib.request.urlopen("http://127.0.0.1:%d/api/state" % branch.console_port,
-                               timeout=10)
+        urllib.request.urlopen("http://127.0.0.1:%d/" % branch.console_port, timeout=10)
 
 
 def test_a_folder_over_its_ceiling_loses_the_oldest_archive_first(branch):

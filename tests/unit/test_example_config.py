@@ -29,6 +29,8 @@ def test_the_example_names_every_known_key():
         ([doc["panel"]], config.PORT_KEYS),
         ([doc["mqtt"]], config.MQTT_KEYS),
         ([doc["console"]], config.CONSOLE_KEYS),
+        (doc["console"]["users"], config.USER_KEYS),
+        ([doc["console"]["tls"]], config.TLS_KEYS),
     )
     for objects, known in sections:
         shown = set()

@@ -369,6 +369,17 @@ class Branch:
     def presence(self, desk):
         return PRESENCE_NAMES[self.router.agent_presence(self._agent_of_desk[desk])]
 
+    def desk_status(self, desk):
+        """A desk as the console shows it: presence (and break reason), load against
+        cap, its LED, and since when (ms) it has been in that presence."""
+        agent = self._agent_of_desk[desk]
+        presence, load, _missed = self.router.agent_state(agent)
+        since = self._desks.since.get(desk)
+        return {"desk": desk, "presence": PRESENCE_NAMES[presence],
+                "reason": self.router.agent_reason(agent) if presence == BREAK else None,
+                "load": load, "cap": self._desks.cap(agent), "led": self._desks.led_for(agent),
+                "since": since[1] if since is not None else None}
+
     def queue_for(self, text):
         low = ascii_lower(text)
         for name, keywords in self._keywords:
@@ -466,6 +477,15 @@ class Branch:
     def _check_assign(self, ev):
         self._open_conv(ev, HELD_OR_WAITING)
         self._check_desk(ev)
+        if not ev.get("force", False):  # what the router would refuse, in words
+            agent = self._agent_of_desk[ev["desk"]]
+            presence, load, _missed = self.router.agent_state(agent)
+            if presence != AVAILABLE:
+                raise Rejected("desk %d is %s: only a forced assignment reaches it" % (
+                    ev["desk"], PRESENCE_NAMES[presence]))
+            if load >= self._desks.cap(agent):
+                raise Rejected("desk %d is at its cap (%d): only a forced assignment goes "
+                               "past it" % (ev["desk"], load))
 
     def _check_accept(self, ev):
         self._open_conv(ev, ("offered",))

@@ -7,6 +7,7 @@ offer_timeout_s?)`). Unknown keys are looked for before missing ones, so a missp
 required key is named as the typo it is rather than only as missing.
 """
 
+from branchline import passwords
 from branchline.core.config_error import ConfigError
 from branchline.core.routing import STRATEGIES
 from branchline.core.service import Service
@@ -77,6 +78,8 @@ DEFAULTS = {
     "max_position_sms": 2,  # per conversation (each SMS costs money)
     "callback_retry_s": 900,  # an unreached callback is tried again after this
     "callback_max_attempts": 3,  # then it closes unreached
+    "service_level_target_pm": 800,  # the wallboard's target: 80 % within service_level_s
+    "wait_alert_s": 300,  # the wallboard warns of a customer waiting longer than this
 }
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
@@ -90,7 +93,19 @@ DESK_KEYS = ("desk", "name", "cap", "queues", "backup_queues", "wrapup_s", "wrap
 MODEM_KEYS = ("id", "port", "baud", "direct", "hangup_after_rings", "health_interval_s")
 PORT_KEYS = ("port", "baud")
 MQTT_KEYS = ("host", "port", "keepalive")
-CONSOLE_KEYS = ("host", "port")
+CONSOLE_KEYS = ("host", "port", "users", "tls", "lockout_after", "lockout_s", "session_h")
+CONSOLE_DEFAULTS = {
+    "port": 8080,
+    "users": [],
+    "lockout_after": 5,  # failed logins in a row that lock the account ...
+    "lockout_s": 300,  # ... for this long
+    "session_h": 12,  # a login lasts a shift
+}
+USER_KEYS = ("user", "name", "role", "desk", "password", "must_change", "lang")
+ROLES = ("agent", "supervisor", "technician")
+UI_LANGUAGES = ("en", "zh")
+TLS_KEYS = ("cert", "key")
+MAX_USERS = 128  # each costs its hash (~120 B) and a few counters in the console
 
 
 def _edit_distance(a, b):
@@ -227,10 +242,55 @@ def _check_sections(doc):
         _host(mqtt, "mqtt.")
     _int_in(mqtt, "port", 1, 65535, "mqtt.", default=1883)
     _int_in(mqtt, "keepalive", 5, 3600, "mqtt.", default=30)
-    console = doc.get("console", {})
+
+
+def _check_console(console, desk_numbers):
+    """-> the console section with its defaults filled in."""
+    out = dict(CONSOLE_DEFAULTS)
+    out.update(console)
     if "host" in console:
         _host(console, "console.")
-    _int_in(console, "port", 0, 65535, "console.", default=8080)
+    _int_in(out, "port", 0, 65535, "console.")
+    _int_in(out, "lockout_after", 1, 100, "console.")
+    _int_in(out, "lockout_s", 1, DAY_S, "console.")
+    _int_in(out, "session_h", 1, 24 * 7, "console.")
+    if "tls" in console:
+        tls = _object(console["tls"], TLS_KEYS, "console.tls.")
+        for key in TLS_KEYS:
+            if not _need(tls, key, str, "console.tls."):
+                raise ConfigError("console.tls.%s: must name a PEM file" % key)
+    users = _need(out, "users", list, "console.")
+    if len(users) > MAX_USERS:
+        raise ConfigError("console.users: at most %d, got %d" % (MAX_USERS, len(users)))
+    seen = {}
+    for i, u in enumerate(users):
+        where = "console.users[%d]." % i
+        _object(u, USER_KEYS, where)
+        name = _name(u, "user", where)
+        if name in seen:
+            raise ConfigError("%suser: %r is listed twice" % (where, name))
+        seen[name] = True
+        role = _need(u, "role", str, where)
+        if role not in ROLES:
+            raise ConfigError("%srole: must be one of %s, got %r" % (where, ", ".join(ROLES), role))
+        if role == "agent":
+            desk = _need(u, "desk", int, where)
+            if desk not in desk_numbers:
+                raise ConfigError("%sdesk: no desk %d" % (where, desk))
+        elif "desk" in u:
+            raise ConfigError("%sdesk: only an agent sits at a desk" % where)
+        try:
+            passwords.parse(_need(u, "password", str, where))
+        except passwords.HashFormatError as e:
+            raise ConfigError("%spassword: %s (branchline-tools hash-password makes one)"
+                              % (where, e))
+        if not isinstance(u.get("must_change", False), bool):
+            raise ConfigError("%smust_change: must be true or false" % where)
+        if u.get("lang", "en") not in UI_LANGUAGES:
+            raise ConfigError("%slang: must be one of %s" % (where, ", ".join(UI_LANGUAGES)))
+        if "name" in u and not isinstance(u["name"], str):
+            raise ConfigError("%sname: must be a string" % where)
+    return out
 
 
 def _check_queues(queues):
@@ -319,6 +379,7 @@ def validate(doc):
     _check_sections(doc)
     out = dict(DEFAULTS)
     out.update(doc)
+    out["console"] = _check_console(doc.get("console", {}), [d["desk"] for d in doc["desks"]])
     _need(out, "state_dir", str, "")
     _int_in(out, "config_version", 0, 0x7FFFFFFF, "")
     backoff = out["retry_backoff_s"]
@@ -357,6 +418,8 @@ def validate(doc):
     _int_in(out, "max_position_sms", 0, 20, "")
     _int_in(out, "callback_retry_s", 60, 7 * DAY_S, "")
     _int_in(out, "callback_max_attempts", 1, 20, "")
+    _int_in(out, "service_level_target_pm", 1, 1000, "")
+    _int_in(out, "wait_alert_s", 1, DAY_S, "")
     interval = _int_in(out, "report_interval_s", 60, DAY_S, "")
     if interval % 60 or DAY_S % interval:
         raise ConfigError("report_interval_s: must be whole minutes that divide a day "

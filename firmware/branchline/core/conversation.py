@@ -7,6 +7,7 @@ HELD_OR_WAITING = ("queued",) + HELD
 # How a conversation ended (a session record's "outcome").
 OUTCOMES = ("resolved", "abandoned", "transferred", "escalated", "expired")
 CALLBACK_OUTCOMES = ("reached", "no_answer", "retry")
+SENT = ("out", "auto", "menu", "position")  # what the branch sent: one SMS each
 
 
 # What a conversation records the time of, as ms after `created` (small ints, where an
@@ -132,6 +133,20 @@ class Conversation:
         conv.thread = doc["thread"]
         return conv
 
+    def _with_deliveries(self, messages):
+        """Each SMS the branch sent, marked with its outgoing id and delivery state: the
+        deliveries are the thread's last sent messages, in order (one SMS each)."""
+        outs = sorted(self.deliveries)
+        j = len(outs)
+        for m in reversed(messages):
+            if j == 0:
+                break
+            if m["dir"] in SENT:
+                j -= 1
+                m["out"] = outs[j]
+                m["delivery"] = self.deliveries[outs[j]]
+        return messages
+
     def as_dict(self):
         created = self.created  # the moments inline: a session record per close
         return {
@@ -152,7 +167,7 @@ class Conversation:
             "abandoned": None if self.abandoned is None else created + self.abandoned,
             "reopened": self.reopened,
             "attempts": self.attempts,
-            "messages": self._message_dicts(),
+            "messages": self._with_deliveries(self._message_dicts()),
             "deliveries": [
                 {"out": o, "state": self.deliveries[o], "parts": self.part_states.get(o, [])}
                 for o in sorted(self.deliveries)

@@ -21,6 +21,7 @@ class Desks:
         self.leds = {}  # desk -> the LED state last sent
         self._clock = {}  # desk -> (signed in, held, in wrap-up) the metrics last saw
         self._seen = {}  # agent -> its router state when last settled (not in snapshots)
+        self.since = {}  # desk -> [its presence, since when (ms)], for the wallboard
         # agent -> [[queue, accepted, callback], ...]: conversations closed during or
         # before a wrap-up still running; their handle time ends with it.
         self._wrapping = {}
@@ -59,6 +60,9 @@ class Desks:
             self._seen[agent] = state
             presence, load, missed = state
             desk = self.desks[agent]
+            since = self.since.get(desk)
+            if since is None or since[0] != presence:
+                self.since[desk] = [presence, now]
             if presence != WRAPUP and agent in self._wrapping:
                 for queue, accepted, callback in self._wrapping.pop(agent):
                     self.metrics.on_handled(queue, desk, now - accepted, callback)
@@ -93,6 +97,7 @@ class Desks:
             "leds": [[d, self.leds[d]] for d in sorted(self.leds)],
             "clock": [[d, list(self._clock[d])] for d in sorted(self._clock)],
             "wrapping": [[a, self._wrapping[a]] for a in sorted(self._wrapping)],
+            "since": [[d, self.since[d]] for d in sorted(self.since)],
         }
 
     def load(self, doc):
@@ -105,3 +110,6 @@ class Desks:
         self._wrapping = {}
         for agent, closed in doc["wrapping"]:
             self._wrapping[agent] = closed
+        self.since = {}
+        for desk, since in doc["since"]:
+            self.since[desk] = since

@@ -100,6 +100,8 @@ _CALLBACK_ATTEMPTS = _AT["callback_attempts"]
 _CALLBACKS_REACHED = _AT["callbacks_reached"]
 _CALLBACKS_UNREACHED = _AT["callbacks_unreached"]
 DAY_MS = 86400000
+SERIES_FIELDS = 5  # of an interval in Metrics.series: start after the day's, offered,
+# answered, answered in service level, abandoned
 
 
 def ratio_pm(part, whole):
@@ -259,6 +261,9 @@ class Metrics:
         self._desks = {}  # desk -> _DeskClock
         self._row_cache = {}  # (queue, desk) -> counter rows, for the current buckets
         self._last_report = None  # last_interval's report (a Later)
+        # The day's completed intervals that had traffic, for the wallboard's chart:
+        # SERIES_FIELDS small ints each (about 100 bytes an interval on MicroPython).
+        self.series = []
 
     # -- time ----------------------------------------------------------------------
     def next_boundary(self):
@@ -295,10 +300,16 @@ class Metrics:
             if self.interval.scopes or day_over:
                 day = Later(self.day.copy().report, sl_s)
                 done.append(_interval_body(self._last_report, day, day_over))
+            branch = self.interval.scopes.get("")
+            if branch is not None:
+                self.series.extend((self.interval.start - self.day.start, branch[_OFFERED],
+                                    branch[_ANSWERED], branch[_ANSWERED_IN_SL],
+                                    branch[_ABANDONED]))
             self.interval = Bucket(end, end + self.interval_ms)
             self._row_cache = {}
             if day_over:  # intervals divide the day (config), so days end on a boundary
                 self.day = Bucket(end, end + DAY_MS)
+                self.series = []
         return done
 
     def _rows(self, queue, desk):
@@ -477,6 +488,30 @@ class Metrics:
         totals = self.totals.plus(self.interval) if self.interval else self.totals
         return figures(totals.scopes.get("") or [0] * _N, self.service_level_ms // 1000)
 
+    def now_figures(self, scope):
+        """(the current interval's figures, the day's so far) of one scope ("" the
+        branch, "q:<queue>", "d:<desk>"), for the wallboard."""
+        sl_s = self.service_level_ms // 1000
+        empty = [0] * _N
+        if self.interval is None:
+            return figures(empty, sl_s), figures(empty, sl_s)
+        now = self.interval.scopes.get(scope) or empty
+        before = self.day.scopes.get(scope) or empty
+        day = [before[i] + now[i] for i in range(_N)]
+        day[_LONGEST] = max(before[_LONGEST], now[_LONGEST])
+        return figures(now, sl_s), figures(day, sl_s)
+
+    def day_series(self):
+        """The day's completed intervals with traffic, oldest first: {"start" (ms),
+        "offered", "answered", "abandoned", "service_level_pm"}."""
+        out = []
+        s = self.series
+        for i in range(0, len(s), SERIES_FIELDS):
+            out.append({"start": self.day.start + s[i], "offered": s[i + 1],
+                        "answered": s[i + 2], "abandoned": s[i + 4],
+                        "service_level_pm": ratio_pm(s[i + 3], s[i + 2] + s[i + 4])})
+        return out
+
     # -- snapshots -----------------------------------------------------------------
     def dump(self):
         buckets = []
@@ -485,7 +520,7 @@ class Metrics:
         desks = {}
         for desk, c in self._desks.items():
             desks[str(desk)] = [c.since, c.signed_in, c.held, c.wrapup]
-        return {"buckets": buckets, "desks": desks}
+        return {"buckets": buckets, "desks": desks, "series": self.series}
 
     def load(self, doc):
         loaded = [Bucket.load(b) if b is not None else None for b in doc["buckets"]]
@@ -493,6 +528,7 @@ class Metrics:
         self._row_cache = {}
         sl_s = self.service_level_ms // 1000
         self._last_report = Later(self.last_interval.report, sl_s) if self.last_interval else None
+        self.series = doc["series"]
         self._desks = {}
         for desk, (since, signed_in, held, wrapup) in doc["desks"].items():
             clock = _DeskClock(since)

@@ -38,6 +38,7 @@ class Service:
             rule = TzRule(cfg["timezone"])
         except TzError as e:
             raise ConfigError("timezone: %s" % e)
+        self.tz = rule  # the branch's clock, for what the console shows
         self.messages = {}
         for key, allowed in MESSAGES:
             self.messages[key] = templates.compile_text(cfg[key], self.languages, allowed, key)

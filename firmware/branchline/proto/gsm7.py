@@ -71,6 +71,12 @@ def alphabet():
     return _BASIC[:ESC] + _BASIC[ESC + 1 :] + "".join(_EXT[k] for k in sorted(_EXT))
 
 
+def by_cost():
+    """(the characters that cost one septet, those that cost two): what a page needs
+    to count a text's parts as `pdu.part_count` does."""
+    return "".join(sorted(_ENC)), "".join(sorted(_ENC_EXT))
+
+
 def char_septets(ch):
     """Septet cost of one character: 1, 2 (escape pair), or 0 when not representable."""
     if ch in _ENC:

@@ -564,6 +564,14 @@ def _chunks(text):
     return enc, chunks
 
 
+def counting_rules():
+    """What the console's reply box counts with (web/assets/sms.js): the alphabet by
+    septet cost and the capacities, so the page and this module split alike."""
+    one, two = gsm7.by_cost()
+    return {"gsm7_one": one, "gsm7_two": two, "gsm7_single": GSM7_SINGLE,
+            "gsm7_part": GSM7_PART, "ucs2_single": UCS2_SINGLE, "ucs2_part": UCS2_PART}
+
+
 def part_count(text):
     """How many SMS parts `text` takes, however many that is (what an agent is told
     when a reply is too long; split refuses more than a concatenation can number)."""

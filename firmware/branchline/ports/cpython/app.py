@@ -12,7 +12,7 @@ import signal
 from branchline.core import branch as core_branch
 from branchline.core import events, journal
 from branchline.core.erasure import redact
-from branchline.ports.cpython import console
+from branchline.ports.cpython.console import ConsoleHost
 from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.history_feed import History
 from branchline.ports.cpython.journal_file import JournalWriteError, write_durably
@@ -37,6 +37,7 @@ class Gateway:
         self.history = History(cfg, state_dir.path, log)
         self.boot_count = self._count_boot(state_dir.join("boot_count"))
         self.console_socket = console_socket
+        self.console = ConsoleHost(self, state_dir)
         self.modems = None
         self.panel = None
         self._tick_timer = None
@@ -139,10 +140,12 @@ class Gateway:
                 continue
             self.run_effects(effects)  # an erase reads the index before it forgets
             self.history.feed(effects, self.core.events_applied)
+            self.console.changed(event, effects)
             if after is not None:
                 after()
             fut.set_result(effects)
         self.history.commit()
+        self.console.publish()
         self._schedule_tick()
         if self.store.since_snapshot >= self.cfg["snapshot_every_events"]:
             self._snapshot("events")
@@ -339,7 +342,7 @@ class Gateway:
         self._schedule_tick()
         if self.panel is not None:
             self.panel.link.open()
-        runner = await console.start(self, self.console_socket)
+        await self.console.start(self.console_socket)
         if self.history.rebuild_needed:
             self._snapshotting = self.loop.create_task(self._rebuild_history())
         ticker = asyncio.ensure_future(self._ticker())
@@ -348,7 +351,7 @@ class Gateway:
         await self._stopped.wait()
         self.log.info("gateway_stopping")
         ticker.cancel()
-        await runner.cleanup()
+        await self.console.stop()
         self.modems.close()
         if self.panel is not None:
             self.panel.link.close()

@@ -36,6 +36,9 @@ def start(cfg, log):
         gateway = Gateway(cfg, log, state_dir, console_socket)
         gateway.replay()
         return gateway
+    except StartupError:  # the console's certificate, say
+        console_socket.close()
+        raise
     except OSError as e:  # the journal or the boot counter cannot be opened or written
         console_socket.close()
         raise StartupError("state_dir: %s: %s" % (e.filename or cfg["state_dir"], e.strerror))
