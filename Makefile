@@ -9,7 +9,7 @@ MP_PKG := node_modules/@micropython/micropython-webassembly-pyscript/package.jso
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: all assets bootstrap bootstrap-run system-deps system-deps-run print-packages-run \
-        print-packages-test demo test test-native test-python test-micropython \
+        print-packages-test demo demo-live test test-native test-python test-micropython \
         bench clean
 
 all: test
@@ -113,6 +113,11 @@ print-packages-test:
 # -- the two commands ----------------------------------------------------------------------
 demo: bootstrap-run
 	$(VPY) -m host_tools.cli demo
+
+# The demo's branch kept running (customers write now and then) until Ctrl-C, to try
+# the console by hand at the address it prints.
+demo-live: bootstrap-run
+	$(VPY) -m host_tools.cli demo --live
 
 # One after the other, even under make -j: each part needs the bootstrap done.
 test: bootstrap

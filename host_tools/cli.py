@@ -117,7 +117,8 @@ def cmd_panel_sim(args):
 def cmd_demo(args):
     from host_tools import demo
 
-    return demo.main(keep=args.keep)
+    return demo.main(keep=args.keep, live_mode=args.live, host=args.host,
+                     every_s=args.every)
 
 
 def cmd_bench(args):
@@ -164,6 +165,13 @@ def build_parser():
 
     p = sub.add_parser("demo", help="run a simulated branch end to end")
     p.add_argument("--keep", action="store_true", help="keep the work folder")
+    p.add_argument("--live", action="store_true",
+                   help="keep the branch running after the story, customers writing now and "
+                        "then, so the console can be tried by hand (Ctrl-C stops)")
+    p.add_argument("--every", type=float, default=40, metavar="S",
+                   help="live: a customer writes about every S seconds")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the console's address (0.0.0.0: reachable from the LAN)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("bench", help="run the benchmarks (table + build/bench/*.json)")

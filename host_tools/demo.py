@@ -6,9 +6,12 @@ desk 1 presses its AVAIL button; the router assigns both; the agent answers each
 and wraps up; the session records and a metrics snapshot reach head office over MQTT.
 """
 
+import random
+import socket
 import sys
+import time
 
-from host_tools.sim_branch import SimulatedBranch, StepFailed, per_mille, seconds
+from host_tools.sim_branch import USERS, SimulatedBranch, StepFailed, per_mille, seconds
 
 CUSTOMERS = (
     ("+8613800138000", "你好，我想查询我的账户余额。"),
@@ -61,16 +64,62 @@ def run_story(branch):
     return [by_customer[number] for number, _ in CUSTOMERS]
 
 
+# What customers write now and then in the live demo (number, text).
+WALK_INS = (
+    ("+447700900456", "Hi, what time do you close today?"),
+    ("+447700900789", "I'd like to check my account balance please"),
+    ("+8613900139000", "你好，我的银行卡丢了，怎么办？"),
+    ("+8613700137000", "请问明天可以办理贷款吗？"),
+    ("+447700900321", "Can someone call me back about my mortgage?"),
+    ("+447700900654", "<b>Is this working?</b> & are you open on Saturday?"),
+)
+LIVE_PORT = 8080  # the console's port in the live demo, when free
+
+
 def _print(line):
     print(line, flush=True)
 
 
-def main(keep=False):
-    branch = SimulatedBranch(echo=_print)
+def _port_free(host, port):
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def print_logins(branch):
+    print()
+    print("The agents' console: %s/   (the wallboard for a TV: %s/wall)"
+          % (branch.console_url, branch.console_url))
+    for user, (role, desk, password) in sorted(USERS.items()):
+        print("  log in as %-5s password %-15s %s%s" % (
+            user, password, role, " at desk %d" % desk if desk else ""))
+
+
+def live(branch, every_s):
+    """Keep the branch running, a customer writing about every `every_s` seconds,
+    until Ctrl-C."""
+    print_logins(branch)
+    print("The branch keeps running: customers write now and then. Ctrl-C stops it.",
+          flush=True)
+    rng = random.Random()
+    while True:
+        time.sleep(rng.uniform(every_s / 2, every_s * 3 / 2))
+        number, text = rng.choice(WALK_INS)
+        branch.modem.deliver(number, text)
+
+
+def main(keep=False, live_mode=False, host="127.0.0.1", every_s=40):
+    port = LIVE_PORT if live_mode and _port_free(host, LIVE_PORT) else None
+    branch = SimulatedBranch(echo=_print, console_host=host, console_port=port)
     branch.own_dir = not keep
     try:
         branch.start()
         run_story(branch)
+        if live_mode:
+            live(branch, every_s)
         rc = branch.stop_gateway()
         branch.note("story", "gateway stopped (exit %s)" % rc)
         metrics = [m["metrics"]["day"]["all"] for m in branch.mqtt("metrics")
@@ -85,10 +134,15 @@ def main(keep=False):
                  seconds(metrics["handle_ms"])))
         if keep:
             print("Work folder kept: %s" % branch.workdir)
+        print_logins(branch)
+        print("(this run has ended: `make demo-live` keeps the branch running to try it)")
         return 0 if rc == 0 else 1
     except StepFailed as e:
         print("demo failed: %s" % e, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nstopped", flush=True)
+        return 0
     finally:
         branch.close()
 

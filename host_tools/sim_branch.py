@@ -59,7 +59,8 @@ class StepFailed(AssertionError):
     pass
 
 
-def default_config(workdir, mqtt_port, console_port, modem_ids=("m0",)):
+def default_config(workdir, mqtt_port, console_port, modem_ids=("m0",),
+                   console_host="127.0.0.1"):
     return {
         "site": SITE,
         "device": DEVICE,
@@ -71,7 +72,7 @@ def default_config(workdir, mqtt_port, console_port, modem_ids=("m0",)):
         ],
         "panel": {"port": os.path.join(workdir, "panel"), "baud": 115200},
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "keepalive": 10},
-        "console": {"host": "127.0.0.1", "port": console_port, "users": console_users()},
+        "console": {"host": console_host, "port": console_port, "users": console_users()},
         "queues": [
             {"name": "general", "keywords": []},
             {"name": "accounts", "keywords": ["account", "balance", "账户", "余额"]},
@@ -87,7 +88,8 @@ def default_config(workdir, mqtt_port, console_port, modem_ids=("m0",)):
 
 class SimulatedBranch:
     def __init__(self, echo=None, workdir=None, config_overrides=None, modem_ids=("m0",),
-                 modem_config=None, modem_options=None):
+                 modem_config=None, modem_options=None, console_host="127.0.0.1",
+                 console_port=None):
         """`modem_config` adds keys to every modem's configuration (e.g. direct=True);
         `modem_options` are ModemSim keyword arguments (faults, timings, model)."""
         self.echo = echo  # called with each timeline line as it happens (the demo prints)
@@ -101,8 +103,10 @@ class SimulatedBranch:
         self.gateway_events = []  # parsed log lines of the current gateway process
         self.mqtt_messages = []  # (topic, payload dict)
         self.broker = Broker()
-        self.console_port = free_port()
-        self.config = default_config(self.workdir, self.broker.port, self.console_port, modem_ids)
+        self.console_port = console_port or free_port()
+        self.console_host = console_host
+        self.config = default_config(self.workdir, self.broker.port, self.console_port,
+                                     modem_ids, console_host)
         self.config.update(config_overrides or {})
         # The state folder exists before the first start, as an installer makes it.
         os.makedirs(os.path.join(self.workdir, "state"), exist_ok=True)
@@ -305,7 +309,8 @@ class SimulatedBranch:
     # -- the console, as an agent's browser would use it -------------------------------
     @property
     def console_url(self):
-        return "http://127.0.0.1:%d" % self.console_port
+        host = "127.0.0.1" if self.console_host in ("0.0.0.0", "::") else self.console_host
+        return "http://%s:%d" % (host, self.console_port)
 
     def _request(self, method, path, body, headers):
         data = None if body is None else json.dumps(body).encode()

@@ -1,11 +1,20 @@
 """The demo's scenario against the simulators, a real mosquitto and the real gateway
 process, asserting every step; plus restarts, a broker outage and bad input."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
 import pytest
 
 from branchline.proto import pdu
 from host_tools import demo
 from host_tools.sim_branch import SimulatedBranch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture
@@ -155,3 +164,35 @@ def test_console_transfers_escalates_and_assigns(branch):
     status, _ = branch.console("POST", "/api/desks/1/presence", {"state": "break", "reason": 4})
     assert status == 200
     assert branch.panel.wait_led(1, "AMBER", 5)
+
+
+def test_the_live_demo_keeps_the_branch_running_until_ctrl_c(tmp_path):
+    """`make demo-live`: the story, then the console's address and logins, customers
+    writing now and then, and a clean stop on Ctrl-C."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "host_tools.cli", "demo", "--live", "--every", "0.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        url = None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if line.startswith("The agents' console: "):
+                url = line.split()[3].rstrip("/")
+            if url and sum("sms_received" in x for x in lines) >= 4:
+                break  # the story's two, and walk-ins after it
+        assert url, "".join(lines)
+        assert any("log in as amira" in x for x in lines)
+        page = urllib.request.Request(url + "/", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(page, timeout=10) as resp:
+            assert resp.status == 200
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[0]
+        assert proc.returncode == 0, "".join(lines) + rest
+        assert "Traceback" not in "".join(lines) + rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -69,7 +69,11 @@ def test_waiting_conversations_go_to_the_agent_who_becomes_available():
     assigned = kinds(effects, "offered")
     assert [(a[1], a[2]) for a in assigned] == [(1, 1), (2, 1)]
     assert b.conversations[1].as_dict()["offered"] == 5000
-    assert ("led", 1, "RED") in effects  # desk 1 is at its cap of 2
+    assert ("led", 1, "GREEN_BLINK") in effects  # offered: blinking until taken up
+    effects = b.apply({"k": "accept", "t": 6000, "conv": 1})
+    assert kinds(effects, "led") == []  # conversation 2 is still offered
+    effects = b.apply({"k": "accept", "t": 6000, "conv": 2})
+    assert kinds(effects, "led") == [("led", 1, "RED")]  # at its cap of 2
 
 
 def test_cap_is_never_exceeded_and_the_next_free_slot_is_used():
@@ -472,8 +476,11 @@ def test_escalation_frees_the_desk_and_goes_to_head_office():
 def test_supervisor_assigns_within_the_cap_unless_forced():
     b, _ = run([press(0, 2), sms(1000, "+1", "a"), sms(1100, "+2", "b")])
     assert b.desk_of(1) == 2 and b.desk_of(2) is None
-    effects = b.apply({"k": "assign", "t": 2000, "conv": 2, "desk": 2})
-    assert kinds(effects, "refused") and b.desk_of(2) is None
+    with raises(branch.Rejected, "desk 2 is at its cap (1): only a forced assignment"):
+        b.apply({"k": "assign", "t": 2000, "conv": 2, "desk": 2})
+    assert b.desk_of(2) is None
+    with raises(branch.Rejected, "desk 1 is offline: only a forced assignment"):
+        b.apply({"k": "assign", "t": 2000, "conv": 2, "desk": 1})
     effects = b.apply({"k": "assign", "t": 2000, "conv": 2, "desk": 2, "force": True})
     assert b.desk_of(2) == 2
 
@@ -587,3 +594,18 @@ def test_a_modem_refusal_waits_for_a_modem_instead_of_failing_the_reply():
     b.apply({"k": "sms_sent", "t": 3000 + 24 * 3600 * 1000, "out": out, "ok": False,
              "kind": "modem"})
     assert b.conversations[1].deliveries[out] == "failed"  # a day late: given up
+
+
+def test_the_led_blinks_while_an_offer_waits_and_stops_however_it_ends():
+    b = branch_with(offer_timeout_s=20, max_missed_offers=0)
+    leds = lambda effects: [e[2] for e in kinds(effects, "led") if e[1] == 2]  # noqa: E731
+    assert leds(b.apply(press(0, 2))) == ["GREEN"]
+    assert leds(b.apply(sms(1000, "+1", "hi"))) == ["GREEN_BLINK"]
+    assert leds(b.apply({"k": "tick", "t": 21000})) == []  # run out, and offered again
+    assert b.desk_status(2)["led"] == "GREEN_BLINK"
+    assert leds(b.apply(sms(22000, "+1", "cancel"))) == ["GREEN"]  # the customer gave up
+    b.apply(sms(23000, "+2", "hello"))
+    assert leds(b.apply({"k": "close", "t": 24000, "conv": 2})) == ["GREEN"]
+    b.apply(sms(25000, "+3", "hello"))
+    assert leds(b.apply({"k": "accept", "t": 26000, "conv": 3})) == ["RED"]  # at its cap of 1
+    assert b.desk_status(2)["led"] == "RED"

@@ -151,7 +151,7 @@ class Branch:
         self.metrics = Metrics(config["service_level_s"], config["short_abandon_s"],
                                config["report_interval_s"])
         self._desks = Desks(self.router, self.desks, [d["cap"] for d in config["desks"]],
-                            self.metrics)
+                            self.metrics, self._still_offered)
         self.service = Service(config)
         self._calendars = self.service.calendars
         self._front_ms = {}
@@ -356,6 +356,10 @@ class Branch:
     def open_conversation_of(self, customer):
         conv_id = self._open_by_customer.get(customer)
         return self.conversations[conv_id] if conv_id is not None else None
+
+    def _still_offered(self, conv_id, desk):
+        conv = self.conversations.get(conv_id)
+        return conv is not None and conv.state == "offered" and conv.desk == desk
 
     def desk_of(self, conv_id):
         conv = self.conversations.get(conv_id)
@@ -881,7 +885,9 @@ class Branch:
     def _accept(self, conv, now, effects):
         """The desk takes the offer up: no offer timeout from now on, and the customer
         counts as answered (the first time: a transfer offers it again)."""
-        out = self.router.accept(self._agent_of_desk[conv.desk], conv.id, now)
+        agent = self._agent_of_desk[conv.desk]
+        out = self.router.accept(agent, conv.id, now)
+        self._desks.touch(agent)  # its LED stops blinking
         conv.state = "active"
         conv.offer_deadline = None
         if conv.accepted is None:
@@ -1185,7 +1191,7 @@ class Branch:
         desk = self.desks[agent]
         conv.state = "offered"
         conv.desk = desk
-        self._desks.touch(agent)
+        self._desks.offer(agent, conv.id)
         self.metrics.on_offer(conv.queue, desk)
         timeout_ms = self.config["offer_timeout_s"] * 1000
         # Offers run out and are made again many times a day: the moments inline.

@@ -9,8 +9,13 @@ from branchline.router import AVAILABLE, BREAK, OFFLINE, WRAPUP
 
 
 class Desks:
-    def __init__(self, router, desks, caps, metrics):
+    def __init__(self, router, desks, caps, metrics, offered):
+        """`offered(conv_id, desk)`: is that conversation still offered to that desk?"""
         self.router = router
+        self._still_offered = offered
+        # agent -> conversations offered to it and maybe not yet taken up (at most its
+        # cap): its LED blinks while one still is
+        self._offers = {}
         self.desks = desks  # agent index -> desk number
         self._caps = caps  # agent index -> cap
         self.metrics = metrics
@@ -35,6 +40,23 @@ class Desks:
         clock = self._clock.get(self.desks[agent])
         return clock is not None and clock[0]
 
+    def offer(self, agent, conv_id):
+        self._offers.setdefault(agent, []).append(conv_id)
+        self._touched.add(agent)
+
+    def _offering(self, agent):
+        """Is something offered to the desk now? (Forgets offers that ended.)"""
+        offers = self._offers.get(agent)
+        if not offers:
+            return False
+        desk = self.desks[agent]
+        live = [c for c in offers if self._still_offered(c, desk)]
+        if live:
+            self._offers[agent] = live
+            return True
+        del self._offers[agent]
+        return False
+
     def missed_break(self, agent):
         self._missed.add(agent)
         self._touched.add(agent)
@@ -54,11 +76,11 @@ class Desks:
         if not self._touched:
             return
         for agent in sorted(self._touched):
-            state = self.router.agent_state(agent)
+            presence, load, missed = self.router.agent_state(agent)
+            state = (presence, load, missed, self._offering(agent))
             if self._seen.get(agent) == state and agent not in self._missed:
                 continue  # an offer run out and made again, say: nothing to show or count
             self._seen[agent] = state
-            presence, load, missed = state
             desk = self.desks[agent]
             since = self.since.get(desk)
             if since is None or since[0] != presence:
@@ -70,7 +92,7 @@ class Desks:
             if self._clock.get(desk) != clock:
                 self._clock[desk] = clock
                 self.metrics.desk_state(desk, now, clock[0], clock[1], clock[2])
-            led = self._led(agent, presence, load, missed)
+            led = self._led(agent, presence, load, missed, state[3])
             if self.leds.get(desk) != led:
                 self.leds[desk] = led
                 effects.append(("led", desk, led))
@@ -80,11 +102,14 @@ class Desks:
         self._missed = set()
 
     def led_for(self, agent):
-        return self._led(agent, *self.router.agent_state(agent))
+        presence, load, missed = self.router.agent_state(agent)
+        return self._led(agent, presence, load, missed, self._offering(agent))
 
-    def _led(self, agent, presence, load, missed):
+    def _led(self, agent, presence, load, missed, offering):
         if presence == OFFLINE:
             return "OFF"
+        if offering:
+            return "GREEN_BLINK"  # the agent has something to take up
         if presence == BREAK:
             # Missed offers put the desk on break: flash so the agent notices.
             return "RED_BLINK" if missed else "AMBER"
@@ -98,6 +123,7 @@ class Desks:
             "clock": [[d, list(self._clock[d])] for d in sorted(self._clock)],
             "wrapping": [[a, self._wrapping[a]] for a in sorted(self._wrapping)],
             "since": [[d, self.since[d]] for d in sorted(self.since)],
+            "offers": [[a, self._offers[a]] for a in sorted(self._offers)],
         }
 
     def load(self, doc):
@@ -113,3 +139,6 @@ class Desks:
         self.since = {}
         for desk, since in doc["since"]:
             self.since[desk] = since
+        self._offers = {}
+        for agent, offers in doc["offers"]:
+            self._offers[agent] = offers

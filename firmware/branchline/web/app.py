@@ -169,17 +169,13 @@ class Console:
         async def guard(request):
             return await console._guard(request)
 
-        @app.after_request
         async def headers(request, response):
             for name, value in SECURITY_HEADERS.items():
                 response.headers[name] = value
             return response
 
-        @app.after_error_request
-        async def error_headers(request, response):
-            for name, value in SECURITY_HEADERS.items():
-                response.headers[name] = value
-            return response
+        app.after_request(headers)
+        app.after_error_request(headers)  # the errors' answers too
 
         @app.errorhandler(Refusal)
         async def refused(request, exc):
@@ -253,11 +249,7 @@ class Console:
                     user[:40], " (locked)" if locked else ""), False)
                 return error(401, "wrong user or password")
             console.audit(account, request, "login", account.role)
-            cookie = console.sessions.issue(account, console.now_ms())
-            answer = json_response(console.me(account, cookie))
-            answer.headers["Set-Cookie"] = console.cookie_header(
-                cookie, console.sessions.lifetime_s)
-            return answer
+            return console.new_session(account)
 
         @app.post("/api/logout")
         async def logout(request):
@@ -289,12 +281,7 @@ class Console:
             console.accounts.set_password(account, new_hash)
             console.host.save_accounts(console.accounts.dump())
             console.audit(account, request, "password", "changed")
-            # The old cookie died with the old password: a new one for this page.
-            cookie = console.sessions.issue(account, console.now_ms())
-            answer = json_response(console.me(account, cookie))
-            answer.headers["Set-Cookie"] = console.cookie_header(
-                cookie, console.sessions.lifetime_s)
-            return answer
+            return console.new_session(account)  # the old cookie died with the password
 
         @app.post("/api/me/lang")
         async def set_lang(request):
@@ -304,6 +291,13 @@ class Console:
             console.accounts.set_lang(request.g.account, lang)
             console.host.save_accounts(console.accounts.dump())
             return json_response(console.me(request.g.account, request.cookies[COOKIE]))
+
+    def new_session(self, account):
+        """The answer that logs `account` in: its cookie, and /api/me's document."""
+        cookie = self.sessions.issue(account, self.now_ms())
+        answer = json_response(self.me(account, cookie))
+        answer.headers["Set-Cookie"] = self.cookie_header(cookie, self.sessions.lifetime_s)
+        return answer
 
     def me(self, account, cookie):
         doc = account.public()
