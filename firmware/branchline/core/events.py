@@ -125,6 +125,8 @@ KINDS = {
     "button": (
         ("desk", _int, REQUIRED, "the desk"),
         ("button", _one_of(*BUTTONS), REQUIRED, "the button pressed"),
+        ("press", _int, OPTIONAL, "the panel's number of the press: each counts once, "
+                                  "across restarts too"),
     ),
     "presence": (
         ("desk", _int, REQUIRED, "the desk"),

@@ -29,9 +29,9 @@ from branchline.core import jsonfmt
 MAGIC = b"BLSN"
 # The header's and the state's layout. A snapshot of another version is not read: the
 # previous one is tried, and without one start-up replays the archive from record 0.
-VERSION = 5  # 2: the SMS outbox's sent parts in a SentParts ring; 3: the service layer;
+VERSION = 6  # 2: the SMS outbox's sent parts in a SentParts ring; 3: the service layer;
 # 4: a conversation's thread flat, its times after its start; 5: the wallboard's day
-# series and desks' presence times
+# series and desks' presence times; 6: desks' offers and panel press numbers
 _HEADER = "<4sHHQII"
 HEADER_SIZE = struct.calcsize(_HEADER)
 SNAPSHOT_PREFIX = "snapshot-"

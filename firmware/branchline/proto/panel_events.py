@@ -1,36 +1,73 @@
-"""The events the panel codec (proto/panel.py) reports: what a panel says (Button,
-Hello) and, on the panel's side, what the gateway asks of it (Led)."""
+"""The events the panel codec (proto/panel.py) decodes: the gateway's poll (as a panel
+reads it) and a panel's answers (as the gateway reads them)."""
 
 
-class Button:
-    """A button on `desk` changed: `pressed` True on press, False on release."""
+class Poll:
+    """The gateway asks `desk`'s panel for news, telling it what to show: `led`, the
+    buzzer for `buzz_ms` (0: quiet), and `ack`, the last press it has (None: none known)."""
 
-    __slots__ = ("desk", "button", "pressed")
+    __slots__ = ("desk", "led", "buzz_ms", "ack")
 
-    def __init__(self, desk, button, pressed):
+    def __init__(self, desk, led, buzz_ms, ack):
         self.desk = desk
+        self.led = led
+        self.buzz_ms = buzz_ms
+        self.ack = ack
+
+
+class Status:
+    """A panel's answer: press number `seq` of `button` (0 and None: nothing new)."""
+
+    __slots__ = ("desk", "seq", "button")
+
+    def __init__(self, desk, seq, button):
+        self.desk = desk
+        self.seq = seq
         self.button = button
-        self.pressed = pressed
 
     def __repr__(self):
-        return "Button(%d, %s, %s)" % (self.desk, self.button, self.pressed)
+        return "Status(%d, %d, %s)" % (self.desk, self.seq, self.button)
 
 
 class Hello:
-    """The panel (re)booted: it has `desks` desks and runs firmware `version`."""
+    """The panel of `desk` started, running `firmware`."""
 
-    __slots__ = ("desks", "version")
+    __slots__ = ("desk", "firmware")
 
-    def __init__(self, desks, version):
-        self.desks = desks
-        self.version = version
-
-
-class Led:
-    """An LED command, as the panel side decodes it."""
-
-    __slots__ = ("desk", "state")
-
-    def __init__(self, desk, state):
+    def __init__(self, desk, firmware):
         self.desk = desk
-        self.state = state
+        self.firmware = firmware
+
+
+# What the gateway's bus master (proto/panel_bus.py) makes of them.
+class Pressed:
+    """Press number `press` of `button` on `desk`'s panel (each once, however often
+    the panel sent it)."""
+
+    __slots__ = ("desk", "button", "press")
+
+    def __init__(self, desk, button, press):
+        self.desk = desk
+        self.button = button
+        self.press = press
+
+
+class PanelUp:
+    """`desk`'s panel answers (again): `firmware` when it said (HELLO), else None.
+    `back`: it had been lost."""
+
+    __slots__ = ("desk", "firmware", "back")
+
+    def __init__(self, desk, firmware, back):
+        self.desk = desk
+        self.firmware = firmware
+        self.back = back
+
+
+class PanelLost:
+    """`desk`'s panel stopped answering."""
+
+    __slots__ = ("desk",)
+
+    def __init__(self, desk):
+        self.desk = desk

@@ -180,6 +180,8 @@ class Gateway:
             elif kind == "refused":
                 self.log.warn("refused", reason=effect[1])
             elif kind in ("offered", "accepted"):
+                if kind == "offered" and self.panel is not None:
+                    self.panel.offered(effect[2])
                 conv = self.core.conversations.get(effect[1])  # gone if closed at once
                 self.log.info(kind, conv=effect[1], desk=effect[2],
                               queue=conv.queue if conv else None,
@@ -354,7 +356,7 @@ class Gateway:
         await self.console.stop()
         self.modems.close()
         if self.panel is not None:
-            self.panel.link.close()
+            self.panel.close()
         if self._flusher is not None:
             await self._flusher  # what was submitted is journaled before we go
         if self._pending:

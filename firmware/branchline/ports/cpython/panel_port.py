@@ -1,47 +1,89 @@
-"""The desk button panel on CPython: presses become journaled events, LED effects
-become frames (docs/panel-protocol.md)."""
+"""The desk panels' bus on CPython: polls go out on a timer while the port is open,
+presses become journaled events, LED and offer effects ride on the next polls
+(docs/panel-protocol.md)."""
+
+import asyncio
 
 from branchline.core import events
 from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.serial_link import SerialLink
 from branchline.proto import panel, panel_events
+from branchline.proto.panel_bus import PanelBus
+from branchline.proto.sans_io import NEED_DATA
+
+BUZZ_MS = 400  # the buzzer's note when a conversation is offered to a desk
 
 
 class PanelPort:
     def __init__(self, app, cfg):
         self.app = app
-        self.reader = panel.PanelReader()
+        self.bus = PanelBus(app.core.desks)
+        for desk in app.core.desks:
+            self.bus.resume(desk, app.core.panel_press(desk))
+        self._poller = None
         self.link = SerialLink(
             app.loop,
             cfg["port"],
             int(cfg.get("baud", 115200)),
             self._on_data,
-            self._send_all_leds,
+            self._on_open,
             self._on_lost,
             app.log,
             "panel",
         )
 
-    def _on_lost(self):
-        self.reader = panel.PanelReader()
-
-    def _send_all_leds(self):
+    def _on_open(self):
         for effect in self.app.core.pending_effects():
             if effect[0] == "led":
                 self.set_led(effect[1], effect[2])
+        if self._poller is None:
+            self._poller = self.app.loop.create_task(self._poll())
+
+    def _on_lost(self):
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
+
+    def close(self):
+        self._on_lost()
+        self.link.close()
 
     def set_led(self, desk, state):
-        self.link.write(panel.encode_led(desk, state))
+        self.bus.set_led(desk, state)
+
+    def offered(self, desk):
+        self.bus.buzz(desk, BUZZ_MS)
+
+    def state(self, desk):
+        return self.bus.state(desk)
+
+    async def _poll(self):
+        while True:
+            data = self.bus.poll(now_ms())
+            if data is not None:
+                self.link.write(data)
+            self._drain()
+            await asyncio.sleep(max(0.002, (self.bus.due(now_ms()) - now_ms()) / 1000))
 
     def _on_data(self, data):
-        self.reader.receive_data(data)
-        frames, errors = self.reader.read_all()
-        for reason in errors:
-            self.app.log.warn("panel_bad_frame", reason=reason)
-        for ev in frames:
-            if isinstance(ev, panel_events.Hello):
-                self.app.log.info("panel_hello", desks=ev.desks, version=ev.version)
-                self._send_all_leds()
-            elif isinstance(ev, panel_events.Button) and ev.pressed:
-                self.app.log.info("panel_button", desk=ev.desk, button=ev.button)
-                self.app.submit(events.make("button", now_ms(), desk=ev.desk, button=ev.button))
+        self.bus.receive_data(data, now_ms())
+        self._drain()
+
+    def _drain(self):
+        log = self.app.log
+        while True:
+            try:
+                ev = self.bus.next_event()
+            except panel.PanelProtocolError as e:
+                log.warn("panel_bad_frame", reason=str(e))
+                continue
+            if ev is NEED_DATA:
+                return
+            if isinstance(ev, panel_events.Pressed):
+                log.info("panel_button", desk=ev.desk, button=ev.button)
+                self.app.submit(events.make("button", now_ms(), desk=ev.desk, button=ev.button,
+                                            press=ev.press))
+            elif isinstance(ev, panel_events.PanelUp):
+                log.info("panel_up", desk=ev.desk, firmware=ev.firmware or "", back=ev.back)
+            elif isinstance(ev, panel_events.PanelLost):
+                log.warn("panel_lost", desk=ev.desk)
