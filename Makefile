@@ -37,7 +37,8 @@ bootstrap: system-deps $(VENV)/.installed $(MP_PKG) $(MP_UNIX32)
 # measures the heap (Debian's gcc-multilib would do too, but it conflicts with the aarch64
 # cross compiler); gammu checks that a third-party tool takes the
 # modem simulator for a modem; Debian's chromium is the browser the console's tests
-# drive (Playwright never downloads one), with a CJK font for the Chinese pages.
+# drive (Playwright never downloads one), with a CJK font for the Chinese pages; openssl
+# makes the console's test certificate.
 RUN_DEPS := mosquitto:mosquitto cc:gcc
 TEST_DEPS := node:nodejs npm:npm valgrind:valgrind \
 	arm-none-eabi-gcc:gcc-arm-none-eabi \
@@ -48,7 +49,7 @@ TEST_DEPS := node:nodejs npm:npm valgrind:valgrind \
 	i686-linux-gnu-gcc:gcc-i686-linux-gnu \
 	/usr/i686-linux-gnu/lib/libc.a:libc6-dev-i386-cross \
 	gammu:gammu \
-	chromium:chromium \
+	chromium:chromium openssl:openssl \
 	/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei
 
 # Missing packages are installed with apt-get when root, else named, and make stops.

@@ -121,6 +121,24 @@ def cmd_demo(args):
                      every_s=args.every)
 
 
+def cmd_hash_password(args):
+    """A console.users password hash: the password asked twice (never on the command
+    line, where the shell's history would keep it)."""
+    import getpass
+
+    from branchline import passwords
+
+    first = getpass.getpass("password: ")
+    if len(first) < 8:
+        print("a password needs 8 characters or more", file=sys.stderr)
+        return 1
+    if getpass.getpass("again: ") != first:
+        print("the two differ", file=sys.stderr)
+        return 1
+    print(passwords.make(first, args.iterations))
+    return 0
+
+
 def cmd_bench(args):
     from host_tools.bench import run_all
 
@@ -173,6 +191,11 @@ def build_parser():
     p.add_argument("--host", default="127.0.0.1",
                    help="the console's address (0.0.0.0: reachable from the LAN)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("hash-password", help="make a console user's password hash")
+    p.add_argument("--iterations", type=int, default=100000,
+                   help="PBKDF2 iterations (fewer for an ESP32 edition, at least 1000)")
+    p.set_defaults(func=cmd_hash_password)
 
     p = sub.add_parser("bench", help="run the benchmarks (table + build/bench/*.json)")
     p.add_argument("only", nargs="*", help="names of benchmarks to run (default: all)")

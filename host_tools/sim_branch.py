@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -310,23 +311,27 @@ class SimulatedBranch:
     @property
     def console_url(self):
         host = "127.0.0.1" if self.console_host in ("0.0.0.0", "::") else self.console_host
-        return "http://%s:%d" % (host, self.console_port)
+        scheme = "https" if self.config["console"].get("tls") else "http"
+        return "%s://%s:%d" % (scheme, host, self.console_port)
 
     def _request(self, method, path, body, headers):
         data = None if body is None else json.dumps(body).encode()
         headers = dict(headers, **{"Content-Type": "application/json"})
         req = urllib.request.Request(self.console_url + path, data=data, method=method,
                                      headers=headers)
+        # A test certificate is self-signed: no chain to check it against.
+        context = ssl._create_unverified_context() if self.console_url[:6] == "https:" else None
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=10, context=context) as resp:
                 return resp.status, resp.headers, json.loads(resp.read())
         except urllib.error.HTTPError as e:
             return e.code, e.headers, json.loads(e.read() or b"{}")
 
-    def login(self, user):
-        """-> (cookie header value, CSRF token) of a new session for `user`."""
+    def login(self, user, password=None):
+        """-> (cookie header value, CSRF token) of a new session for `user` (one of
+        USERS unless its password is given)."""
         status, headers, doc = self._request(
-            "POST", "/api/login", {"user": user, "password": USERS[user][2]}, {})
+            "POST", "/api/login", {"user": user, "password": password or USERS[user][2]}, {})
         if status != 200:
             raise StepFailed("login as %s refused: %s %s" % (user, status, doc))
         cookie = headers["Set-Cookie"].split(";")[0]

@@ -4,7 +4,7 @@ import importlib
 
 from host_tools.bench.report import BenchUnavailable
 
-BENCHES = ("router", "sms", "core", "year", "service")
+BENCHES = ("router", "sms", "core", "year", "service", "desk")
 
 
 def main(only=None):

@@ -4,6 +4,9 @@ not an answer until the desk takes it up."""
 
 import http.client
 import json
+import socket
+import subprocess
+import time
 
 import pytest
 
@@ -141,5 +144,77 @@ def test_offers_timing_out_unanswered_are_not_counted_as_answered(tmp_path):
         assert (metrics["offered"], metrics["answered"]) == (2, 0)
         assert metrics["service_level_pm"] is None  # nothing answered, nothing abandoned
         assert b.mqtt("metrics")[-1]["metrics"]["day"]["all"]["answered"] == 0
+    finally:
+        b.close()
+
+
+def _stream(branch, last_event_id=None, seconds=1.5):
+    """-> the (id, data) of the events one event stream gives within `seconds`."""
+    cookie, _ = branch._sessions.get("sam") or branch.login("sam")
+    sock = socket.create_connection(("127.0.0.1", branch.console_port), timeout=seconds)
+    head = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n" % cookie
+    if last_event_id:
+        head += "Last-Event-ID: %s\r\n" % last_event_id
+    sock.sendall((head + "\r\n").encode())
+    data = b""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    finally:
+        sock.close()
+    events = []
+    for block in data.split(b"\r\n\r\n", 1)[-1].split(b"\n\n"):
+        fields = dict(line.split(b": ", 1) for line in block.split(b"\n") if b": " in line)
+        if b"data" in fields:
+            events.append((fields.get(b"id", b"").decode(), json.loads(fields[b"data"])))
+    return events
+
+
+def test_a_page_that_lost_its_stream_gets_what_it_missed(branch):
+    (first,) = _stream(branch, seconds=0.5)
+    assert first[1] == {"hello": True}
+    missed_from = first[0]
+    branch.modem.deliver(CUSTOMER, "while the page was away")
+    branch.panel.press(1, "AVAIL")
+    branch.wait_for("offered", lambda: branch.gateway_has("offered"))
+    resumed = _stream(branch, missed_from)
+    notices = [doc for _id, doc in resumed[1:]]
+    assert {"offer": 1, "desk": 1, "deadline": notices[[("offer" in n) for n in notices]
+                                                       .index(True)]["deadline"]} in notices
+    assert any(n.get("convs") and 1 in n["convs"] for n in notices), notices
+    ids = [int(i.split("-")[1]) for i, _ in resumed[1:]]
+    assert ids == sorted(ids) and ids[0] == int(missed_from.split("-")[1]) + 1
+    # A page from before a restart (another boot) is told to load everything again.
+    (hello, reset) = _stream(branch, "999-1", seconds=0.5)[:2]
+    assert reset[1] == {"reset": True}
+
+
+def test_the_console_over_https_with_a_secure_cookie(tmp_path):
+    cert, key = str(tmp_path / "console.crt"), str(tmp_path / "console.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    b = SimulatedBranch(workdir=str(tmp_path / "branch"))
+    b.config["console"]["tls"] = {"cert": cert, "key": key}
+    b.start()
+    try:
+        (listening,) = b.gateway_has("console_listening")
+        assert listening["url"].startswith("https://")
+        status, headers, doc = b._request("POST", "/api/login",
+                                          {"user": "sam", "password": "sam-supervisor"}, {})
+        assert status == 200 and "; Secure" in headers["Set-Cookie"]
+        assert "HttpOnly" in headers["Set-Cookie"] and "SameSite=Strict" in headers["Set-Cookie"]
+        assert b.console("GET", "/api/state")[0] == 200
+        plain = http.client.HTTPConnection("127.0.0.1", b.console_port, timeout=5)
+        plain.request("GET", "/api/state")
+        with pytest.raises((OSError, http.client.HTTPException)):  # no plain HTTP there
+            plain.getresponse()
+        assert b.console("GET", "/api/state")[0] == 200  # and TLS still served
     finally:
         b.close()

@@ -283,3 +283,30 @@ def test_no_serious_accessibility_violations(branch, pages):
             .then(r => r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))""")
         assert found == [], found
+
+
+def test_the_first_login_asks_for_an_own_password(browser, tmp_path):
+    b = SimulatedBranch(workdir=str(tmp_path / "branch"), config_overrides=SERVICE)
+    for user in b.config["console"]["users"]:
+        if user["user"] == "bo":
+            user["must_change"] = True
+    b.start()
+    try:
+        page = Page(browser, b, "bo")
+        page.page.wait_for_selector("#pw-old")
+        status = page.page.evaluate("fetch('/api/my').then(r => r.status)")
+        assert status == 403  # nothing else before the password is changed
+        page.page.fill("#pw-old", USERS["bo"][2])
+        page.page.fill("#pw-new", "bo-own-password")
+        page.page.fill("#pw-again", "bo-own-passwrod")
+        page.page.click("form.login button[type=submit]")
+        page.page.wait_for_selector(".login .error:text('The two new passwords differ')")
+        page.page.fill("#pw-again", "bo-own-password")
+        page.page.click("form.login button[type=submit]")
+        page.page.wait_for_selector("#presence-state")
+        page.close()
+        with pytest.raises(AssertionError):
+            b.login("bo")  # the configured password no longer opens the account
+        assert b.login("bo", "bo-own-password")
+    finally:
+        b.close()

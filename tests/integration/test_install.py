@@ -102,6 +102,10 @@ def test_every_console_script_and_subcommand_answers_help(installed):
     site = _run(installed, "python", "-c", "import branchline, host_tools.modem_sim; "
                 "print(branchline.__file__)")
     assert "site-packages" in site.stdout, site
+    pages = _run(installed, "python", "-c", "from branchline.web import pages; "
+                 "print(pages.STATIC, sorted(pages.shipped()))")
+    assert "site-packages" in pages.stdout and "'app.js', " in pages.stdout, pages
+    assert "'index.html'" in pages.stdout, pages
 
 
 @pytest.mark.slow

@@ -49,6 +49,13 @@ def test_a_console_port_in_use_is_one_line_before_anything_opens(branch):
                     "another program)" % port)
 
 
+def test_a_console_certificate_that_does_not_load_is_one_line(branch, tmp_path):
+    cert, key = str(tmp_path / "missing.crt"), str(tmp_path / "missing.key")
+    branch.config["console"]["tls"] = {"cert": cert, "key": key}
+    assert_refused_untouched(branch, "console.tls: cannot load %s / %s (No such file or "
+                                     "directory)" % (cert, key))
+
+
 def test_a_console_address_not_on_this_machine_is_one_line(branch):
     branch.config["console"] = {"host": "192.0.2.1", "port": 8080}  # TEST-NET-1
     assert_refused_untouched(

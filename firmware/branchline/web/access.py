@@ -23,6 +23,9 @@ CONVERSATION_ACTIONS = {
 }
 
 
+ARTICLE = {AGENT: "an agent", SUPERVISOR: "a supervisor", TECHNICIAN: "a technician"}
+
+
 class Forbidden(Exception):
     """The account may not do this (the console's 403, with the reason)."""
 
@@ -30,7 +33,7 @@ class Forbidden(Exception):
 def conversation(account, conv, action):
     """Raise Forbidden unless `account` may `action` the open conversation `conv`."""
     if action not in CONVERSATION_ACTIONS[account.role]:
-        raise Forbidden("a %s cannot %s conversations" % (account.role, action))
+        raise Forbidden("%s cannot %s conversations" % (ARTICLE[account.role], action))
     if account.role == AGENT and conv.desk != account.desk:
         raise Forbidden("conversation %d is not at your desk" % conv.id)
 

@@ -18,7 +18,7 @@ from microdot.sse import with_sse
 from branchline import passwords
 from branchline.core.branch import Rejected
 from branchline.proto import pdu
-from branchline.web import access, api, static
+from branchline.web import access, api, pages
 from branchline.web.accounts import Accounts
 from branchline.web.answers import Refusal, error, json_response
 from branchline.web.live import Feed
@@ -126,7 +126,7 @@ class Console:
         """Before every request: who it is, and whether they may change anything."""
         path = request.path
         if request.method in CHANGING and not self._same_origin(request):
-            self.audit(None, request, "refused", "cross-site " + path)
+            self.audit(None, request, "refused", "cross-site " + path, False)
             return error(403, "cross-site request refused")
         if not path.startswith("/api/") or path == "/api/login":
             return None
@@ -138,7 +138,7 @@ class Console:
             token = request.headers.get("X-CSRF-Token", "")
             expected = self.sessions.csrf(request.cookies[COOKIE])
             if not token or token != expected:
-                self.audit(account, request, "refused", "CSRF token missing or wrong")
+                self.audit(account, request, "refused", "CSRF token missing or wrong", False)
                 return error(403, "CSRF token missing or wrong: reload the page")
         if account.must_change and path not in ("/api/me", "/api/me/password", "/api/logout"):
             return error(403, "change your password first")
@@ -216,7 +216,7 @@ class Console:
 
         self._accounts_routes(app)
         api.routes(app, self)
-        static.routes(app)
+        pages.routes(app)
 
         @app.get("/api/events")
         @with_sse
@@ -256,7 +256,7 @@ class Console:
             console.sessions.revoke(request.cookies[COOKIE], console.now_ms())
             console.audit(request.g.account, request, "logout", "")
             answer = json_response({"ok": True})
-            answer.headers["Set-Cookie"] = console.cookie_header("", 0)
+            answer.headers["Set-Cookie"] = [console.cookie_header("", 0)]
             return answer
 
         @app.get("/api/me")
@@ -296,7 +296,7 @@ class Console:
         """The answer that logs `account` in: its cookie, and /api/me's document."""
         cookie = self.sessions.issue(account, self.now_ms())
         answer = json_response(self.me(account, cookie))
-        answer.headers["Set-Cookie"] = self.cookie_header(cookie, self.sessions.lifetime_s)
+        answer.headers["Set-Cookie"] = [self.cookie_header(cookie, self.sessions.lifetime_s)]
         return answer
 
     def me(self, account, cookie):

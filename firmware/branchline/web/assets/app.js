@@ -467,7 +467,7 @@ function replyBox(doc) {
 }
 
 function noteBox() {
-  const input = el("input", { id: "note", "aria-label": t("note") });
+  const input = el("input", { id: "note", "aria-label": t("note"), placeholder: t("note") });
   return el("form", { class: "note", onsubmit: async (e) => {
     e.preventDefault();
     if (input.value.trim() && await act("note", { text: input.value })) input.value = "";
@@ -479,7 +479,7 @@ function moveBox(doc) {
   const target = el("select", { id: "transfer-target", "aria-label": t("transfer_to") },
     (S.me.desks || []).filter((d) => d.desk !== doc.desk).map((d) => el("option", { value: "desk:" + d.desk }, d.name)),
     S.me.queues.map((q) => el("option", { value: "queue:" + q }, t("queue") + " " + q)));
-  const why = el("input", { id: "escalate-note", "aria-label": t("escalate_note") });
+  const why = el("input", { id: "escalate-note", "aria-label": t("escalate_note"), placeholder: t("escalate_note") });
   return el("div", { class: "move" },
     el("form", { onsubmit: async (e) => {
       e.preventDefault();
