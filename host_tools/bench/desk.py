@@ -25,7 +25,7 @@ from host_tools.bench import report
 from host_tools.sim_branch import SimulatedBranch, console_users
 
 AGENTS = 20
-SAMPLES = 40
+SAMPLES = 50  # the desks take 60 at once (20 at a cap of 3), with the warm-up's
 GAP_S = 0.4
 STREAMS = 200
 LOAD_S = 5
@@ -56,7 +56,7 @@ async def worker(end):
         w.write(request)
         data = await r.read()
         w.close()
-        done[0 if data.startswith(b"HTTP/1.1 200") else 1] += 1
+        done[0 if data.startswith(b"HTTP/1.0 200") else 1] += 1
 async def main():
     end = time.monotonic() + seconds
     await asyncio.gather(*[worker(end) for _ in range(clients)])
@@ -77,7 +77,7 @@ def _config(branch):
 def line_ms(sender, text):
     """The SMS's time on the serial line at BAUD: the +CMTI, the read and its answer
     (the PDU in hex), the delete and the OKs (10 bits a byte)."""
-    hex_pdu = pdu.encode_deliver(sender, text, "26120312000000")[0]
+    hex_pdu = pdu.encode_deliver(sender, text, (2026, 12, 3, 12, 0, 0, 0))[0]
     octets = len(hex_pdu) if isinstance(hex_pdu, str) else len(hex_pdu) * 2
     total = len('\r\n+CMTI: "SM",1\r\n') + len("AT+CMGR=1\r") + len('\r\n+CMGR: 0,,40\r\n') \
         + octets + len("\r\n\r\nOK\r\n") + len("AT+CMGD=1\r") + len("\r\nOK\r\n")
@@ -109,6 +109,10 @@ def _pages(branch, browser):
 
 def sms_to_browser(branch, browser):
     pages = _pages(branch, browser)
+    # One unmeasured first: the first offer of a run pays for first imports, first
+    # connections and the page's script being compiled.
+    branch.modem.deliver("+447700800000", "bench-warm-up")
+    time.sleep(1)
     sent = {}
     for n in range(SAMPLES):
         text = "bench-%d is the branch open today?" % n
@@ -126,6 +130,8 @@ def sms_to_browser(branch, browser):
     if len(seen) < SAMPLES:
         raise report.BenchUnavailable("desk: only %d of %d SMS reached a page" % (len(seen), SAMPLES))
     waits = sorted(seen[k] - sent[k] for k in sent)
+    if os.environ.get("BL_BENCH_VERBOSE"):
+        print("waits (ms, by SMS):", [int(seen[k] - sent[k]) for k in sorted(sent, key=int)])
     return waits, line_ms("+447700900000", "bench-0 is the branch open today?")
 
 
@@ -163,7 +169,7 @@ def bytes_per_page(branch):
         streams.append(s)
     for s in streams:
         s.settimeout(10)
-        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        assert s.recv(4096).startswith(b"HTTP/1.0 200")
     time.sleep(1)
     after = _rss_kb(pid)
     for s in streams:
@@ -207,8 +213,8 @@ def main():
         "assets_bytes_compressed": shipped,
     }
     report.write("desk", figures, notes=[
-        "%d SMS, %d agent pages and a wallboard open; the modem paced at %d baud"
-        % (SAMPLES, AGENTS, BAUD),
+        "%d SMS after one warm-up, %d agent pages and a wallboard open; the modem paced "
+        "at %d baud" % (SAMPLES, AGENTS, BAUD),
         "requests: GET /api/conversations/1, %d clients, %d s, a connection each"
         % (LOAD_CLIENTS, LOAD_S),
         "per page: the gateway's VmRSS with %d event streams open, over %d" % (STREAMS, STREAMS),

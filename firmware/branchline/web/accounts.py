@@ -6,7 +6,7 @@ must_change); the new hash is kept in the appliance's state (`dump`/`load`, writ
 by the adapter) and holds while the configuration still gives the old one, so a new
 password pushed by head office wins again. Guessing is throttled twice: an account
 locks for `lockout_s` after `lockout_after` failures in a row, and one client address
-may try `ADDRESS_TRIES` times a minute whatever names it tries.
+may fail `ADDRESS_TRIES` times a minute whatever names it tries.
 """
 
 from branchline import passwords
@@ -65,8 +65,22 @@ class Accounts:
 
     # -- logging in ----------------------------------------------------------------
     def refusal(self, user, address, now):
-        """Why a login try must not even be checked now (None: check it). Counts the
-        try against `address`."""
+        """Why a login try must not even be checked now (None: check it)."""
+        window = self._addresses.get(address)
+        if window is not None and now - window[0] < ADDRESS_WINDOW_MS and (
+                window[1] >= ADDRESS_TRIES):
+            return "too many failed logins from this address: wait a minute"
+        failed = self._failures.get(user)
+        if failed is not None and failed[1] > now:
+            return "account locked after %d failed logins: try again in %d s" % (
+                failed[0], (failed[1] - now + 999) // 1000)
+        return None
+
+    def outcome(self, user, address, ok, now):
+        """Count a checked try. -> True when this failure locked the account."""
+        if ok:
+            self._failures.pop(user, None)
+            return False
         window = self._addresses.get(address)
         if window is None or now - window[0] >= ADDRESS_WINDOW_MS:
             if window is None and len(self._addresses) >= MAX_ADDRESSES:
@@ -74,19 +88,6 @@ class Accounts:
                 del self._addresses[oldest]
             window = self._addresses[address] = [now, 0]
         window[1] += 1
-        if window[1] > ADDRESS_TRIES:
-            return "too many login attempts from this address: wait a minute"
-        failed = self._failures.get(user)
-        if failed is not None and failed[1] > now:
-            return "account locked after %d failed logins: try again in %d s" % (
-                failed[0], (failed[1] - now + 999) // 1000)
-        return None
-
-    def outcome(self, user, ok, now):
-        """Count a checked try. -> True when this failure locked the account."""
-        if ok:
-            self._failures.pop(user, None)
-            return False
         if user not in self.by_user:
             return False  # nobody to lock; the address window still limits guessing
         failed = self._failures.setdefault(user, [0, 0])

@@ -243,7 +243,7 @@ class Console:
             account = console.accounts.get(user)
             ok = account is not None and await console.host.run_blocking(
                 passwords.verify, password, account.password)
-            locked = console.accounts.outcome(user, ok, console.now_ms())
+            locked = console.accounts.outcome(user, addr, ok, console.now_ms())
             if not ok:
                 console.audit(None, request, "login", "%s: wrong user or password%s" % (
                     user[:40], " (locked)" if locked else ""), False)

@@ -171,13 +171,21 @@ async function notice(n) {
   if (n.reset) { await refreshAll(); return; }
   if (n.offer !== undefined) return;  // the list that follows shows it (and announces)
   if (WALL || S.me.role === "technician") { scheduleBoard(); return; }
-  const mineTouched = n.convs === null || n.convs.some((id) => S.convs.some((c) => c.id === id))
-    || (S.desk && n.desks.includes(S.desk.desk)) || n.convs.length > 0;
-  if (mineTouched) {
-    const currentTouched = S.current !== null && (n.convs === null || n.convs.includes(S.current));
-    await loadMine();
-    if (currentTouched || S.doc === null) await loadCurrent();
-    renderDesk();
+  // Only what this page shows is fetched again: its desk's, or (a supervisor's page)
+  // any conversation's; a notice naming none (a delivery report) may concern the open one.
+  const everyDesk = S.me.role === "supervisor";
+  const listTouched = (S.desk && n.desks.includes(S.desk.desk)) || (n.convs !== null &&
+    (everyDesk ? n.convs.length > 0 : n.convs.some((id) => S.convs.some((c) => c.id === id))));
+  const currentTouched = S.current !== null && (n.convs === null || n.convs.includes(S.current));
+  if (listTouched || currentTouched) {
+    if (listTouched) {
+      await loadMine();
+      renderDesk();  // the list first: a new offer shows before its thread has loaded
+    }
+    if (currentTouched || S.doc === null) {
+      await loadCurrent();
+      renderDesk();
+    }
   }
   if (n.board) scheduleBoard();
 }
