@@ -7,7 +7,10 @@ import sys
 
 from microdot.test_client import TestClient
 
-from branchline import passwords
+sys.path.append(__file__.rsplit("/", 2)[0] + "/portable")
+from check import counter_bytes  # noqa: E402
+
+from branchline import passwords  # noqa: E402
 from branchline.core import config, events
 from branchline.core.branch import Branch, Rejected
 from branchline.web.app import COOKIE, Console
@@ -84,16 +87,6 @@ class Host:
 
     def audit(self, record):
         self.audits.append(record)
-
-
-def counter_bytes():
-    state = [0]
-
-    def random_bytes(n):
-        state[0] += 1
-        return bytes([state[0]] * n)
-
-    return random_bytes
 
 
 async def main(path):

@@ -4,7 +4,7 @@ password hashes, lockout and throttling, and signed session cookies."""
 
 import binascii
 
-from check import raises
+from check import counter_bytes, raises
 
 from branchline import passwords, sign
 from branchline.core import config
@@ -135,19 +135,9 @@ def test_a_changed_password_holds_until_the_configuration_gives_a_new_one():
     assert Accounts(cfg2, saved).get("ana").password == pushed
 
 
-def counter_bytes():
-    state = [0]
-
-    def random_bytes(n):
-        state[0] += 1
-        return bytes([state[0]] * n)
-
-    return random_bytes
-
-
 def test_a_session_cookie_is_signed_and_dies_with_its_shift_or_password():
     accounts = Accounts(cfg_with([agent(), agent("bo", 2)])["console"])
-    sessions = Sessions(b"k" * 32, 12, counter_bytes())
+    sessions = Sessions(b"k" * 32, 12, counter_bytes(), 64)
     now = 1796000000000
     cookie = sessions.issue(accounts.get("ana"), now)
     assert sessions.account(cookie, accounts, now + HOUR_MS).user == "ana"
@@ -157,7 +147,7 @@ def test_a_session_cookie_is_signed_and_dies_with_its_shift_or_password():
                    "ana:%d:%s:%s" % (int(expires) + 3600, nonce, mac),
                    "ana:%s:%s:%s" % (expires, nonce, "0" * 32), "garbage", ""):
         assert sessions.account(forged, accounts, now) is None, forged
-    other = Sessions(b"x" * 32, 12, counter_bytes())
+    other = Sessions(b"x" * 32, 12, counter_bytes(), 64)
     assert other.account(cookie, accounts, now) is None  # another appliance's secret
     assert sessions.csrf(cookie) != sessions.csrf(sessions.issue(accounts.get("ana"), now))
     accounts.set_password(accounts.get("ana"), passwords.make("changed-pass", 1000, b"saltsalt"))
@@ -166,7 +156,7 @@ def test_a_session_cookie_is_signed_and_dies_with_its_shift_or_password():
 
 def test_a_logged_out_cookie_is_refused():
     accounts = Accounts(cfg_with([agent()])["console"])
-    sessions = Sessions(b"k" * 32, 1, counter_bytes())
+    sessions = Sessions(b"k" * 32, 1, counter_bytes(), 1)
     cookie = sessions.issue(accounts.get("ana"), 0)
     kept = sessions.issue(accounts.get("ana"), 0)
     sessions.revoke(cookie, 1000)

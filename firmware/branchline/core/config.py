@@ -93,13 +93,18 @@ DESK_KEYS = ("desk", "name", "cap", "queues", "backup_queues", "wrapup_s", "wrap
 MODEM_KEYS = ("id", "port", "baud", "direct", "hangup_after_rings", "health_interval_s")
 PORT_KEYS = ("port", "baud")
 MQTT_KEYS = ("host", "port", "keepalive")
-CONSOLE_KEYS = ("host", "port", "users", "tls", "lockout_after", "lockout_s", "session_h")
+CONSOLE_KEYS = ("host", "port", "users", "tls", "lockout_after", "lockout_s", "session_h",
+                "remembered_reads", "remembered_logouts", "audit_kept")
 CONSOLE_DEFAULTS = {
     "port": 8080,
     "users": [],
     "lockout_after": 5,  # failed logins in a row that lock the account ...
     "lockout_s": 300,  # ... for this long
     "session_h": 12,  # a login lasts a shift
+    # What the console keeps in memory (docs/memory.md has the cost of each entry):
+    "remembered_reads": 512,  # (user, conversation) read marks, for unread counts (57 B)
+    "remembered_logouts": 64,  # logged-out cookies refused until they expire (88 B)
+    "audit_kept": 100,  # newest audit records for /api/audit; the host keeps all (165 B)
 }
 USER_KEYS = ("user", "name", "role", "desk", "password", "must_change", "lang")
 ROLES = ("agent", "supervisor", "technician")
@@ -254,6 +259,8 @@ def _check_console(console, desk_numbers):
     _int_in(out, "lockout_after", 1, 100, "console.")
     _int_in(out, "lockout_s", 1, DAY_S, "console.")
     _int_in(out, "session_h", 1, 24 * 7, "console.")
+    for key in ("remembered_reads", "remembered_logouts", "audit_kept"):
+        _int_in(out, key, 1, 65536, "console.")
     if "tls" in console:
         tls = _object(console["tls"], TLS_KEYS, "console.tls.")
         for key in TLS_KEYS:

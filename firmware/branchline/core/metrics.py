@@ -262,7 +262,7 @@ class Metrics:
         self._row_cache = {}  # (queue, desk) -> counter rows, for the current buckets
         self._last_report = None  # last_interval's report (a Later)
         # The day's completed intervals that had traffic, for the wallboard's chart:
-        # SERIES_FIELDS small ints each (about 100 bytes an interval on MicroPython).
+        # SERIES_FIELDS small ints each (21 bytes an interval on MicroPython).
         self.series = []
 
     # -- time ----------------------------------------------------------------------

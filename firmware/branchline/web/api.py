@@ -22,8 +22,6 @@ from branchline.web.answers import Refusal, json_response
 CONVERSATION_EVENTS = ("accept", "reply", "note", "wrapup", "close", "callback_outcome",
                        "transfer", "escalate", "assign")
 PREVIEW_CHARS = 80
-MAX_SEEN = 1024  # (user, conversation) pairs whose read messages are remembered
-AUDIT_SHOWN = 100
 
 
 def body(request):
@@ -80,6 +78,7 @@ def _in_count(conv):
 def routes(app, console):
     host = console.host
     seen = {}  # (user, conversation) -> the customer's messages it had when last read
+    max_seen = host.cfg["console"]["remembered_reads"]
 
     def conversation_for(request, conv_text, action):
         conv = host.core.conversations.get(_int(conv_text, "conv"))
@@ -167,17 +166,17 @@ def routes(app, console):
     @app.get("/api/audit")
     async def audit(request):
         access.supervisor(request.g.account, "read the audit log")
-        return json_response({"audit": console.recent_audit[-AUDIT_SHOWN:]})
+        return json_response({"audit": console.recent_audit})
 
     @app.get("/api/conversations/<conv>")
     async def conversation(request, conv):
         conv = conversation_for(request, conv, "read")
         doc = conv.as_dict()
         doc["customer_profile"] = host.history.index.customer(conv.customer, MAX_THREAD)
-        if len(seen) >= MAX_SEEN:
+        if len(seen) >= max_seen:
             for key in [k for k in seen if k[1] not in host.core.conversations]:
                 del seen[key]
-        if len(seen) < MAX_SEEN:
+        if len(seen) < max_seen:
             seen[(request.g.account.user, conv.id)] = _in_count(conv)
         return json_response(doc)
 

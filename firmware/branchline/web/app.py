@@ -42,7 +42,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 CHANGING = ("POST", "PUT", "PATCH", "DELETE")
-AUDIT_KEPT = 200  # the newest audit records, for the supervisor's page (the host keeps all)
 
 
 class Console:
@@ -52,7 +51,8 @@ class Console:
         self.tls = tls
         cfg = host.cfg["console"]
         self.accounts = Accounts(cfg, saved_accounts)
-        self.sessions = Sessions(secret, cfg["session_h"], random_bytes)
+        self.sessions = Sessions(secret, cfg["session_h"], random_bytes,
+                                 cfg["remembered_logouts"])
         self.feed = Feed(boot)
         self.pages = 0  # event streams open now
         self.recent_audit = []
@@ -149,7 +149,7 @@ class Console:
         record = {"t": self.now_ms(), "user": account.user if account else None,
                   "action": action, "detail": detail, "ok": ok, "from": addr}
         self.recent_audit.append(record)
-        if len(self.recent_audit) > AUDIT_KEPT:
+        if len(self.recent_audit) > self.host.cfg["console"]["audit_kept"]:
             self.recent_audit.pop(0)
         self.host.audit(record)
 

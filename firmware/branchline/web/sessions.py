@@ -4,9 +4,9 @@ A cookie is `<user>:<expires s>:<nonce>:<mac>`: the MAC (HMAC-SHA256 under the
 appliance's secret, kept in its state) covers the user, the expiry, the nonce and the
 user's password hash, so a cookie outlives neither its shift (console.session_h) nor
 a password change, and survives a restart of the appliance (nothing is stored per
-session). Logging out revokes the nonce until the cookie would have expired anyway;
-revocations are kept for up to MAX_REVOKED cookies (in memory: after a restart, a
-logged-out cookie still dies at its expiry).
+session). Logging out revokes the nonce until the cookie would have expired anyway,
+for up to console.remembered_logouts cookies (in memory: after a restart, or past that
+many logouts in a shift, a logged-out cookie still dies at its expiry).
 
 The CSRF token is a second MAC of the nonce: a page learns it from /api/me and sends
 it in X-CSRF-Token with every change; another site can neither read it nor make it.
@@ -17,7 +17,6 @@ import binascii
 from branchline import sign
 from branchline.text import is_digits
 
-MAX_REVOKED = 256
 NONCE_BYTES = 12
 
 
@@ -26,10 +25,11 @@ def _hex(data):
 
 
 class Sessions:
-    def __init__(self, secret, hours, random_bytes):
+    def __init__(self, secret, hours, random_bytes, max_revoked):
         """`random_bytes(n)`: the runtime's cryptographic random source (os.urandom)."""
         self._keys = sign.pads(secret)
         self._random = random_bytes
+        self.max_revoked = max_revoked
         self.lifetime_s = hours * 3600
         self._revoked = {}  # nonce -> expiry (s)
 
@@ -67,6 +67,6 @@ class Sessions:
         now_s = now_ms // 1000
         for nonce in [n for n, exp in self._revoked.items() if exp <= now_s]:
             del self._revoked[nonce]
-        if len(self._revoked) >= MAX_REVOKED:
+        if len(self._revoked) >= self.max_revoked:
             del self._revoked[min(self._revoked, key=self._revoked.get)]
         self._revoked[parts[2]] = int(parts[1])
