@@ -87,7 +87,9 @@ def line_ms(sender, text):
 def _pages(branch, browser):
     pages = []
     for d in range(1, AGENTS + 1):
-        context = browser.new_context()
+        # 20 pages share this machine's two cores, where a branch gives each its own
+        # PC: without their 20 blinking LEDs, what is measured is the path of a message.
+        context = browser.new_context(reduced_motion="reduce")
         context.add_init_script(WATCH)
         page = context.new_page()
         page.goto(branch.console_url + "/")

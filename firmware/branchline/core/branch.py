@@ -11,6 +11,8 @@ effects for the adapters to carry out:
     ("accepted", conv_id, desk)                 the desk took it up (accept or first reply)
     ("returned", conv_id, desk)                 the desk lost it (offer timeout, transfer...)
     ("missed_break", desk)                      the desk went on break after missed offers
+    ("delivery", conv_id, out_id, state)        an open conversation's SMS is sent, retrying,
+                                                delivered or failed (the console shows it)
     ("refused", reason)                         the router would not do what was asked
     ("history", op, body)                       for the customer history index (core/history.py)
     ("erase", number, pseudonym)                rewrite the journal without the number
@@ -991,30 +993,31 @@ class Branch:
         now = ev["t"]
         if ev.get("ok", True):
             item = self.outbox.sent(out_id, ev["modem"], ev.get("mr", []))
-            self._delivery(item["conv"], out_id, "sent")
+            self._delivery(item["conv"], out_id, "sent", effects)
             return
         item, retry_at = self.outbox.failed(out_id, ev["kind"], now)
         conv = self.conversations.get(item["conv"])
         if retry_at is None:
-            self._delivery(item["conv"], out_id, "failed")
+            self._delivery(item["conv"], out_id, "failed", effects)
             if conv is not None:
                 conv.add("failed", now, ev.get("reason", ""))
         else:
-            self._delivery(item["conv"], out_id, "retrying")
+            self._delivery(item["conv"], out_id, "retrying", effects)
 
     def _apply_sms_status(self, ev, effects):
         known = self.outbox.report(ev["modem"], ev["mr"], ev["status"], ev.get("to"))
         if known is not None:
             out_id, conv_id, state, parts = known
-            self._delivery(conv_id, out_id, state)
+            self._delivery(conv_id, out_id, state, effects)
             conv = self.conversations.get(conv_id)
             if conv is not None:
                 conv.part_states[out_id] = parts
 
-    def _delivery(self, conv_id, out_id, state):
+    def _delivery(self, conv_id, out_id, state, effects):
         conv = self.conversations.get(conv_id)
         if conv is not None:  # a report after wrap-up: the session record has gone
             conv.deliveries[out_id] = state
+            effects.append(("delivery", conv_id, out_id, state))
 
     def _apply_transfer(self, ev, effects):
         conv = self.conversations[ev["conv"]]
@@ -1135,7 +1138,7 @@ class Branch:
         now = ev["t"]
         self._follow(self.router.tick(now), now, effects)
         for effect in self.outbox.due(now):
-            self._delivery(self.outbox.items[effect[1]]["conv"], effect[1], "sending")
+            self._delivery(self.outbox.items[effect[1]]["conv"], effect[1], "sending", effects)
             effects.append(effect)
         self._completed(self.reassembler.expire(now), now, effects)
         if self._self_service:

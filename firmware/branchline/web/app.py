@@ -85,11 +85,15 @@ class Console:
             conv = core.open_conversation_of(number)
             if conv is not None:
                 feed.touch_conv(conv.id)
-        if kind in ("sms_sent", "sms_status", "tick"):
-            feed.touch_conv(None)  # which conversation a delivery concerns: the page knows
         for effect in effects:
             what = effect[0]
-            if what in ("offered", "accepted", "returned"):
+            if what == "delivery":
+                feed.touch_conv(effect[1])
+            elif what == "send_sms":  # a tick's position message, say: in the thread
+                conv = core.open_conversation_of(effect[3])
+                if conv is not None:
+                    feed.touch_conv(conv.id)
+            elif what in ("offered", "accepted", "returned"):
                 feed.touch_conv(effect[1])
                 if effect[2] is not None:
                     feed.touch_desk(effect[2])

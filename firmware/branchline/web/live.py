@@ -1,9 +1,8 @@
 """What changed, for the pages that are open: a numbered feed of small notices that
 the console streams as server-sent events.
 
-A notice names what changed, never what it now says: {"convs": [ids] or null (any
-open conversation may have: a delivery report, a tick), "desks": [numbers], "board":
-true (queues and figures)}, or an offer {"offer": conv, "desk": d, "deadline": ms}. A
+A notice names what changed, never what it now says: {"convs": [ids], "desks":
+[numbers], "board": true (queues and figures)}, or an offer {"offer": conv, "desk": d, "deadline": ms}. A
 page fetches what it shows again when a notice concerns it, through the same checked
 endpoints as a first load, so a notice carries no customer data and needs no
 per-user filtering.
@@ -32,14 +31,10 @@ class Feed:
         self._convs = {}
         self._desks = {}
         self._board = False
-        self._any_conv = False
 
     # -- gathering what one group of events changed -----------------------------------
     def touch_conv(self, conv):
-        if conv is None:
-            self._any_conv = True
-        else:
-            self._convs[conv] = True
+        self._convs[conv] = True
 
     def touch_desk(self, desk):
         self._desks[desk] = True
@@ -52,14 +47,13 @@ class Feed:
 
     def publish(self):
         """One notice of everything touched since the last publish (if anything was)."""
-        if not (self._convs or self._desks or self._board or self._any_conv):
+        if not (self._convs or self._desks or self._board):
             return
-        self._add({"convs": None if self._any_conv else sorted(self._convs),
-                   "desks": sorted(self._desks), "board": self._board})
+        self._add({"convs": sorted(self._convs), "desks": sorted(self._desks),
+                   "board": self._board})
         self._convs = {}
         self._desks = {}
         self._board = False
-        self._any_conv = False
 
     def _add(self, notice):
         self.last += 1

@@ -172,11 +172,11 @@ async function notice(n) {
   if (n.offer !== undefined) return;  // the list that follows shows it (and announces)
   if (WALL || S.me.role === "technician") { scheduleBoard(); return; }
   // Only what this page shows is fetched again: its desk's, or (a supervisor's page)
-  // any conversation's; a notice naming none (a delivery report) may concern the open one.
+  // any conversation's.
   const everyDesk = S.me.role === "supervisor";
-  const listTouched = (S.desk && n.desks.includes(S.desk.desk)) || (n.convs !== null &&
-    (everyDesk ? n.convs.length > 0 : n.convs.some((id) => S.convs.some((c) => c.id === id))));
-  const currentTouched = S.current !== null && (n.convs === null || n.convs.includes(S.current));
+  const listTouched = (S.desk && n.desks.includes(S.desk.desk)) ||
+    (everyDesk ? n.convs.length > 0 : n.convs.some((id) => S.convs.some((c) => c.id === id)));
+  const currentTouched = S.current !== null && n.convs.includes(S.current);
   if (listTouched || currentTouched) {
     if (listTouched) {
       await loadMine();
