@@ -5,6 +5,7 @@ physical panel, the real gateway. Screenshots of each view land in build/screens
 import json
 import os
 import shutil
+import time
 
 import pytest
 
@@ -310,3 +311,23 @@ def test_the_first_login_asks_for_an_own_password(browser, tmp_path):
         assert b.login("bo", "bo-own-password")
     finally:
         b.close()
+
+
+def test_a_missed_call_is_called_back_and_scheduled_again(branch, pages):
+    call = branch.modem.call(CUSTOMER)  # nobody is in: a callback request
+    branch.wait_for("hung up", lambda: call.ended_by == "modem")
+    agent = pages("amira")
+    agent.page.click("#btn-available")
+    agent.page.wait_for_selector("#btn-accept")
+    assert "missed call" in agent.page.inner_text(".thread")
+    agent.page.click("#btn-accept")
+    agent.page.click(".callback button:text('Reached')")  # its queue needs a disposition
+    agent.page.wait_for_selector("#flash:text('close it with the record instead')")
+    agent.page.select_option("#retry-in", "3600")
+    before = int(time.time() * 1000)
+    agent.page.click(".callback button:text('Call again')")
+    agent.page.wait_for_selector(".empty:text('No conversations at your desk.')")
+    status, doc = branch.console("GET", "/api/conversations/1")
+    assert doc["state"] == "scheduled" and doc["messages"][-1]["text"] == "callback: retry"
+    (ev,) = [e for e in branch.journal_events() if e["k"] == "callback_outcome"]
+    assert before + 3600000 <= ev["at"] <= int(time.time() * 1000) + 3600000

@@ -186,7 +186,15 @@ def routes(app, console):
             doc = body(request)
             if kind == "assign" or (kind == "transfer" and doc.get("force")):
                 access.supervisor(request.g.account, "assign or force")
-            event = _event(kind, console.now_ms(), doc, conv=conv.id)
+            now = console.now_ms()
+            if kind == "callback_outcome" and "in_s" in doc:
+                # "Call again in an hour", on the appliance's clock, not the PC's.
+                doc = dict(doc)
+                in_s = doc.pop("in_s")
+                if not isinstance(in_s, int) or isinstance(in_s, bool) or not 0 < in_s <= 604800:
+                    raise Refusal(400, "in_s must be 1..604800 seconds")
+                doc["at"] = now + in_s * 1000
+            event = _event(kind, now, doc, conv=conv.id)
             return await submit(request, event, kind)
 
         return handler

@@ -500,11 +500,17 @@ function moveBox(doc) {
 
 function callbackBox() {
   const out = (outcome) => async () => { await act("callback_outcome", { outcome }); };
+  const when = el("select", { id: "retry-in", "aria-label": t("cb_when") },
+    [[900, "cb_15m"], [3600, "cb_1h"], [7200, "cb_2h"], [86400, "cb_1d"]].map(([s, key]) =>
+      el("option", { value: s }, t(key))));
   return el("div", { class: "callback", role: "group", "aria-label": t("callback") },
     el("span", {}, t("callback")),
     el("button", { onclick: out("reached") }, t("cb_reached")),
     el("button", { onclick: out("no_answer") }, t("cb_no_answer")),
-    el("button", { onclick: out("retry") }, t("cb_retry")));
+    when,
+    el("button", { onclick: async () => {
+      await act("callback_outcome", { outcome: "retry", in_s: Number(when.value) });
+    } }, t("cb_retry")));
 }
 
 function wrapupBox(doc) {
