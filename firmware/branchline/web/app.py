@@ -54,7 +54,6 @@ class Console:
         self.sessions = Sessions(secret, cfg["session_h"], random_bytes,
                                  cfg["remembered_logouts"])
         self.feed = Feed(boot)
-        self.pages = 0  # event streams open now
         self.recent_audit = []
         self._exception = None  # the last one microdot caught, for the log line
         self.max_body = BODY_BASE + BODY_PER_PART * host.cfg["max_reply_parts"]
@@ -319,20 +318,20 @@ class Console:
         """Notices as server-sent events until the page goes or its session ends."""
         feed = self.feed
         n, items = feed.since(request.headers.get("Last-Event-ID"))
-        self.pages += 1
-        try:
-            await sse.send('{"hello":true}', event_id=feed.id_of(n), retry=2)
-            while True:
-                for n, text in items:
-                    await sse.send(text, event_id=feed.id_of(n))
-                if self.account_of(request) is None:
-                    await sse.send('{"logout":true}')
-                    return
-                if not await feed.wait(KEEPALIVE_S):
-                    await sse.send("keep-alive", comment=True)
-                items = feed.after(n)
-        finally:
-            self.pages -= 1
+        await sse.send('{"hello":true}', event_id=feed.id_of(n), retry=2)
+        while True:
+            for n, text in items:
+                await sse.send(text, event_id=feed.id_of(n))
+            if len(sse.queue) > feed.size:
+                # A page whose link stalled (its notices pile up unsent): end the stream
+                # rather than hold them; it resumes from Last-Event-ID when it can.
+                return
+            if self.account_of(request) is None:
+                await sse.send('{"logout":true}')
+                return
+            if not await feed.wait(KEEPALIVE_S):
+                await sse.send("keep-alive", comment=True)
+            items = feed.after(n)
 
 
 def _fixed_error(status, reason):
