@@ -30,6 +30,13 @@ ESP32_LIMITS = {"queue_capacity": 64, "remembered_customers": 256,
 BUDGET_BYTES = 96 * 1024  # the ESP32 edition's budget for the core's live heap
 
 
+def unix_port_modules(mp):
+    """Where the unix port `mp` finds asyncio: its source tree's extmod/ (this build
+    freezes none)."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.dirname(mp)))), "extmod")
+
+
 def unix_port():
     """The 32-bit MicroPython unix port `make test` builds (in build/, where make runs
     from), or None."""

@@ -25,9 +25,8 @@ def test_the_console_answers_alike_on_micropython_and_cpython(tmp_path):
     # The same microdot source serves both runtimes: the one pip installed.
     shutil.copytree(os.path.dirname(microdot.__file__), str(lib / "microdot"),
                     ignore=shutil.ignore_patterns("__pycache__"))
-    extmod = os.path.join(ROOT, os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.dirname(mp)))), "extmod")  # the unix port has asyncio as source there
-    path = ":".join((os.path.join(ROOT, "firmware"), str(lib), extmod))
+    path = ":".join((os.path.join(ROOT, "firmware"), str(lib),
+                     os.path.join(ROOT, heap.unix_port_modules(mp))))
     on_mp = subprocess.run([os.path.join(ROOT, mp), "-X", "heapsize=16M", SCRIPT,
                             str(tmp_path / "history.db")],
                            capture_output=True, text=True, timeout=300, cwd=str(tmp_path),

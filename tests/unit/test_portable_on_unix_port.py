@@ -20,7 +20,8 @@ def test_every_portable_test_passes_and_none_is_skipped(tmp_path):
         pytest.skip("the MicroPython unix port is not built (make test builds it)")
     modules = sorted(f[:-3] for f in os.listdir(PORTABLE) if re.match(r"test_.*\.py$", f))
     path = ":".join(os.path.join(ROOT, p) for p in ("firmware", "tests/portable",
-                                                    "tests/micropython", "."))
+                                                    "tests/micropython", ".",
+                                                    heap.unix_port_modules(mp)))
     done = subprocess.run(
         # The branch is imported first, at the top: under the driver's frames its chain of
         # imports would go past the unix port's C stack limit.
