@@ -9,7 +9,6 @@ import serial
 
 from branchline.proto.panel_bus import PanelBus
 from branchline.proto.panel_events import PanelUp, Pressed
-from branchline.proto.sans_io import NEED_DATA
 from host_tools.sim_branch import SimulatedBranch
 
 
@@ -23,15 +22,9 @@ def drive(port, bus, until, timeout):
         if poll is not None:
             port.write(poll)
         bus.receive_data(port.read(256), int(time.monotonic() * 1000))
-        while True:
-            try:
-                ev = bus.next_event()
-            except ValueError as e:
-                errors.append(str(e))
-                continue
-            if ev is NEED_DATA:
-                break
-            events.append(ev)
+        found, bad = bus.read_all()
+        events.extend(found)
+        errors.extend(bad)
     return events, errors
 
 

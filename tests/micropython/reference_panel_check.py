@@ -8,7 +8,6 @@ import machine
 import panel_board
 from branchline.proto.panel_bus import PanelBus
 from branchline.proto.panel_events import PanelUp, Pressed
-from branchline.proto.sans_io import NEED_DATA
 
 with open(sys.argv[1]) as f:
     config = json.load(f)
@@ -38,11 +37,9 @@ def step(polling=True):
     for data, _de in uart.tx:
         bus.receive_data(data, now[0])
     uart.tx = []
-    while True:
-        ev = bus.next_event()
-        if ev is NEED_DATA:
-            break
-        events.append(ev)
+    found, errors = bus.read_all()
+    events.extend(found)
+    check(errors == [], "frames: %r" % errors)
     now[0] += 2
 
 

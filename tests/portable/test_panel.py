@@ -9,7 +9,6 @@ from branchline.proto import panel
 from branchline.proto.panel_bus import LOST_AFTER, POLL_TIMEOUT_MS, RETRY_MS, PanelBus
 from branchline.proto.panel_events import Hello, PanelLost, PanelUp, Poll, Pressed, Status
 from branchline.proto.panel_unit import NO_GATEWAY_MS, PanelUnit
-from branchline.proto.sans_io import NEED_DATA
 
 
 def test_the_poll_frame_matches_the_documented_example():
@@ -125,11 +124,9 @@ class Line:
                     self.lose -= 1
                 elif answer:
                     self.bus.receive_data(answer, self.now + 1)
-        while True:
-            ev = self.bus.next_event()
-            if ev is NEED_DATA:
-                break
-            self.events.append(ev)
+        found, errors = self.bus.read_all()
+        assert errors == [], errors
+        self.events.extend(found)
         self.now += ms
 
     def run(self, ms):

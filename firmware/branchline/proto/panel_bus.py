@@ -128,6 +128,19 @@ class PanelBus:
             self._answer(message)
         return self._events.pop()
 
+    def read_all(self):
+        """Everything the bytes so far make: (events, errors), errors as messages."""
+        events, errors = [], []
+        while True:
+            try:
+                ev = self.next_event()
+            except panel.PanelProtocolError as e:
+                errors.append(str(e))
+                continue
+            if ev is NEED_DATA:
+                return events, errors
+            events.append(ev)
+
     def _answer(self, message):
         if not isinstance(message, (Status, Hello)):
             raise panel.PanelProtocolError("a %s on the bus: only the gateway polls"

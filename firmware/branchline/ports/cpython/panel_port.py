@@ -7,9 +7,8 @@ import asyncio
 from branchline.core import events
 from branchline.ports.cpython.clock import now_ms
 from branchline.ports.cpython.serial_link import SerialLink
-from branchline.proto import panel, panel_events
+from branchline.proto import panel_events
 from branchline.proto.panel_bus import PanelBus
-from branchline.proto.sans_io import NEED_DATA
 
 BUZZ_MS = 400  # the buzzer's note when a conversation is offered to a desk
 
@@ -71,14 +70,10 @@ class PanelPort:
 
     def _drain(self):
         log = self.app.log
-        while True:
-            try:
-                ev = self.bus.next_event()
-            except panel.PanelProtocolError as e:
-                log.warn("panel_bad_frame", reason=str(e))
-                continue
-            if ev is NEED_DATA:
-                return
+        found, errors = self.bus.read_all()
+        for reason in errors:
+            log.warn("panel_bad_frame", reason=reason)
+        for ev in found:
             if isinstance(ev, panel_events.Pressed):
                 log.info("panel_button", desk=ev.desk, button=ev.button)
                 self.app.submit(events.make("button", now_ms(), desk=ev.desk, button=ev.button,
