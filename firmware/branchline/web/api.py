@@ -159,9 +159,11 @@ def routes(app, console):
     @app.get("/api/board/chart.svg")
     async def wallboard_chart(request):
         doc = board(host.core, console.now_ms())
+        # Its address names the intervals it draws (web/assets/app.js), so the page may
+        # keep it until an interval ends.
         return Response(chart.svg(doc, request.args.get("lang", "en")), 200,
                         {"Content-Type": "image/svg+xml; charset=utf-8",
-                         "Cache-Control": "no-store"})
+                         "Cache-Control": "private, max-age=900"})
 
     @app.get("/api/audit")
     async def audit(request):

@@ -196,7 +196,7 @@ function scheduleBoard() {
     S.boardPending = null;
     if (S.view === "board" || WALL) { await loadBoard(); renderBoard(); }
     else if (S.view === "queue") { await loadQueue(); render(); }
-  }, 300);
+  }, 1000);  // a wallboard changes at most once a second: the desks' pages go first
 }
 
 let audio = null;
@@ -613,7 +613,9 @@ function boardView() {
     el("h2", {}, t("desks")),
     el("table", { class: "desks" }, el("thead", {}, el("tr", {}, [t("desk"), t("presence"), t("load_col"), t("in_state"), t("missed"), t("handled")].map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, deskRows)),
     el("h2", {}, t("today")),
-    el("img", { class: "chart", src: "/api/board/chart.svg?lang=" + S.lang + "&t=" + b.now, alt: t("chart_alt") }));
+    // The chart changes when an interval ends: its address says which, so it is fetched then.
+    el("img", { class: "chart", src: "/api/board/chart.svg?lang=" + S.lang + "&n=" + b.series.length +
+      "&day=" + Math.floor((b.now + b.utc_offset_s * 1000) / 86400000), alt: t("chart_alt") }));
 }
 
 function tile(label, value, level, target) {
