@@ -18,12 +18,11 @@ def _shown(figures):
 
 def _desk_rows(branch, now):
     rows = []
-    for d in branch.config["desks"]:
-        row = branch.desk_status(d["desk"])
+    for desk in branch.desks:
+        row = branch.desk_status(desk)
         since = row.pop("since")
-        row["name"] = d.get("name", "Desk %d" % d["desk"])
         row["in_state_ms"] = now - since if since is not None else None
-        _, day = branch.metrics.now_figures("d:%d" % d["desk"])
+        _, day = branch.metrics.now_figures("d:%d" % desk)
         row["missed_offers"] = day["missed_offers"]
         row["handled"] = day["handled"]
         rows.append(row)

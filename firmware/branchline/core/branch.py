@@ -375,13 +375,17 @@ class Branch:
     def presence(self, desk):
         return PRESENCE_NAMES[self.router.agent_presence(self._agent_of_desk[desk])]
 
+    def desk_name(self, desk):
+        """What the console calls a desk: its configured name, else "Desk <n>"."""
+        return self.config["desks"][self._agent_of_desk[desk]].get("name", "Desk %d" % desk)
+
     def desk_status(self, desk):
-        """A desk as the console shows it: presence (and break reason), load against
-        cap, its LED, and since when (ms) it has been in that presence."""
+        """A desk as the console shows it: its name, presence (and break reason), load
+        against cap, its LED, and since when (ms) it has been in that presence."""
         agent = self._agent_of_desk[desk]
         presence, load, _missed = self.router.agent_state(agent)
         since = self._desks.since.get(desk)
-        return {"desk": desk, "presence": PRESENCE_NAMES[presence],
+        return {"desk": desk, "name": self.desk_name(desk), "presence": PRESENCE_NAMES[presence],
                 "reason": self.router.agent_reason(agent) if presence == BREAK else None,
                 "load": load, "cap": self._desks.cap(agent), "led": self._desks.led_for(agent),
                 "since": since[1] if since is not None else None}

@@ -15,8 +15,9 @@ from microdot import Microdot, Request
 from microdot import microdot as _microdot
 from microdot.sse import with_sse
 
-from branchline import passwords
+from branchline import passwords, sign
 from branchline.core.branch import Rejected
+from branchline.core.config import UI_LANGUAGES
 from branchline.proto import pdu
 from branchline.web import access, api, pages
 from branchline.web.accounts import Accounts
@@ -140,7 +141,7 @@ class Console:
         if request.method in CHANGING:
             token = request.headers.get("X-CSRF-Token", "")
             expected = self.sessions.csrf(request.cookies[COOKIE])
-            if not token or token != expected:
+            if not token or not sign.same(token, expected):
                 self.audit(account, request, "refused", "CSRF token missing or wrong", False)
                 return error(403, "CSRF token missing or wrong: reload the page")
         if account.must_change and path not in ("/api/me", "/api/me/password", "/api/logout"):
@@ -289,8 +290,8 @@ class Console:
         @app.post("/api/me/lang")
         async def set_lang(request):
             lang = api.body(request).get("lang")
-            if lang not in ("en", "zh"):
-                raise Refusal(400, "lang must be en or zh")
+            if lang not in UI_LANGUAGES:
+                raise Refusal(400, "lang must be one of %s" % ", ".join(UI_LANGUAGES))
             console.accounts.set_lang(request.g.account, lang)
             console.host.save_accounts(console.accounts.dump())
             return json_response(console.me(request.g.account, request.cookies[COOKIE]))
@@ -306,9 +307,9 @@ class Console:
         doc = account.public()
         doc["csrf"] = self.sessions.csrf(cookie) if cookie else None
         doc["site"] = self.host.cfg["site"]
-        doc["desks"] = [{"desk": d["desk"], "name": d.get("name", "Desk %d" % d["desk"])}
-                        for d in self.host.cfg["desks"]]
-        doc["queues"] = list(self.host.core.queue_names)
+        core = self.host.core
+        doc["desks"] = [{"desk": d, "name": core.desk_name(d)} for d in core.desks]
+        doc["queues"] = list(core.queue_names)
         doc["max_parts"] = self.host.cfg["max_reply_parts"]
         doc["sms"] = pdu.counting_rules()
         return doc

@@ -70,6 +70,10 @@ class ConsoleHost:
         self.log = gateway.log
         self._accounts_path = state_dir.join(ACCOUNTS_FILE)
         self._audit_path = state_dir.join(AUDIT_FILE)
+        try:
+            self._audit_bytes = os.path.getsize(self._audit_path)
+        except OSError:
+            self._audit_bytes = 0
         self.tls = tls_context(self.cfg["console"].get("tls"))
         self.console = Console(self, _secret(state_dir.join(SECRET_FILE)),
                                _saved_accounts(self._accounts_path, self.log), now_ms,
@@ -98,11 +102,12 @@ class ConsoleHost:
     def audit(self, record):
         line = jsonfmt.encode(record) + b"\n"
         try:
-            if os.path.exists(self._audit_path) and (
-                    os.path.getsize(self._audit_path) + len(line) > AUDIT_MAX_BYTES):
+            if self._audit_bytes and self._audit_bytes + len(line) > AUDIT_MAX_BYTES:
                 os.replace(self._audit_path, self._audit_path + ".1")
+                self._audit_bytes = 0
             with open(self._audit_path, "ab") as f:
                 f.write(line)
+            self._audit_bytes += len(line)
         except OSError as e:
             self.log.error("audit_write_failed", reason=e.strerror or str(e))
         if not record["ok"]:
