@@ -115,6 +115,30 @@ def test_an_sms_appears_live_and_a_template_reply_reaches_the_customer_delivered
     agent.shot("agent-conversation")
 
 
+def test_what_an_agent_types_survives_live_updates(branch, pages):
+    agent = pages("amira")
+    offered_in_page(branch, agent, "first question")
+    agent.page.fill("#note", "asked about fees")
+    agent.page.click("#reply")
+    agent.page.keyboard.type("We open at nine")
+    parts_before = agent.page.inner_text("#reply-count")
+    # Another customer (the list changes) and the same one (the thread changes).
+    branch.modem.deliver("+447700900777", "someone else")
+    agent.page.locator(".convs .preview", has_text="someone else").wait_for(timeout=10000)
+    branch.modem.deliver(CUSTOMER, "and on Saturday?")
+    agent.page.locator(".thread .text", has_text="and on Saturday?").wait_for(timeout=10000)
+    assert agent.page.input_value("#reply") == "We open at nine"
+    assert agent.page.input_value("#note") == "asked about fees"
+    assert agent.page.inner_text("#reply-count") == parts_before
+    agent.page.keyboard.type(" and ten on Saturday.")  # the focus stayed where it was
+    assert agent.page.input_value("#reply") == "We open at nine and ten on Saturday."
+    agent.page.click("#btn-send")
+    branch.wait_for("the reply sent", lambda: branch.modem.sent)
+    assert branch.modem.sent[-1].text == "We open at nine and ten on Saturday."
+    agent.page.locator(".thread .text", has_text="ten on Saturday.").wait_for(timeout=10000)
+    assert agent.page.input_value("#reply") == ""
+
+
 def test_the_reply_counter_is_the_codecs_and_refuses_what_is_too_long(branch, pages):
     agent = pages("amira")
     offered_in_page(branch, agent, "hello")

@@ -180,11 +180,11 @@ async function notice(n) {
   if (listTouched || currentTouched) {
     if (listTouched) {
       await loadMine();
-      renderDesk();  // the list first: a new offer shows before its thread has loaded
+      renderList();  // the list first: a new offer shows before its thread has loaded
     }
     if (currentTouched || S.doc === null) {
       await loadCurrent();
-      renderDesk();
+      renderThread();
     }
   }
   if (n.board) scheduleBoard();
@@ -247,7 +247,47 @@ function render() {
   tickTimers();
 }
 
-function renderDesk() { if (S.view === "desk") render(); }
+// A notice redraws only the part of the desk it changed, and what the agent was typing
+// (a reply, a note, the wrap-up) stays as it was, where it was.
+function renderList() {
+  const side = document.querySelector(".desk > .side");
+  if (S.view !== "desk" || !side) { if (S.view === "desk") render(); return; }
+  side.replaceWith(sideView());
+  tickTimers();
+}
+function renderThread() {
+  const section = document.querySelector(".desk > .conversation");
+  if (S.view !== "desk" || !section) { if (S.view === "desk") render(); return; }
+  const fresh = conversationSection();
+  if (section.dataset.conv === fresh.dataset.conv) keepTyped(section, fresh);
+  else section.replaceWith(fresh);
+  // The list's "current" mark follows the conversation shown.
+  for (const node of document.querySelectorAll(".convs .conv")) {
+    const current = Number(node.dataset.conv) === S.current;
+    node.classList.toggle("current", current);
+    if (current) node.setAttribute("aria-current", "true"); else node.removeAttribute("aria-current");
+  }
+  tickTimers();
+}
+function keepTyped(old, fresh) {
+  const focused = document.activeElement;
+  const typed = [];
+  for (const node of old.querySelectorAll("input[id], textarea[id], select[id]")) {
+    typed.push([node.id, node.value, node === focused, node.selectionStart, node.selectionEnd]);
+  }
+  old.replaceWith(fresh);
+  for (const [id, value, wasFocused, start, end] of typed) {
+    const node = document.getElementById(id);
+    if (!node || !fresh.contains(node)) continue;
+    if (node.tagName === "SELECT" && ![...node.options].some((o) => o.value === value)) continue;
+    node.value = value;
+    node.dispatchEvent(new Event("input"));  // the SMS counter counts what is there
+    if (wasFocused) {
+      node.focus();
+      if (start !== null && node.setSelectionRange) node.setSelectionRange(start, end);
+    }
+  }
+}
 function renderBoard() {
   const box = document.getElementById("board");
   if (box) box.replaceWith(boardView());
@@ -343,14 +383,21 @@ function passwordView() {
 
 // -- the desk ------------------------------------------------------------------------------
 function deskView() {
-  return el("div", { class: "desk" },
-    el("section", { class: "side", "aria-label": t("my_conversations") },
-      presenceBar(),
-      el("h2", {}, t("my_conversations")),
-      S.convs.length ? el("ul", { class: "convs" }, S.convs.map(convItem))
-        : el("p", { class: "empty" }, t("no_conversations"))),
-    el("section", { class: "conversation", "aria-label": t("conversation") },
-      S.doc ? conversationView(S.doc) : el("p", { class: "empty" }, t("pick_conversation"))));
+  return el("div", { class: "desk" }, sideView(), conversationSection());
+}
+
+function sideView() {
+  return el("section", { class: "side", "aria-label": t("my_conversations") },
+    presenceBar(),
+    el("h2", {}, t("my_conversations")),
+    S.convs.length ? el("ul", { class: "convs" }, S.convs.map(convItem))
+      : el("p", { class: "empty" }, t("no_conversations")));
+}
+
+function conversationSection() {
+  return el("section", { class: "conversation", "aria-label": t("conversation"),
+                         "data-conv": S.doc ? S.doc.id : "" },
+    S.doc ? conversationView(S.doc) : el("p", { class: "empty" }, t("pick_conversation")));
 }
 
 function presenceBar() {
@@ -467,18 +514,26 @@ function replyBox(doc) {
     e.preventDefault();
     const text = box.value;
     if (Sms.count(text, rules).parts > S.me.max_parts) return;
-    const r = await act("reply", { text });
-    if (r) { box.value = ""; update(); }
+    if (await act("reply", { text })) clearField("reply");
   } }, el("label", { for: "reply" }, t("reply")), box, el("div", { class: "row" }, picker, counter, send));
   update();
   return form;
+}
+
+// By id, not the element the form was built with: a live redraw may have replaced it
+// (keeping what was typed) while the request was on its way.
+function clearField(id) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  node.value = "";
+  node.dispatchEvent(new Event("input"));
 }
 
 function noteBox() {
   const input = el("input", { id: "note", "aria-label": t("note"), placeholder: t("note") });
   return el("form", { class: "note", onsubmit: async (e) => {
     e.preventDefault();
-    if (input.value.trim() && await act("note", { text: input.value })) input.value = "";
+    if (input.value.trim() && await act("note", { text: input.value })) clearField("note");
   } }, input, el("button", { type: "submit" }, t("add_note")));
 }
 
