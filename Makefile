@@ -17,13 +17,19 @@ all: test
 # -- setup -----------------------------------------------------------------------------
 # MicroPython's unix port, built from the vendored source (cached under build/, keyed
 # by the tarball's hash): the 32-bit build measures the heap as an ESP32 would see it,
-# and runs the portable tests that need `btree` (the WebAssembly port has none).
+# and runs the portable tests with `btree` and the C router (the WebAssembly port has
+# neither: it runs them with the twin).
 # Defined before the rules that name them: make expands prerequisites as it reads a rule.
 MP_TARBALL := $(firstword $(wildcard ../shared/vendor/micropython-*.tar.gz))
 MP_HASH := $(if $(MP_TARBALL),$(shell sha256sum $(MP_TARBALL) | cut -c1-12))
 MP_TREE := build/mp-$(MP_HASH)/$(notdir $(MP_TARBALL:.tar.gz=))
-MP_UNIX32 := $(MP_TREE)/ports/unix/build-32-btree/micropython
+MP_SOURCE := $(MP_TREE)/.extracted
+MP_UNIX32 := $(MP_TREE)/ports/unix/build-32-native/micropython
 MP_FLAGS := MICROPY_PY_SSL=0 MICROPY_PY_FFI=0
+# The router's C core and its MicroPython module glue, built into that unix port.
+MP_MODULES := $(abspath native/micropython)
+MP_MODULE_SOURCES := native/router.c native/router_snapshot.c native/router.h \
+	native/router_internal.h $(wildcard native/micropython/*.cmake native/micropython/*/*)
 
 # What running needs (the demo, the appliance) and what testing needs besides: a newcomer
 # runs the demo without cross compilers, and README's package lists say the same.
@@ -93,13 +99,19 @@ $(VENV)/.installed: $(VENV)/.installed-run
 	$(VPY) -m pip install -q -e '.[test]'
 	touch $@
 
-$(MP_UNIX32): $(MP_TARBALL)
+$(MP_SOURCE): $(MP_TARBALL)
 	@[ -n "$(MP_TARBALL)" ] || { echo "no MicroPython source in ../shared/vendor/"; exit 1; }
 	rm -rf build/mp-$(MP_HASH) && mkdir -p build/mp-$(MP_HASH)
 	tar -xzf $(MP_TARBALL) -C build/mp-$(MP_HASH)
 	$(MAKE) -s -C $(MP_TREE)/mpy-cross -j2
-	$(MAKE) -s -C $(MP_TREE)/ports/unix -j2 BUILD=build-32-btree $(MP_FLAGS) MICROPY_PY_BTREE=1 \
-		CROSS_COMPILE=i686-linux-gnu- LDFLAGS_EXTRA=-static
+	touch $@
+
+# With btree and the router as the user C module `blrouter` (native/micropython/):
+# an edit of the router rebuilds only what it touches.
+$(MP_UNIX32): $(MP_SOURCE) $(MP_MODULE_SOURCES)
+	$(MAKE) -s -C $(MP_TREE)/ports/unix -j2 BUILD=build-32-native $(MP_FLAGS) MICROPY_PY_BTREE=1 \
+		CROSS_COMPILE=i686-linux-gnu- LDFLAGS_EXTRA=-static USER_C_MODULES=$(MP_MODULES)
+	touch $@
 
 $(MP_PKG): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

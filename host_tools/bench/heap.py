@@ -41,7 +41,7 @@ def unix_port():
     """The 32-bit MicroPython unix port `make test` builds (in build/, where make runs
     from), or None."""
     found = glob.glob(os.path.join("build", "mp-*", "*", "ports", "unix",
-                                   "build-32-btree", "micropython"))
+                                   "build-32-native", "micropython"))
     return found[0] if found else None
 
 

@@ -4,7 +4,7 @@ import importlib
 
 from host_tools.bench.report import BenchUnavailable
 
-BENCHES = ("router", "sms", "core", "year", "service", "desk")
+BENCHES = ("router", "sms", "core", "year", "service", "micropython", "desk")
 
 
 def main(only=None):

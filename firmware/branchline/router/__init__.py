@@ -1,8 +1,9 @@
 """The router: queues, agents, skills, strategies, timers, snapshots (see docs/router.md).
 
-`Router` is the C core through cffi when the extension is built (CPython), else the
-pure-Python twin (MicroPython, or a CPython without the extension). Both present the
-same interface, raise the same exceptions and write the same snapshot bytes.
+`Router` is the C core: through cffi when the extension is built (CPython), or as the
+`blrouter` user C module on a MicroPython built with it (native/micropython/); else the
+pure-Python twin. All present the same interface, raise the same exceptions and write
+the same snapshot bytes.
 """
 
 from branchline.router.codes import (  # noqa: F401
@@ -63,8 +64,9 @@ from branchline.router.errors import (  # noqa: F401
 from branchline.router.twin import TwinRouter
 
 try:
-    from branchline.router.native import NativeRouter
-
-    Router = NativeRouter
+    from branchline.router.native import NativeRouter as Router
 except ImportError:  # MicroPython, or the cffi extension is not built
-    Router = TwinRouter
+    try:
+        from branchline.router.mp_native import MpNativeRouter as Router
+    except ImportError:  # a MicroPython built without the blrouter module
+        Router = TwinRouter

