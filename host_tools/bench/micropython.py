@@ -62,17 +62,19 @@ def speed(mp, router):
 
 
 def heap_min_kb(mp, low=16, high=1024):
-    """The smallest heapsize (KB, to 1 KB) in which day.py completes; its figures there."""
+    """-> (the smallest heapsize in KB, to 1 KB, in which day.py completes; its live
+    heap's peak in bytes, from the run in `high`)."""
     rc, line = _run(mp, DAY, DAY_PARAMS, high)
     if rc != 0:
         raise RuntimeError("day.py fails even in %d KB: %s" % (high, line))
+    peak = json.loads(line)["heap_peak"]
     while high - low > 1:
         mid = (low + high) // 2
         if _run(mp, DAY, DAY_PARAMS, mid)[0] == 0:
             high = mid
         else:
             low = mid
-    return high
+    return high, peak
 
 
 def mpy_bytes(paths):
@@ -114,9 +116,7 @@ def main():
     if native["router"] != "MpNativeRouter":
         raise BenchUnavailable("micropython: the unix port runs %s, not the C module"
                                % native["router"])
-    min_kb = heap_min_kb(mp)
-    _, line = _run(mp, DAY, DAY_PARAMS)
-    peak = json.loads(line)["heap_peak"]
+    min_kb, peak = heap_min_kb(mp)
     router_dir = os.path.join(os.path.dirname(os.path.abspath(branchline.__file__)), "router")
     figures = {
         "mpy_core_events_per_s_twin": twin["events_per_s"],

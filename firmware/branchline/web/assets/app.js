@@ -250,14 +250,16 @@ function render() {
 // A notice redraws only the part of the desk it changed, and what the agent was typing
 // (a reply, a note, the wrap-up) stays as it was, where it was.
 function renderList() {
+  if (S.view !== "desk") return;
   const side = document.querySelector(".desk > .side");
-  if (S.view !== "desk" || !side) { if (S.view === "desk") render(); return; }
+  if (!side) { render(); return; }
   side.replaceWith(sideView());
   tickTimers();
 }
 function renderThread() {
+  if (S.view !== "desk") return;
   const section = document.querySelector(".desk > .conversation");
-  if (S.view !== "desk" || !section) { if (S.view === "desk") render(); return; }
+  if (!section) { render(); return; }
   const fresh = conversationSection();
   if (section.dataset.conv === fresh.dataset.conv) keepTyped(section, fresh);
   else section.replaceWith(fresh);
