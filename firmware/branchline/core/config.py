@@ -84,7 +84,7 @@ DEFAULTS = {
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 # The keys each object may have (the defaults above are the top level's optional ones).
-TOP_KEYS = tuple(DEFAULTS) + ("site", "device", "queues", "desks", "modems", "panel",
+TOP_KEYS = tuple(DEFAULTS) + ("site", "device", "board", "queues", "desks", "modems", "panel",
                               "mqtt", "console", "hours", "menu")
 QUEUE_KEYS = ("name", "keywords", "strategy", "backup_after_s", "overflow_queue",
               "overflow_after_s", "max_wait_s", "hours", "wrapup_required", "survey",
@@ -381,6 +381,8 @@ def validate(doc):
     _known_keys(doc, TOP_KEYS, "")
     _name(doc, "site", "")
     _name(doc, "device", "")
+    if "board" in doc:  # boards/<board>/board.json: what its ports are (branchline.hardware)
+        _name(doc, "board", "")
     queue_names = _check_queues(_need(doc, "queues", list, ""))
     _check_desks(_need(doc, "desks", list, ""), queue_names)
     _check_sections(doc)

@@ -5,7 +5,8 @@ import asyncio
 import json
 import sys
 
-from branchline import __version__
+import boards
+from branchline import __version__, hardware
 from branchline.core.branch import SnapshotMismatch
 from branchline.core.config import ConfigError, validate, warnings
 from branchline.ports.cpython.app import Gateway
@@ -23,7 +24,24 @@ def load_config(path):
         raise ConfigError("%s: not valid JSON: nested too deeply" % path)
     except ValueError as e:
         raise ConfigError("%s: not valid JSON: %s" % (path, e))
-    return validate(doc)
+    return on_board(validate(doc))
+
+
+def on_board(cfg):
+    """A configuration that names its board has the board's UART names for ports: they
+    become the device paths (and baud rates) the board file gives them."""
+    if "board" not in cfg:
+        return cfg
+    try:
+        board = boards.load(cfg["board"])
+    except OSError:
+        raise ConfigError("board: no board %r (known: %s)" % (cfg["board"],
+                                                             ", ".join(boards.names())))
+    for _, section, uart in hardware.serial_ports(cfg, board):
+        section["port"] = uart["device"]
+        if "baud" not in section and "baud" in uart:
+            section["baud"] = uart["baud"]
+    return cfg
 
 
 def start(cfg, log):
