@@ -22,7 +22,7 @@ import paho.mqtt.client as paho
 
 from branchline import passwords
 from branchline.core import journal, snapshot
-from branchline.ports.cpython.log import parse_line
+from branchline.log import parse_line
 from host_tools.broker import Broker, free_port
 from host_tools.children import die_with_parent
 from host_tools.modem_sim import ModemSim

@@ -26,9 +26,9 @@ import branchline
 from branchline.core import branch as core_branch
 from branchline.core import config as core_config
 from branchline.core import events, journal, snapshot
-from branchline.ports.cpython.log import Log, parse_line
+from branchline.log import Log, parse_line
 from branchline.ports.cpython.startup import StateDir
-from branchline.ports.cpython.store import Store
+from branchline.ports.cpython.app import open_store
 from host_tools.bench import core_day, report
 from host_tools.broker import free_port
 
@@ -53,7 +53,7 @@ def simulate(folder, n_events, snapshot_every, max_snapshots=None):
     cfg = core_config.validate(_config(folder, snapshot_every_events=snapshot_every))
     core = core_branch.Branch(cfg)
     state_dir = StateDir(folder)
-    store = Store(state_dir, Log(io.StringIO()), cfg["retention_days"])
+    store = open_store(state_dir, Log(io.StringIO()), cfg["retention_days"])
     store.load(core)
     scenario = core_day.Scenario(N_DESKS, N_QUEUES, gap_ms=2 * YEAR_MS // YEAR_EVENTS)
     group = []
@@ -129,7 +129,7 @@ def replay_rate(folder, runs=5):
         cfg = core_config.validate(_config(folder))
         core = core_branch.Branch(cfg)
         state_dir = StateDir(folder)
-        store = Store(state_dir, Log(io.StringIO()))
+        store = open_store(state_dir, Log(io.StringIO()))
         t0 = time.perf_counter()
         replayed = store.load(core)
         spent = time.perf_counter() - t0

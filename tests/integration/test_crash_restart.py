@@ -29,9 +29,9 @@ import pytest
 from branchline.core import journal, snapshot
 from branchline.core.branch import Branch
 from branchline.core.config import validate
-from branchline.ports.cpython.log import Log
+from branchline.log import Log
 from branchline.ports.cpython.startup import StateDir
-from branchline.ports.cpython.store import Store
+from branchline.ports.cpython.app import open_store
 from branchline.proto import gsm7, pdu
 from host_tools.sim_branch import SimulatedBranch
 
@@ -299,7 +299,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path):
     core = Branch(validate(dict(branch.config)))
     snapshots, _ = snapshot.listing(os.listdir(branch.config["state_dir"]))
     assert len(snapshots) >= 2  # compaction ran, and kept the one before as a fallback
-    Store(StateDir(branch.config["state_dir"]), Log(io.StringIO())).load(core)
+    open_store(StateDir(branch.config["state_dir"]), Log(io.StringIO())).load(core)
     replayed = [c.as_dict() for c in core.conversations.values()]
     assert received_by_sender(replayed) == expected
     assert core.reassembler.pending() == [] and core.quarantine == []

@@ -13,9 +13,9 @@ import json
 
 from branchline.core import branch as core_branch
 from branchline.core import config, jsonfmt
-from branchline.ports.cpython.log import Log
+from branchline.log import Log
 from branchline.ports.cpython.startup import StateDir
-from branchline.ports.cpython.store import Store
+from branchline.ports.cpython.app import open_store
 from host_tools.sim_branch import SimulatedBranch
 
 FIGURE_KINDS = ("metrics", "interval", "session")
@@ -138,7 +138,7 @@ def test_every_figure_after_a_kill_mid_day_is_an_uninterrupted_run_s(tmp_path):
 
     restarted = core_branch.Branch(cfg)
     state_dir = StateDir(cfg["state_dir"])
-    Store(state_dir, Log(io.StringIO())).load(restarted)
+    open_store(state_dir, Log(io.StringIO())).load(restarted)
     state_dir.release()
     assert jsonfmt.dumps(restarted.metrics.dump()) == jsonfmt.dumps(core.metrics.dump())
     assert restarted.metrics.report(core.now) == core.metrics.report(core.now)

@@ -8,9 +8,9 @@ import os
 import pytest
 
 from branchline.core import journal
-from branchline.ports.cpython import journal_file
-from branchline.ports.cpython.journal_file import FileJournal, JournalWriteError
-from branchline.ports.cpython.log import Log, parse_line
+from branchline.appliance.journal_file import Journal, JournalWriteError
+from branchline.ports.cpython import files
+from branchline.log import Log, parse_line
 
 
 def ticks(*ts):
@@ -18,7 +18,7 @@ def ticks(*ts):
 
 
 def open_journal(path, out=None):
-    return FileJournal(str(path), Log(out or io.StringIO()))
+    return Journal(files, str(path), Log(out or io.StringIO()), lambda: 1700000000000)
 
 
 def test_append_replay_and_torn_tail(tmp_path):
@@ -73,10 +73,10 @@ def test_a_failed_write_leaves_no_half_record_behind(tmp_path, monkeypatch):
         real_write(fd, bytes(data[:5]))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(journal_file.os, "write", disk_full_after_a_few_bytes)
+    monkeypatch.setattr(files.os, "write", disk_full_after_a_few_bytes)
     with pytest.raises(JournalWriteError):
         j.append(ticks(2))
-    monkeypatch.setattr(journal_file.os, "write", real_write)
+    monkeypatch.setattr(files.os, "write", real_write)
     j.append(ticks(3))
     j.close()
     j = open_journal(path)

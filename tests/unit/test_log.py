@@ -2,7 +2,7 @@
 
 import io
 
-from branchline.ports.cpython.log import Log, parse_line
+from branchline.log import Log, parse_line
 
 
 def emit(debug=False, **fields):

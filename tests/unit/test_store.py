@@ -9,9 +9,9 @@ import os
 import pytest
 
 from branchline.core import branch, config, events, journal, jsonfmt, snapshot
-from branchline.ports.cpython.log import Log, parse_line
+from branchline.log import Log, parse_line
 from branchline.ports.cpython.startup import StateDir
-from branchline.ports.cpython.store import Store
+from branchline.ports.cpython.app import open_store
 from host_tools.bench import core_day
 
 CFG = config.validate(core_day.config(4, 2, queue_capacity=32, remembered_customers=64,
@@ -27,7 +27,7 @@ class Day:
         self.scenario = core_day.Scenario(4, 2)
         self.core = branch.Branch(CFG)
         self.state_dir = StateDir(self.folder)
-        self.store = Store(self.state_dir, Log(io.StringIO()), retention_days)
+        self.store = open_store(self.state_dir, Log(io.StringIO()), retention_days)
         self.store.load(self.core)
         self.written = []  # every event journaled, in order
         self.times = {}  # records so far -> the branch's time at each snapshot
@@ -71,7 +71,7 @@ def restarted(folder, log=None):
     core = branch.Branch(CFG)
     out = log if log is not None else io.StringIO()
     state_dir = StateDir(str(folder))
-    store = Store(state_dir, Log(out))
+    store = open_store(state_dir, Log(out))
     store.load(core)
     store.close()
     state_dir.release()
@@ -243,7 +243,7 @@ def test_without_a_readable_snapshot_start_up_replays_the_archive_from_the_start
     archive = os.path.join(day.folder, snapshot.ARCHIVE_DIR)
     archived = {n: open(os.path.join(archive, n), "rb").read() for n in os.listdir(archive)}
     state_dir = StateDir(day.folder)
-    store = Store(state_dir, Log(io.StringIO()))
+    store = open_store(state_dir, Log(io.StringIO()))
     store.load(branch.Branch(CFG))
     store.append([journal.encode({"k": "tick", "t": day.core.now + 1})])
     store.close()

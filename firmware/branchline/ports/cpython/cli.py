@@ -10,7 +10,7 @@ from branchline import __version__, hardware
 from branchline.core.branch import SnapshotMismatch
 from branchline.core.config import ConfigError, validate, warnings
 from branchline.ports.cpython.app import Gateway
-from branchline.ports.cpython.log import Log
+from branchline.log import Log
 from branchline.ports.cpython.startup import StartupError, StateDir, bind_console
 
 

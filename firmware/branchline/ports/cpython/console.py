@@ -12,7 +12,7 @@ from types import MethodType
 
 from branchline.core import jsonfmt
 from branchline.ports.cpython.clock import now_ms
-from branchline.ports.cpython.journal_file import write_durably
+from branchline.ports.cpython.files import write_durably
 from branchline.ports.cpython.startup import StartupError
 from branchline.web.app import Console
 
@@ -91,7 +91,18 @@ class ConsoleHost:
         return self.gateway.history
 
     def submit(self, event):
-        return self.gateway.submit(event)
+        """-> a future of the event's effects, or of the Rejected error."""
+        fut = self.gateway.loop.create_future()
+
+        def done(effects, error):
+            if error is None:
+                fut.set_result(effects)
+            else:
+                fut.set_exception(error)
+                fut.exception()  # a caller that does not await still must not warn
+
+        self.gateway.submit(event, done=done)
+        return fut
 
     async def run_blocking(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(None, function, *args)

@@ -1,142 +1,30 @@
-"""The gateway's customer history: the SQLite index in the state folder, fed with the
-history effects of every event the core applies, caught up at start-up, rebuilt from
-the whole journal in the background when it missed more than the journal after the
-snapshot holds (a lost or damaged file, a first start after an update), and cut to
-`retention_days`.
-"""
+"""The customer history on CPython: its SQLite index in the state folder
+(appliance/history.py feeds it, rebuilds it in a thread)."""
 
 import os
 import sqlite3
 
-from branchline.core.branch import Branch
-from branchline.core.metrics import DAY_MS
+from branchline.appliance.history import History
 from branchline.ports.cpython.history_sqlite import SqliteHistory
 
 FILENAME = "history.sqlite3"
 
 
-class _Stopped(Exception):
-    """The gateway is stopping: a rebuild gives up (the next start does it again)."""
+class Sqlite:
+    """What appliance/history.py asks of an index kind."""
 
+    open = SqliteHistory
+    errors = (sqlite3.DatabaseError,)
+    rename = staticmethod(os.replace)
 
-class History:
-    def __init__(self, cfg, state_path, log):
-        self.cfg = cfg
-        self.log = log
-        self.path = os.path.join(state_path, FILENAME)
-        try:
-            self.index = SqliteHistory(self.path)
-        except sqlite3.DatabaseError as e:  # not a database any more: start it afresh
-            log.error("history_unreadable", reason=str(e))
-            _remove_database(self.path)
-            self.index = SqliteHistory(self.path)
-        self._behind = None  # at start-up: whether the index missed events before the tail
-        self.rebuild_needed = False
-        self._missed = None  # while a rebuild runs: the effects fed meanwhile
-        self._stopping = False
-
-    def replaying(self, core):
-        """Store.load's on_effects: what each replayed event did."""
-
-        def on_effects(effects):
-            if self._behind is None:  # the first event after the snapshot
-                self._behind = self.index.applied() < core.events_applied - 1
-            if not self._behind and core.events_applied > self.index.applied():
-                self.index.feed(effects, core.events_applied)
-
-        return on_effects
-
-    def caught_up(self, core):
-        """After start-up's replay: whether the index missed events the tail did not
-        hold, so that it must be rebuilt from the whole journal (`rebuild`, once the
-        gateway serves: a year's journal takes a minute, start-up must not)."""
-        if self._behind is None:
-            self._behind = self.index.applied() < core.events_applied
-        self.rebuild_needed = self._behind
-        self._behind = False
-        self.index.commit()
-
-    async def rebuild(self, loop, store, core):
-        """Build a new index from every record the folder holds, in a thread, into a
-        file of its own; then add what was fed meanwhile (the index's writes are
-        idempotent: a record read twice changes nothing), and put it in place. Until
-        then lookups answer from the old one."""
-        new_path = self.path + ".rebuild"
-        _remove_database(new_path)
-        self._missed = []
-        self.log.warn("history_rebuilding", reason="the index missed events before the "
-                      "journal's tail")
-        try:
-            records = await loop.run_in_executor(None, self._build, new_path, store)
-        except _Stopped:
-            self._missed = None
-            _remove_database(new_path)
-            self.log.warn("history_rebuild_stopped")
-            return
-        except (OSError, sqlite3.Error) as e:
-            self._missed = None
-            self.log.error("history_rebuild_failed", reason=str(e))
-            return
-        rebuilt = SqliteHistory(new_path)
-        for effects in self._missed:
-            rebuilt.feed(effects, core.events_applied)
-        self._missed = None
-        rebuilt.set_applied(core.events_applied)
-        rebuilt.close()
-        self.index.close()
-        _remove_database(self.path)
-        os.replace(new_path, self.path)
-        self.index = SqliteHistory(self.path)
-        self.rebuild_needed = False
-        self.log.info("history_rebuilt", records=records)
-
-    def _build(self, path, store):
-        """In a thread: a fresh core over the whole journal, its history effects into a
-        new index (a connection of the thread's own). -> records read."""
-        index = SqliteHistory(path)
-        fresh = Branch(self.cfg)
-        fresh.begin_replay()  # its messages to head office are not wanted: never made
-        records = 0
-        for record in store.history():
+    @staticmethod
+    def remove(path):
+        for suffix in ("", "-wal", "-shm"):
             try:
-                effects = fresh.apply(record)
-            except ValueError:  # refused then, refused now
-                continue
-            index.feed(effects, fresh.events_applied)
-            records += 1
-            if records % 10000 == 0:
-                index.commit()
-                if self._stopping:
-                    index.close()
-                    raise _Stopped()
-        index.close()
-        return records
-
-    def stop_rebuild(self):
-        """Have a rebuild running in its thread give up soon (the gateway stops)."""
-        self._stopping = True
-
-    def feed(self, effects, applied):
-        self.index.feed(effects, applied)
-        if self._missed is not None:
-            self._missed.append(effects)
-
-    def commit(self):
-        self.index.commit()
-
-    def expire(self, now):
-        if self.cfg["retention_days"]:
-            gone = self.index.expire(now - self.cfg["retention_days"] * DAY_MS)
-            if gone:
-                self.log.info("history_expired", conversations=gone)
-
-    def close(self):
-        self.index.close()
+                os.remove(path + suffix)
+            except FileNotFoundError:
+                pass
 
 
-def _remove_database(path):
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            os.remove(path + suffix)
-        except FileNotFoundError:
-            pass
+def history(cfg, state_path, log):
+    return History(cfg, os.path.join(state_path, FILENAME), log, Sqlite)

@@ -1,64 +1,44 @@
-"""Head-office link over MQTT 3.1.1 with paho-mqtt.
+"""Head-office link over MQTT 3.1.1 with paho-mqtt: appliance/uplink.py's bookkeeping
+(what is published, pending and acknowledged) over paho's network thread.
 
-Data messages come from the core's uplink outbox and are published at QoS 1; the
-broker's PUBACK becomes an `uplink_ack` event, and only then does the core drop the
-message. Whatever is unacknowledged at a disconnect is published again at the next
-connect (head office drops duplicates by the payload's `id`).
+Everything below the paho callbacks runs on the event loop's thread: paho calls back
+from its network thread while holding its own locks, so the callbacks only hand over to
+the loop (holding a lock of ours there too could deadlock).
 """
 
 import paho.mqtt.client as paho
 
-from branchline import __version__
-from branchline.proto import uplink
+from branchline.appliance.uplink import UplinkBase
 
 
-class Uplink:
+class Uplink(UplinkBase):
     def __init__(self, cfg, site, device, loop, on_ack, log, clock, boot_count, config_version):
-        self.cfg = cfg
-        self.site = site
-        self.device = device
+        UplinkBase.__init__(self, cfg, site, device, on_ack, log, clock, boot_count,
+                            config_version)
         self.loop = loop
-        self.on_ack = on_ack  # called in the event loop with the outbox seq
-        self.log = log
-        self.clock = clock
-        self.boot_count = boot_count
-        self.config_version = config_version
-        self.connected = False
-        self._stopping = False
-        self._pending = {}  # seq -> (topic, payload): all unacknowledged data messages
         self._mid_to_seq = {}
-        self._health = {}  # modem id -> last health poll, carried in the retained status
         self.client = paho.Client(
             paho.CallbackAPIVersion.VERSION2,
-            client_id="bl-%s-%s" % (site, device),
+            client_id=self.client_id,
             protocol=paho.MQTTv311,
             clean_session=True,
         )
-        self.client.will_set(
-            self.topic("status"), uplink.status(False, 0), qos=1, retain=True
-        )
+        topic, payload = self.will()
+        self.client.will_set(topic, payload, qos=1, retain=True)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
 
-    def topic(self, kind):
-        return uplink.topic(self.site, self.device, kind)
-
     def start(self):
-        self.client.connect_async(
-            self.cfg.get("host", "127.0.0.1"),
-            int(self.cfg.get("port", 1883)),
-            keepalive=int(self.cfg.get("keepalive", 30)),
-        )
+        self.client.connect_async(self.host, self.port, keepalive=self.keepalive)
         self.client.loop_start()
 
-    def stop(self):
-        self._stopping = True
-        if self.connected:
-            info = self.client.publish(
-                self.topic("status"), uplink.status(False, self.clock()), qos=1, retain=True
-            )
+    async def stop(self):
+        self.stopping = True
+        if self.is_connected:
+            topic, payload = self.status(False)
+            info = self.client.publish(topic, payload, qos=1, retain=True)
             try:
                 info.wait_for_publish(timeout=2)
             except (RuntimeError, ValueError):
@@ -66,62 +46,30 @@ class Uplink:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def publish(self, seq, kind, payload):
-        """Queue a data message; it goes out now if connected, else at the next connect."""
-        message = (self.topic(kind), uplink.encode(payload))
-        self._pending[seq] = message
-        if self.connected:
-            self._send(seq, message)
-
-    # Everything below the paho callbacks runs on the event loop's thread: paho calls
-    # back from its network thread while holding its own locks, so the callbacks only
-    # hand over to the loop (holding a lock of ours there too could deadlock).
-    def _send(self, seq, message):
+    def send(self, seq, message):
         info = self.client.publish(message[0], message[1], qos=1)
         if info.rc == paho.MQTT_ERR_SUCCESS:
             self._mid_to_seq[info.mid] = seq
         # else: not connected after all; everything pending is resent at the next connect
 
+    def send_status(self):
+        topic, payload = self.status(True)
+        self.client.publish(topic, payload, qos=1, retain=True)
+
+    def send_birth(self):
+        topic, payload = self.birth()
+        self.client.publish(topic, payload, qos=1)
+
     def _connected(self):
-        self.connected = True
-        self.log.info("mqtt_connected", host=self.cfg.get("host"), port=self.cfg.get("port"))
-        now = self.clock()
-        self._publish_status()
-        self.client.publish(
-            self.topic("birth"),
-            uplink.birth(__version__, self.config_version, self.boot_count, now),
-            qos=1,
-        )
         self._mid_to_seq.clear()
-        for seq, message in sorted(self._pending.items()):
-            self._send(seq, message)
-
-    def set_health(self, modem_id, health):
-        """A modem's health changed: head office sees it in the retained status."""
-        if self._health.get(modem_id) != health:
-            self._health[modem_id] = health
-            if self.connected:
-                self._publish_status()
-
-    def _publish_status(self):
-        self.client.publish(
-            self.topic("status"),
-            uplink.status(True, self.clock(), self._health),
-            qos=1,
-            retain=True,
-        )
-
-    def _disconnected(self, reason):
-        if self.connected and not self._stopping:
-            self.log.warn("mqtt_disconnected", reason=reason)
-        self.connected = False
+        self.connected()
 
     def _puback(self, mid):
         # publish() returned (and recorded the mid) before this callback could run: it
         # was scheduled from paho's thread onto this loop, behind the publishing code.
         seq = self._mid_to_seq.pop(mid, None)
-        if seq is not None and self._pending.pop(seq, None) is not None:
-            self.on_ack(seq)
+        if seq is not None:
+            self.acked(seq)
 
     # -- paho callbacks (paho's network thread) ------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties):
@@ -132,7 +80,7 @@ class Uplink:
         self.loop.call_soon_threadsafe(self._connected)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
-        self.loop.call_soon_threadsafe(self._disconnected, str(reason_code))
+        self.loop.call_soon_threadsafe(self.disconnected, str(reason_code))
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         self.loop.call_soon_threadsafe(self._puback, mid)

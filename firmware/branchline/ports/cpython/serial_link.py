@@ -29,6 +29,10 @@ class SerialLink:
         self._closing = False
         self._retry = None
 
+    @property
+    def is_open(self):
+        return self.port is not None
+
     def open(self):
         self._retry = None
         if self._closing:

@@ -1,5 +1,5 @@
-"""The state folder on CPython: journal segments and snapshots (core/snapshot.py says
-which is which), start-up from them, appends, and compaction.
+"""The state folder: journal segments and snapshots (core/snapshot.py says which is
+which), start-up from them, appends, and compaction, on the port's file system.
 
 Start-up loads the newest snapshot that reads back intact and replays the segments
 from its record on; a torn or damaged snapshot is logged and the previous one used.
@@ -12,18 +12,24 @@ deleted, older segments move to the archive (core/snapshot.py), where those past
 new ones whole, and an archived segment is only ever renamed or deleted whole.
 When the folder outgrows `disk_ceiling_mb`, `trim` deletes archived segments, oldest
 first; the live files are never touched.
+
+The file system `fs` is the port's: join(a, b), basename(p), exists(p), isdir(p),
+listdir(p), size(p), read(p), rename(a, b) (over b), remove(p), makedirs(p),
+sync_dir(p) (a creation, rename or removal in p's folder made durable),
+self.fs.write_durably(p, data) (the old or the new whole after a cut) and open_log(p) (a
+journal segment: appliance/journal_file.py).
 """
 
-import os
-
+from branchline.appliance.journal_file import Journal
 from branchline.core import config, events, journal, snapshot
-from branchline.ports.cpython.journal_file import FileJournal, fsync_dir, write_durably
 
 
 class Store:
-    def __init__(self, state_dir, log, retention_days=config.DEFAULTS["retention_days"]):
-        self.dir = state_dir.path
-        self.archive = os.path.join(self.dir, snapshot.ARCHIVE_DIR)
+    def __init__(self, fs, path, log, now_ms, retention_days=config.DEFAULTS["retention_days"]):
+        self.fs = fs
+        self.now_ms = now_ms
+        self.dir = path
+        self.archive = fs.join(self.dir, snapshot.ARCHIVE_DIR)
         self.log = log
         self.retention_days = retention_days
         self.records = 0  # journal records so far, over all segments
@@ -33,20 +39,20 @@ class Store:
         self._migrate_legacy()
 
     def _path(self, filename):
-        return os.path.join(self.dir, filename)
+        return self.fs.join(self.dir, filename)
 
     def _migrate_legacy(self):
         """The one-file journal of earlier releases becomes segment 0, once."""
         legacy = self._path(snapshot.LEGACY_JOURNAL)
-        if os.path.exists(legacy):
+        if self.fs.exists(legacy):
             first = self._path(snapshot.name(snapshot.SEGMENT_PREFIX, 0))
-            if not os.path.exists(first):
-                os.rename(legacy, first)
-                fsync_dir(first)
-                self.log.info("journal_migrated", to=os.path.basename(first))
+            if not self.fs.exists(first):
+                self.fs.rename(legacy, first)
+                self.fs.sync_dir(first)
+                self.log.info("journal_migrated", to=self.fs.basename(first))
 
     def _listing(self):
-        return snapshot.listing(os.listdir(self.dir))
+        return snapshot.listing(self.fs.listdir(self.dir))
 
     # -- start-up --------------------------------------------------------------------
     def load(self, core, on_effects=None):
@@ -60,8 +66,8 @@ class Store:
         schema = events.SCHEMA
         for n in snapshots:
             try:
-                with open(self._path(snapshot.name(snapshot.SNAPSHOT_PREFIX, n)), "rb") as f:
-                    start, schema, state = snapshot.decode(f.read())
+                start, schema, state = snapshot.decode(self.fs.read(
+                    self._path(snapshot.name(snapshot.SNAPSHOT_PREFIX, n))))
             except (OSError, snapshot.SnapshotError) as e:
                 self.log.warn("snapshot_unreadable", records=n,
                               reason=getattr(e, "strerror", None) or str(e))
@@ -76,7 +82,7 @@ class Store:
             # or written by another release): the archive holds the journal before the
             # live segments.
             first = replay[0][0] if replay else None
-            replay = sorted((n, os.path.join(self.archive, f), True)
+            replay = sorted((n, self.fs.join(self.archive, f), True)
                             for _until, n, f in self._archived()
                             if first is None or n < first) + replay
         if replay[0][0] > start if replay else snapshots and not loaded:
@@ -107,7 +113,7 @@ class Store:
             if archived:
                 records = self._read_archived(path)
             else:
-                self.journal = FileJournal(path, self.log)
+                self.journal = Journal(self.fs, path, self.log, self.now_ms)
                 records = self.journal.replay()
                 self._segment_start = seg
                 if seg != replay[-1][0]:
@@ -126,12 +132,11 @@ class Store:
     def _read_archived(self, path):
         """The intact records of an archived segment, read only: the archive is the
         record of what happened and is never repaired in place."""
-        with open(path, "rb") as f:
-            data = f.read()
+        data = self.fs.read(path)
         records, good, problem = journal.scan(data)
         if problem is not None:
             records.extend(journal.salvage(data, good)[0])
-            self.log.warn("archive_damaged", segment=os.path.basename(path), reason=problem,
+            self.log.warn("archive_damaged", segment=self.fs.basename(path), reason=problem,
                           kept=len(records))
         return records
 
@@ -139,7 +144,7 @@ class Store:
         """(path, archived) of every segment kept, the archive's first: the journal from
         the oldest record still held; the segment appends go to only if `current`."""
         _snapshots, segments = self._listing()
-        out = [(os.path.join(self.archive, f), True) for _until, _n, f in
+        out = [(self.fs.join(self.archive, f), True) for _until, _n, f in
                sorted(self._archived(), key=lambda e: e[1])]
         for seg in sorted(segments):
             if current or seg != self._segment_start:
@@ -164,15 +169,15 @@ class Store:
             out = [transform(r) for r in records]
             differ = sum(1 for a, b in zip(records, out) if a is not b)
             if differ:
-                write_durably(path, b"".join(journal.encode(r) for r in out))
+                self.fs.write_durably(path, b"".join(journal.encode(r) for r in out))
                 files += 1
                 changed += differ
         return files, changed
 
     # -- appends ---------------------------------------------------------------------
     def _open_segment(self, n):
-        self.journal = FileJournal(self._path(snapshot.name(snapshot.SEGMENT_PREFIX, n)),
-                                   self.log)
+        self.journal = Journal(self.fs, self._path(snapshot.name(snapshot.SEGMENT_PREFIX, n)),
+                               self.log, self.now_ms)
         self.journal.replay()  # empty, or ours from a start cut short: positions the end
         self._segment_start = n
 
@@ -190,22 +195,23 @@ class Store:
         """The folder's files, the archive's included."""
         total = 0
         for folder in (self.dir, self.archive):
-            if os.path.isdir(folder):
-                for entry in os.scandir(folder):
-                    if entry.is_file():
-                        total += entry.stat().st_size
+            if self.fs.isdir(folder):
+                for name in self.fs.listdir(folder):
+                    path = self.fs.join(folder, name)
+                    if not self.fs.isdir(path):
+                        total += self.fs.size(path)
         return total
 
     def _archived(self):
-        if not os.path.isdir(self.archive):
+        if not self.fs.isdir(self.archive):
             return []
-        return snapshot.archive_listing(os.listdir(self.archive))
+        return snapshot.archive_listing(self.fs.listdir(self.archive))
 
     def _delete_archived(self, entries):
         for _until, _records, filename in entries:
-            os.remove(os.path.join(self.archive, filename))
+            self.fs.remove(self.fs.join(self.archive, filename))
         if entries:
-            fsync_dir(os.path.join(self.archive, entries[0][2]))
+            self.fs.sync_dir(self.fs.join(self.archive, entries[0][2]))
         return [filename for _until, _records, filename in entries]
 
     def trim(self, ceiling_bytes):
@@ -218,7 +224,7 @@ class Store:
             for entry in self._archived():
                 if used <= ceiling_bytes:
                     break
-                used -= os.path.getsize(os.path.join(self.archive, entry[2]))
+                used -= self.fs.size(self.fs.join(self.archive, entry[2]))
                 chosen.append(entry)
         return self._delete_archived(chosen), used
 
@@ -238,22 +244,22 @@ class Store:
 
         def finish():
             path = self._path(snapshot.name(snapshot.SNAPSHOT_PREFIX, n))
-            write_durably(path, blob)
+            self.fs.write_durably(path, blob)
             snapshots, segments = self._listing()
             gone, archived = snapshot.obsolete(snapshots, segments, n)
             if archived:
-                os.makedirs(self.archive, exist_ok=True)
+                self.fs.makedirs(self.archive)
             for seg in archived:
                 # The rename is durable with the archive's fsync below; until then a cut
                 # leaves it where it was, which a start reads past harmlessly.
-                os.rename(self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)),
-                          os.path.join(self.archive, snapshot.archived_name(seg, now)))
+                self.fs.rename(self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)),
+                          self.fs.join(self.archive, snapshot.archived_name(seg, now)))
             if archived:
-                fsync_dir(os.path.join(self.archive, snapshot.archived_name(archived[0], now)))
+                self.fs.sync_dir(self.fs.join(self.archive, snapshot.archived_name(archived[0], now)))
             for filename in gone:
-                os.remove(self._path(filename))
+                self.fs.remove(self._path(filename))
             if gone or archived:
-                fsync_dir(path)
+                self.fs.sync_dir(path)
             gone += self._delete_archived(
                 snapshot.past_retention(self._archived(), now, self.retention_days))
             return n, len(blob), gone, archived
@@ -263,6 +269,16 @@ class Store:
     def close(self):
         if self.journal is not None:
             self.journal.close()
+
+
+def count_boot(fs, path):
+    """This start's number (1 for the first), kept in `path`."""
+    try:
+        count = int(fs.read(path).decode().strip() or 0) + 1
+    except (OSError, ValueError):
+        count = 1
+    fs.write_durably(path, b"%d\n" % count)
+    return count
 
 
 def _apply(apply, event, log):

@@ -1,4 +1,5 @@
-"""One structured line per event: `ts=... level=... event=... key=value ...` on stdout.
+"""One structured line per event: `ts=... level=... event=... key=value ...` on stdout,
+the same on every runtime.
 
 Phone numbers go through redact.mask_number unless debug logging was asked for.
 """
@@ -7,6 +8,7 @@ import sys
 import time
 
 from branchline.core.redact import mask_number
+from branchline.core.tz import civil_from_days
 
 NUMBER_KEYS = ("from", "to", "customer", "number")
 
@@ -18,17 +20,27 @@ def _quote(value):
     return text
 
 
+def _wall_ms():
+    return time.time_ns() // 1000000
+
+
+def stamp(ms):
+    """`ms` since 1970 as UTC, ISO 8601 to the millisecond."""
+    days, ms = divmod(ms, 86400000)
+    y, m, d = civil_from_days(days)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (
+        y, m, d, ms // 3600000, ms // 60000 % 60, ms // 1000 % 60, ms % 1000)
+
+
 class Log:
-    def __init__(self, stream=None, debug=False):
+    def __init__(self, stream=None, debug=False, now_ms=_wall_ms):
         self.stream = stream or sys.stdout
         self.debug_enabled = debug
+        self.now_ms = now_ms
 
     def _emit(self, level, event, fields):
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (
-            int(now * 1000) % 1000
-        )
-        parts = ["ts=" + stamp, "level=" + level, "event=" + event]
+        stamp_text = stamp(self.now_ms())
+        parts = ["ts=" + stamp_text, "level=" + level, "event=" + event]
         for key, value in fields.items():
             if key in NUMBER_KEYS and not self.debug_enabled:
                 value = mask_number(value)

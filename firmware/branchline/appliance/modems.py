@@ -1,5 +1,5 @@
-"""The modems on CPython: each one's serial link and sans-I/O driver, and the pool that
-chooses which modem sends what.
+"""The modems: each one's serial link and sans-I/O driver, and the pool that chooses
+which modem sends what.
 
 Inbound comes from every modem. Outbound goes through the modem the customer wrote to
 when it is in service, else through the least busy one in service; while none is, SMS
@@ -7,11 +7,10 @@ wait in the core's outbox and go out when a modem becomes ready. A modem that st
 answering is rebooted (AT+CFUN=1,1), then reopened; the others carry on meanwhile.
 """
 
+import binascii
 import hashlib
 
 from branchline.core import events
-from branchline.ports.cpython.clock import now_ms
-from branchline.ports.cpython.serial_link import SerialLink
 from branchline.proto import at, at_events, modem, modem_events, sans_io
 
 RESETS_BEFORE_REOPEN = 2
@@ -21,6 +20,7 @@ class ModemPort:
     def __init__(self, pool, cfg):
         self.pool = pool
         self.app = pool.app
+        self.now_ms = pool.app.now_ms
         self.id = cfg["id"]
         self.direct = cfg.get("direct", False)
         self.hangup_after_rings = cfg.get("hangup_after_rings", 2)
@@ -30,16 +30,8 @@ class ModemPort:
         self.driver = modem.ModemDriver(direct=self.direct)
         self.resets = 0
         self.next_health = 0
-        self.link = SerialLink(
-            self.app.loop,
-            cfg["port"],
-            int(cfg.get("baud", 115200)),
-            self._on_data,
-            self._on_open,
-            self._on_lost,
-            self.app.log,
-            "modem:" + self.id,
-        )
+        self.link = self.app.link("modem:" + self.id, cfg, self._on_data, self._on_open,
+                                  self._on_lost)
 
     @property
     def in_service(self):
@@ -47,7 +39,7 @@ class ModemPort:
         a modem without them accepts AT+CMGS only to fail it."""
         health = self.driver.health
         return (
-            self.link.port is not None
+            self.link.is_open
             and self.driver.ready
             and health.sim_ready is not False
             and health.registered is not False
@@ -56,22 +48,22 @@ class ModemPort:
     # -- link --------------------------------------------------------------------
     def _on_open(self):
         self.driver = modem.ModemDriver(direct=self.direct)
-        self.driver.start(now_ms())
-        self.next_health = now_ms() + self.health_every_ms
+        self.driver.start(self.now_ms())
+        self.next_health = self.now_ms() + self.health_every_ms
         self.flush()
         # Init begins once the ESC that opens it has drained: tick then, not a period later.
-        self.app.loop.call_later(at.DRAIN_MS / 1000.0 + 0.01, self.tick)
+        self.app.later(at.DRAIN_MS / 1000 + 0.01, self.tick)
 
     def _on_lost(self):
         self.driver = modem.ModemDriver(direct=self.direct)
         self.pool.forget_in_flight(self)
 
     def _on_data(self, data):
-        self.driver.receive_data(data, now_ms())
+        self.driver.receive_data(data, self.now_ms())
         self.pump()
 
     def tick(self):
-        t = now_ms()
+        t = self.now_ms()
         if self.driver.ready and t >= self.next_health:
             self.next_health = t + self.health_every_ms
             self.driver.poll_health(t)
@@ -84,11 +76,11 @@ class ModemPort:
 
     def send_sms(self, out_id, number, text):
         try:
-            self.driver.send_sms(out_id, number, text, now_ms())
+            self.driver.send_sms(out_id, number, text, self.now_ms())
         except ValueError as e:  # a number or text no PDU can carry: final
             self.pool.done(out_id)
             self.app.log.error("sms_refused", out=out_id, reason=str(e))
-            self.app.submit(events.make("sms_sent", now_ms(), out=out_id, ok=False,
+            self.app.submit(events.make("sms_sent", self.now_ms(), out=out_id, ok=False,
                                         kind="permanent", reason=str(e)))
         self.flush()
 
@@ -108,12 +100,12 @@ class ModemPort:
     def _sms_received(self, ev):
         msg = ev.message
         event = events.make(
-            "sms_in", now_ms(), modem=self.id, text=msg.text, scts=msg.scts_iso(),
+            "sms_in", self.now_ms(), modem=self.id, text=msg.text, scts=msg.scts_iso(),
             slot=ev.slot,
             # The stored PDU (sender, SMSC timestamp, text, part header) identifies the
             # message whether it comes by +CMT, +CMTI or a sweep, or again after a crash.
             # 64 bits: with a CRC-32 one message in a million would pass for another.
-            fp="%s:%s" % (self.id, hashlib.sha256(ev.pdu.encode()).hexdigest()[:16]),
+            fp="%s:%s" % (self.id, _fingerprint(ev.pdu)),
             concat=list(msg.concat) if msg.concat is not None else None,
             # Its TP-UDL claims more than the modem gave: the text is what was there.
             truncated=True if msg.truncated else None,
@@ -123,19 +115,18 @@ class ModemPort:
         self.app.log.info("sms_received", modem=self.id, slot=ev.slot, chars=len(msg.text),
                           encoding=msg.encoding, part=event.get("concat"),
                           **{"from": msg.sender})
-        done = self.app.submit(event, after=lambda: self._release(ev.slot))
 
-        def refused(fut):
+        def refused(effects, error):
             # Refused by the core (not for a well-formed SMS, but a modem can report
             # anything): keep the raw PDU for a technician rather than lose it, and free
             # the slot only once that is journaled.
-            if fut.exception() is not None:
-                self._keep_raw(ev, str(fut.exception()))
+            if error is not None:
+                self._keep_raw(ev, str(error))
 
-        done.add_done_callback(refused)
+        self.app.submit(event, after=lambda: self._release(ev.slot), done=refused)
 
     def _keep_raw(self, ev, reason):
-        event = events.make("sms_bad", now_ms(), modem=self.id, pdu=ev.pdu, reason=reason)
+        event = events.make("sms_bad", self.now_ms(), modem=self.id, pdu=ev.pdu, reason=reason)
         self.app.submit(event, after=lambda: self._release(ev.slot))
 
     def _sms_undecodable(self, ev):
@@ -147,11 +138,11 @@ class ModemPort:
         the memory it came from), or acknowledge it when it came directly (+CMT, +CDS:
         slot None)."""
         if slot is None:
-            self.driver.ack_direct(now_ms())
+            self.driver.ack_direct(self.now_ms())
         elif report_memory is not None:
-            self.driver.delete_report(slot, now_ms(), report_memory)
+            self.driver.delete_report(slot, self.now_ms(), report_memory)
         else:
-            self.driver.delete(slot, now_ms())
+            self.driver.delete(slot, self.now_ms())
         self.flush()
 
     def _pdu_junk(self, ev):
@@ -164,7 +155,7 @@ class ModemPort:
     def _sms_sent(self, ev):
         self.app.log.info("sms_sent", modem=self.id, out=ev.ref, mr=ev.message_refs)
         # In flight until the core has it: else another modem could send it again.
-        self.app.submit(events.make("sms_sent", now_ms(), out=ev.ref, ok=True, modem=self.id,
+        self.app.submit(events.make("sms_sent", self.now_ms(), out=ev.ref, ok=True, modem=self.id,
                                     mr=ev.message_refs),
                         after=lambda: self.pool.done(ev.ref))
 
@@ -173,8 +164,8 @@ class ModemPort:
                           reason=ev.reason)
         if ev.kind == "modem":
             # No SIM, no network...: find out now, so the retry picks another modem.
-            self.driver.poll_health(now_ms())
-        self.app.submit(events.make("sms_sent", now_ms(), out=ev.ref, ok=False, kind=ev.kind,
+            self.driver.poll_health(self.now_ms())
+        self.app.submit(events.make("sms_sent", self.now_ms(), out=ev.ref, ok=False, kind=ev.kind,
                                     reason=ev.reason, modem=self.id),
                         after=lambda: self.pool.done(ev.ref))
 
@@ -182,7 +173,7 @@ class ModemPort:
         r = ev.report
         self.app.log.info("sms_status", modem=self.id, mr=r.message_ref, status=r.status_kind,
                           detail=r.status_text)
-        self.app.submit(events.make("sms_status", now_ms(), modem=self.id, mr=r.message_ref,
+        self.app.submit(events.make("sms_status", self.now_ms(), modem=self.id, mr=r.message_ref,
                                     to=r.recipient, status=r.status_kind),
                         after=lambda: self._release(ev.slot, ev.memory))
 
@@ -201,14 +192,14 @@ class ModemPort:
         # ring a little, as a person would expect, then turn it into a callback request.
         nobody = not self.app.core.anyone_available()
         if ev.number is not None and (nobody or ev.rings >= self.hangup_after_rings):
-            self.driver.hang_up(now_ms())
+            self.driver.hang_up(self.now_ms())
 
     def _call_ended(self, ev):
         self.app.log.info("call_ended", modem=self.id, rings=ev.rings, by_us=ev.by_us,
                           **{"from": ev.number or "hidden"})
         if ev.number is None:
             return  # a hidden number cannot be called back
-        self.app.submit(events.make("call", now_ms(), modem=self.id, rings=ev.rings,
+        self.app.submit(events.make("call", self.now_ms(), modem=self.id, rings=ev.rings,
                                     **{"from": ev.number}))
 
     def _health(self, ev):
@@ -226,7 +217,7 @@ class ModemPort:
             self.resets += 1
             self.app.log.warn("modem_unresponsive", modem=self.id, action="reboot",
                               timeouts=ev.timeouts)
-            self.driver.reset(now_ms())
+            self.driver.reset(self.now_ms())
         else:
             self.resets = 0
             self.app.log.warn("modem_unresponsive", modem=self.id, action="reopen",
@@ -242,6 +233,11 @@ class ModemPort:
 
     def _urc(self, ev):
         self.app.log.info("modem_urc", modem=self.id, name=ev.name)
+
+
+def _fingerprint(pdu_hex):
+    """64 bits of the PDU's SHA-256, in hex (the same on every runtime)."""
+    return binascii.hexlify(hashlib.sha256(pdu_hex.encode()).digest()[:8]).decode()
 
 
 _HANDLERS = {

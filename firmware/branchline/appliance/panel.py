@@ -1,12 +1,10 @@
-"""The desk panels' bus on CPython: polls go out on a timer while the port is open,
+"""The desk panels' bus: polls go out on a timer while the port is open,
 presses become journaled events, LED and offer effects ride on the next polls
 (docs/panel-protocol.md)."""
 
 import asyncio
 
 from branchline.core import events
-from branchline.ports.cpython.clock import now_ms
-from branchline.ports.cpython.serial_link import SerialLink
 from branchline.proto import panel_events
 from branchline.proto.panel_bus import PanelBus
 
@@ -20,23 +18,14 @@ class PanelPort:
         for desk in app.core.desks:
             self.bus.resume(desk, app.core.panel_press(desk))
         self._poller = None
-        self.link = SerialLink(
-            app.loop,
-            cfg["port"],
-            int(cfg.get("baud", 115200)),
-            self._on_data,
-            self._on_open,
-            self._on_lost,
-            app.log,
-            "panel",
-        )
+        self.link = app.link("panel", cfg, self._on_data, self._on_open, self._on_lost)
 
     def _on_open(self):
         for effect in self.app.core.pending_effects():
             if effect[0] == "led":
                 self.set_led(effect[1], effect[2])
         if self._poller is None:
-            self._poller = self.app.loop.create_task(self._poll())
+            self._poller = asyncio.create_task(self._poll())
 
     def _on_lost(self):
         if self._poller is not None:
@@ -57,6 +46,7 @@ class PanelPort:
         return self.bus.state(desk)
 
     async def _poll(self):
+        now_ms = self.app.now_ms
         while True:
             data = self.bus.poll(now_ms())
             if data is not None:
@@ -65,7 +55,7 @@ class PanelPort:
             await asyncio.sleep(max(0.002, (self.bus.due(now_ms()) - now_ms()) / 1000))
 
     def _on_data(self, data):
-        self.bus.receive_data(data, now_ms())
+        self.bus.receive_data(data, self.app.now_ms())
         self._drain()
 
     def _drain(self):
@@ -76,8 +66,8 @@ class PanelPort:
         for ev in found:
             if isinstance(ev, panel_events.Pressed):
                 log.info("panel_button", desk=ev.desk, button=ev.button)
-                self.app.submit(events.make("button", now_ms(), desk=ev.desk, button=ev.button,
-                                            press=ev.press))
+                self.app.submit(events.make("button", self.app.now_ms(), desk=ev.desk,
+                                            button=ev.button, press=ev.press))
             elif isinstance(ev, panel_events.PanelUp):
                 log.info("panel_up", desk=ev.desk, firmware=ev.firmware or "", back=ev.back)
             elif isinstance(ev, panel_events.PanelLost):
