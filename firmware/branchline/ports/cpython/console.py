@@ -5,47 +5,15 @@ checks, and its secret, accounts and audit log in the state folder.
 """
 
 import asyncio
-import json
 import os
 import ssl
 from types import MethodType
 
-from branchline.core import jsonfmt
-from branchline.ports.cpython.clock import now_ms
-from branchline.ports.cpython.files import write_durably
+from branchline.appliance.console_host import ConsoleHost as PortableHost
+from branchline.ports.cpython import files
 from branchline.ports.cpython.startup import StartupError
-from branchline.web.app import Console
 
-SECRET_FILE = "console_secret"  # signs session cookies: 32 random bytes, made once
-ACCOUNTS_FILE = "console_accounts.json"  # passwords and languages users changed
-AUDIT_FILE = "audit.log"  # who did what, one JSON line each
-AUDIT_MAX_BYTES = 4 * 1024 * 1024  # then it becomes audit.log.1 (one older file kept)
-
-
-def _secret(path):
-    try:
-        with open(path, "rb") as f:
-            secret = f.read()
-        if len(secret) >= 32:
-            return secret
-    except FileNotFoundError:
-        pass
-    secret = os.urandom(32)
-    write_durably(path, secret)
-    os.chmod(path, 0o600)
-    return secret
-
-
-def _saved_accounts(path, log):
-    try:
-        with open(path, "rb") as f:
-            doc = json.loads(f.read())
-        return doc if isinstance(doc, dict) else {}
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as e:
-        log.error("console_accounts_unreadable", path=path, reason=str(e))
-        return {}
+AUDIT_MAX_BYTES = 4 * 1024 * 1024
 
 
 def tls_context(tls):
@@ -61,34 +29,14 @@ def tls_context(tls):
     return context
 
 
-class ConsoleHost:
-    """What branch.web's Console asks of its host, on CPython."""
+class ConsoleHost(PortableHost):
+    """The console's host on CPython."""
 
     def __init__(self, gateway, state_dir):
-        self.gateway = gateway
-        self.cfg = gateway.cfg
-        self.log = gateway.log
-        self._accounts_path = state_dir.join(ACCOUNTS_FILE)
-        self._audit_path = state_dir.join(AUDIT_FILE)
-        try:
-            self._audit_bytes = os.path.getsize(self._audit_path)
-        except OSError:
-            self._audit_bytes = 0
-        self.tls = tls_context(self.cfg["console"].get("tls"))
-        self.console = Console(self, _secret(state_dir.join(SECRET_FILE)),
-                               _saved_accounts(self._accounts_path, self.log), now_ms,
-                               os.urandom, gateway.boot_count, tls=self.tls is not None)
-        # The gateway's event path tells the pages what changed.
-        self.changed = self.console.changed
-        self.publish = self.console.publish
-
-    @property
-    def core(self):
-        return self.gateway.core
-
-    @property
-    def history(self):
-        return self.gateway.history
+        self.tls = tls_context(gateway.cfg["console"].get("tls"))
+        PortableHost.__init__(self, gateway, files, state_dir.path, os.urandom,
+                              AUDIT_MAX_BYTES, tls=self.tls is not None)
+        os.chmod(self.secret_path, 0o600)
 
     def submit(self, event):
         """-> a future of the event's effects, or of the Rejected error."""
@@ -106,24 +54,6 @@ class ConsoleHost:
 
     async def run_blocking(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(None, function, *args)
-
-    def save_accounts(self, doc):
-        write_durably(self._accounts_path, jsonfmt.encode(doc))
-
-    def audit(self, record):
-        line = jsonfmt.encode(record) + b"\n"
-        try:
-            if self._audit_bytes and self._audit_bytes + len(line) > AUDIT_MAX_BYTES:
-                os.replace(self._audit_path, self._audit_path + ".1")
-                self._audit_bytes = 0
-            with open(self._audit_path, "ab") as f:
-                f.write(line)
-            self._audit_bytes += len(line)
-        except OSError as e:
-            self.log.error("audit_write_failed", reason=e.strerror or str(e))
-        if not record["ok"]:
-            self.log.warn("console_refused", user=record["user"], action=record["action"],
-                          detail=record["detail"])
 
     async def start(self, sock):
         """Serve on `sock` until stop()."""
