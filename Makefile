@@ -10,7 +10,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: all assets bootstrap bootstrap-run system-deps system-deps-run print-packages-run \
         print-packages-test demo demo-live test test-native test-python test-micropython \
-        bench clean
+        bench clean firmware
 
 all: test
 
@@ -30,11 +30,20 @@ MP_FLAGS := MICROPY_PY_SSL=0 MICROPY_PY_FFI=0
 MP_MODULES := $(abspath native/micropython)
 MP_MODULE_SOURCES := native/router.c native/router_snapshot.c native/router.h \
 	native/router_internal.h $(wildcard native/micropython/*.cmake native/micropython/*/*)
+# The ESP32 edition's image (`make firmware`), and the same image frozen into the 32-bit
+# unix port with the C router and btree: the edition as a board runs it, for the tests
+# and the heap figures. Rebuilt when the application, a board or the builder changes.
+BOARD ?= esp32-wrover
+MQTT_TARBALL := $(firstword $(wildcard ../shared/vendor/micropython-mqtt-*.tar.gz))
+MP_EDITION := build/firmware/unix-edition
+MP_UNIX_EDITION := $(MP_TREE)/ports/unix/build-32-edition/micropython
+EDITION_SOURCES := $(shell find firmware/branchline boards -name '*.py' -o -name '*.json' \
+	-o -name '*.gz' 2>/dev/null) host_tools/firmware.py
 
 # What running needs (the demo, the appliance) and what testing needs besides: a newcomer
 # runs the demo without cross compilers, and README's package lists say the same.
 bootstrap-run: system-deps-run $(VENV)/.installed-run
-bootstrap: system-deps $(VENV)/.installed $(MP_PKG) $(MP_UNIX32)
+bootstrap: system-deps $(VENV)/.installed $(MP_PKG) $(MP_UNIX32) $(MP_UNIX_EDITION)
 
 # Commands each needs from the system, with the Debian package that has it. An entry
 # starting with / is a file instead of a command (libraries, specs). The C compiler
@@ -112,6 +121,19 @@ $(MP_UNIX32): $(MP_SOURCE) $(MP_MODULE_SOURCES)
 	$(MAKE) -s -C $(MP_TREE)/ports/unix -j2 BUILD=build-32-native $(MP_FLAGS) MICROPY_PY_BTREE=1 \
 		CROSS_COMPILE=i686-linux-gnu- LDFLAGS_EXTRA=-static USER_C_MODULES=$(MP_MODULES)
 	touch $@
+
+$(MP_UNIX_EDITION): $(MP_SOURCE) $(MP_MODULE_SOURCES) $(EDITION_SOURCES) $(VENV)/.installed
+	$(VPY) -m host_tools.cli firmware --board esp32-wrover --port unix --out $(MP_EDITION) \
+		--mqtt-as $(MQTT_TARBALL) --mpy-cross $(MP_TREE)/mpy-cross/build/mpy-cross
+	$(MAKE) -s -C $(MP_TREE)/ports/unix -j2 BUILD=build-32-edition $(MP_FLAGS) MICROPY_PY_BTREE=1 \
+		CROSS_COMPILE=i686-linux-gnu- LDFLAGS_EXTRA=-static USER_C_MODULES=$(MP_MODULES) \
+		FROZEN_MANIFEST=$(abspath $(MP_EDITION))/manifest.py
+	touch $@
+
+# The application as .mpy and a manifest to freeze it into a MicroPython build for
+# $(BOARD) (docs/esp32.md says how to build and flash an ESP32 with it).
+firmware: $(VENV)/.installed
+	$(VPY) -m host_tools.cli firmware --board $(BOARD) --mqtt-as $(MQTT_TARBALL)
 
 $(MP_PKG): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -145,6 +145,12 @@ def cmd_bench(args):
     return run_all.main(args.only)
 
 
+def cmd_firmware(args):
+    from host_tools import firmware
+
+    return firmware.run(args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="branchline-tools", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +202,11 @@ def build_parser():
     p.add_argument("--iterations", type=int, default=100000,
                    help="PBKDF2 iterations (fewer for an ESP32 edition, at least 1000)")
     p.set_defaults(func=cmd_hash_password)
+
+    p = sub.add_parser("firmware", help="the MicroPython edition's image for a board")
+    from host_tools import firmware
+    firmware.add_arguments(p)
+    p.set_defaults(func=cmd_firmware)
 
     p = sub.add_parser("bench", help="run the benchmarks (table + build/bench/*.json)")
     p.add_argument("only", nargs="*", help="names of benchmarks to run (default: all)")

@@ -122,6 +122,7 @@ class SimulatedBranch:
         self.modem = self.modems[self.config["modems"][0]["id"]]
         self.panel = PanelSim(self.config["panel"]["port"], desks=2, on_log=self._logger("panel"))
         self.gateway = None
+        self.gateway_env = None  # the gateway's environment (None: ours)
         self.hq = None
         self._sessions = {}  # console user -> (cookie, CSRF token)
 
@@ -192,6 +193,7 @@ class SimulatedBranch:
             stderr=subprocess.STDOUT,
             text=True,
             encoding="utf-8",
+            env=self.gateway_env,
         )
         threading.Thread(target=self._follow_gateway, args=(self.gateway,), daemon=True).start()
         if not wait:

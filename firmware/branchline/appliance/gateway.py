@@ -124,10 +124,15 @@ class Gateway:
                 if after is not None:
                     after()  # the event is durable: what it acknowledges is safe
                 continue
-            self.run_effects(effects)  # an erase reads the index before it forgets
-            self.history.feed(effects, self.core.events_applied)
-            if self.console is not None:
-                self.console.changed(event, effects)
+            try:
+                self.run_effects(effects)  # an erase reads the index before it forgets
+                self.history.feed(effects, self.core.events_applied)
+                if self.console is not None:
+                    self.console.changed(event, effects)
+            except Exception as e:  # a bug, or no memory left: the rest of the group
+                # is journaled and must still be applied, or the core would fall behind
+                # its journal until the next start.
+                self.log.error("effects_failed", kind=event["k"], reason=repr(e))
             if after is not None:
                 after()
             _tell(done, effects, None)

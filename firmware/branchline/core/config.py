@@ -85,7 +85,7 @@ NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 # The keys each object may have (the defaults above are the top level's optional ones).
 TOP_KEYS = tuple(DEFAULTS) + ("site", "device", "board", "queues", "desks", "modems", "panel",
-                              "mqtt", "console", "hours", "menu")
+                              "mqtt", "wifi", "console", "hours", "menu")
 QUEUE_KEYS = ("name", "keywords", "strategy", "backup_after_s", "overflow_queue",
               "overflow_after_s", "max_wait_s", "hours", "wrapup_required", "survey",
               "position_updates")
@@ -93,6 +93,7 @@ DESK_KEYS = ("desk", "name", "cap", "queues", "backup_queues", "wrapup_s", "wrap
 MODEM_KEYS = ("id", "port", "baud", "direct", "hangup_after_rings", "health_interval_s")
 PORT_KEYS = ("port", "baud")
 MQTT_KEYS = ("host", "port", "keepalive")
+WIFI_KEYS = ("ssid", "password")  # an ESP32's way to head office
 CONSOLE_KEYS = ("host", "port", "users", "tls", "lockout_after", "lockout_s", "session_h",
                 "remembered_reads", "remembered_logouts", "audit_kept")
 CONSOLE_DEFAULTS = {
@@ -237,7 +238,8 @@ def _check_sections(doc):
         # Forgetting the modems must not pass for a branch that deliberately has none.
         raise ConfigError('modems: missing (a branch without modems says "modems": [])')
     _check_modems(_need(doc, "modems", list, ""))
-    for key, known in (("panel", PORT_KEYS), ("mqtt", MQTT_KEYS), ("console", CONSOLE_KEYS)):
+    for key, known in (("panel", PORT_KEYS), ("mqtt", MQTT_KEYS), ("wifi", WIFI_KEYS),
+                       ("console", CONSOLE_KEYS)):
         if key in doc:
             _object(doc[key], known, key + ".")
     if "panel" in doc:
@@ -247,6 +249,9 @@ def _check_sections(doc):
         _host(mqtt, "mqtt.")
     _int_in(mqtt, "port", 1, 65535, "mqtt.", default=1883)
     _int_in(mqtt, "keepalive", 5, 3600, "mqtt.", default=30)
+    for key in WIFI_KEYS:
+        if key in doc.get("wifi", {}):
+            _need(doc["wifi"], key, str, "wifi.")
 
 
 def _check_console(console, desk_numbers):

@@ -1,0 +1,103 @@
+"""The appliance on MicroPython: appliance/gateway.py's event path with this runtime's
+I/O: the board's UARTs (uart_link.py), littlefs for the state folder (files.py), btree
+for the history, mqtt_as for head office, microdot's server for the console, the
+hardware watchdog and the RTC.
+
+There is no thread: a journal append (a flash commit, a few ms) and a snapshot run in
+the loop between two serial polls, which the UARTs' receive buffers ride out.
+"""
+
+import asyncio
+
+from branchline import hardware
+from branchline.appliance.gateway import Gateway as PortableGateway
+from branchline.appliance.store import Store, count_boot
+from branchline.ports.micropython import clock, files
+from branchline.ports.micropython.console import ConsoleHost
+from branchline.ports.micropython.history import history
+from branchline.ports.micropython.mqtt import Uplink
+from branchline.ports.micropython.uart_link import UartLink
+from branchline.ports.micropython.watchdog import Watchdog
+
+BOOT_COUNT_FILE = "boot_count"
+
+
+class _Later:
+    """call_later's handle, as a task."""
+
+    def __init__(self, delay_s, function):
+        self._task = asyncio.create_task(self._run(delay_s, function))
+
+    async def _run(self, delay_s, function):
+        await asyncio.sleep(delay_s)
+        function()
+
+    def cancel(self):
+        self._task.cancel()
+
+
+class Gateway(PortableGateway):
+    def __init__(self, cfg, board, log):
+        """`cfg` validated, made for `board` (its ports are checked here)."""
+        self.board = board
+        self.uarts = {}
+        for _, section, uart in hardware.serial_ports(cfg, board):
+            self.uarts[section["port"]] = uart
+        state = cfg["state_dir"]
+        files.makedirs(state)
+        PortableGateway.__init__(self, cfg, log,
+                                 Store(files, state, log, clock.now_ms, cfg["retention_days"]),
+                                 history(cfg, state, log),
+                                 count_boot(files, files.join(state, BOOT_COUNT_FILE)))
+        self.console = ConsoleHost(self, state)
+        self.watchdog = Watchdog(log)
+        self._stopped = asyncio.Event()
+
+    now_ms = staticmethod(clock.now_ms)
+
+    async def blocking(self, function, *args):
+        return function(*args)
+
+    def later(self, delay_s, function):
+        return _Later(delay_s, function)
+
+    def link(self, name, cfg, on_data, on_open, on_lost):
+        uart = self.uarts[cfg["port"]]
+        return UartLink(name, uart, int(cfg.get("baud", uart.get("baud", 115200))), on_data,
+                        on_open, on_lost, self.log)
+
+    def make_uplink(self):
+        return Uplink(self.cfg.get("mqtt", {}), self.cfg.get("wifi", {}), self.cfg["site"],
+                      self.cfg["device"], self.on_uplink_ack, self.log, clock.now_ms,
+                      self.boot_count, self.cfg.get("config_version", 0))
+
+    def replay(self):
+        PortableGateway.replay(self)
+        clock.not_before(self.core.now)
+
+    def housekeeping(self, t, state):
+        self.watchdog.beat()
+        PortableGateway.housekeeping(self, t, state)
+
+    async def start_console(self):
+        await self.console.start()
+        # The last step of starting: from here on, the watchdog needs all of it alive.
+        self.watchdog.watch("console", lambda: self.console.server)
+        self.watchdog.watch("uplink", lambda: self.uplink.sender)
+        links = [m.link for m in self.modems.ports.values()]
+        if self.panel is not None:
+            links.append(self.panel.link)
+        for link in links:
+            self.watchdog.watch(link.name, lambda link=link: link.reader)
+        self.watchdog.start()
+
+    async def stop_console(self):
+        self.watchdog.stop()
+        await self.console.stop()
+
+    def stop(self):
+        self._stopped.set()
+
+    async def wait_stopped(self):
+        await self._stopped.wait()
+

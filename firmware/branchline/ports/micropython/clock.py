@@ -1,0 +1,44 @@
+"""Wall-clock time on MicroPython, in ms since 1970.
+
+An ESP32 keeps its RTC across a reset but not across a power cut, after which it starts
+at its epoch. Two rules keep the journal's times moving forwards: at start-up the clock
+is raised to the last time the journal holds (`not_before`), so a board that lost power
+carries on from where it was instead of decades back; and NTP (`set_now`) moves it to the
+true time once head office is reachable. The gateway also never stamps an event
+earlier than the one before (appliance/gateway.py), so a step back is absorbed.
+
+`set_now` writes the RTC (machine.RTC, which time.time_ns follows on a board) and keeps
+whatever offset remains, so time is right even where the RTC cannot be set.
+"""
+
+import time
+
+import machine
+
+from branchline.core.tz import civil_from_days, weekday
+
+_offset_ms = 0
+
+
+def now_ms():
+    return time.time_ns() // 1000000 + _offset_ms
+
+
+def set_now(ms):
+    """The time is `ms` now."""
+    global _offset_ms
+    days, rest = divmod(ms, 86400000)
+    y, m, d = civil_from_days(days)
+    try:
+        machine.RTC().datetime((y, m, d, weekday(days), rest // 3600000,
+                                rest // 60000 % 60, rest // 1000 % 60, rest % 1000 * 1000))
+    except (OSError, ValueError, AttributeError):
+        pass  # no RTC to set: the offset carries it
+    _offset_ms = 0
+    _offset_ms = ms - now_ms()
+
+
+def not_before(ms):
+    """Raise the clock to `ms` if it is behind (a board that lost power)."""
+    if now_ms() < ms:
+        set_now(ms)

@@ -1,0 +1,165 @@
+"""The ESP32 edition (branchline.ports.micropython) as a board runs it: frozen into a
+32-bit MicroPython unix port (`make test` builds it from `make firmware`'s manifest,
+with the C router and btree), its journal on a littlefs over a file-backed block
+device, its UARTs on the same modem and panel simulators the CPython tests use
+(tests/micropython/shim/machine.py), a real mosquitto, and the console over HTTP.
+
+What only a real ESP32 can prove is listed in docs/esp32.md."""
+
+import glob
+import json
+import os
+import random
+import subprocess
+import time
+
+import pytest
+
+from branchline.proto import pdu
+from host_tools import demo
+from host_tools.bench.heap import ESP32_LIMITS
+from host_tools.sim_branch import SimulatedBranch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MP_TESTS = os.path.join(ROOT, "tests", "micropython")
+BOARD = "esp32-wrover"
+HEAP_KB = 512
+
+
+def edition_port():
+    """The unix port with the edition frozen in, and the image it was frozen from."""
+    found = glob.glob(os.path.join(ROOT, "build", "mp-*", "*", "ports", "unix",
+                                   "build-32-edition", "micropython"))
+    image = os.path.join(ROOT, "build", "firmware", "unix-edition")
+    if not found or not os.path.isdir(image):
+        return None, None
+    return found[0], image
+
+
+class Esp32Branch(SimulatedBranch):
+    """A simulated branch whose gateway is the ESP32 edition under the unix port."""
+
+    def __init__(self, binary, image, heap_kb=HEAP_KB, **kwargs):
+        SimulatedBranch.__init__(self, **kwargs)
+        self.binary = binary
+        self.image = image
+        self.heap_kb = heap_kb
+        self.flash = os.path.join(self.workdir, "flash.bin")
+        self.wdt = os.path.join(self.workdir, "wdt.log")
+        modem = self.config["modems"][0]
+        uarts = {}
+        board = json.load(open(os.path.join(image, "fs", "board.json")))
+        for section, name in ((modem, "modem1"), (self.config["panel"], "panel")):
+            uarts[board["uarts"][name]["id"]] = section["port"]  # the simulator's pty
+            section["port"] = name
+        # Sized for an ESP32 (docs/memory.md), the console's password hashes cheap
+        # enough for a login in the loop.
+        self.config.update(ESP32_LIMITS, board=BOARD, state_dir="state")
+        self.gateway_env = dict(
+            os.environ, BL_WDT=self.wdt,
+            BL_UARTS=",".join("%d=%s" % kv for kv in sorted(uarts.items())),
+            MICROPYPATH=".frozen:%s:%s" % (os.path.join(MP_TESTS, "shim"), MP_TESTS))
+
+    def gateway_command(self):
+        return [self.binary, "-X", "heapsize=%dk" % self.heap_kb,
+                os.path.join(MP_TESTS, "edition.py"), self.flash,
+                os.path.join(self.image, "fs"), self.write_config()]
+
+    def journal_events(self):
+        done = subprocess.run([self.binary, os.path.join(MP_TESTS, "flash_journal.py"),
+                               self.flash], capture_output=True, text=True, timeout=60,
+                              env=self.gateway_env, cwd=self.workdir)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return [json.loads(line) for line in done.stdout.splitlines()]
+
+    def feeds(self):
+        try:
+            with open(self.wdt) as f:
+                return len(f.read().split())
+        except OSError:
+            return 0
+
+
+@pytest.fixture
+def edition():
+    binary, image = edition_port()
+    if binary is None:
+        pytest.skip("the unix port with the edition frozen in is not built (make test does)")
+    return binary, image
+
+
+@pytest.fixture
+def branch(tmp_path, edition):
+    b = Esp32Branch(*edition, workdir=str(tmp_path))
+    b.start()
+    yield b
+    b.close()
+
+
+def test_the_demo_story_on_the_esp32_edition(branch):
+    convs = demo.run_story(branch)
+
+    # Journaled on the flash, then deleted from the modem.
+    stored = [e for e in branch.journal_events() if e["k"] == "sms_in"]
+    assert [(e["from"], e["text"]) for e in stored] == list(demo.CUSTOMERS)
+    assert branch.modem.storage == {}
+
+    # Offered to desk 1 once AVAIL was pressed on the panel; the replies went out.
+    assert [(a["conv"], a["desk"]) for a in branch.gateway_has("offered")] == [
+        (str(c), "1") for c in convs]
+    for sent, (number, _) in zip(branch.modem.sent, demo.CUSTOMERS):
+        decoded = pdu.decode_submit(sent.pdu)
+        assert decoded.number == number and decoded.text == demo.REPLIES[number]
+
+    # Head office has each session, and the device's birth and status.
+    sessions = sorted(branch.mqtt("session"), key=lambda p: p["seq"])
+    assert [p["session"]["id"] for p in sessions] == convs
+    for payload, (number, text) in zip(sessions, demo.CUSTOMERS):
+        s = payload["session"]
+        assert s["customer"] == number and s["state"] == "closed"
+        assert [(m["dir"], m["text"]) for m in s["messages"]] == [
+            ("in", text), ("out", demo.REPLIES[number])]
+    assert branch.mqtt("birth") and branch.mqtt("birth")[-1]["boot"] == 1
+    assert [p["state"] for p in branch.mqtt("status")][-1] == "online"
+
+    # The watchdog was fed all along.
+    assert branch.feeds() >= 2
+
+
+def test_a_kill_mid_traffic_loses_nothing(tmp_path, edition):
+    """Customers keep writing while the board is reset (SIGKILL: a power cut) three
+    times at random moments; in the end every message is in its conversation exactly
+    once, nothing is left on the modem, and the journal on the flash holds it all."""
+    rng = random.Random(11)
+    senders = ["+4477009%05d" % n for n in range(24)]
+    messages = [(s, "message %d from %s" % (i, s[-3:])) for i, s in enumerate(senders)]
+    branch = Esp32Branch(*edition, workdir=str(tmp_path))
+    try:
+        branch.start()
+        delivered = 0
+        for kill in range(3):
+            for sender, text in messages[delivered:delivered + 8]:
+                branch.modem.deliver(sender, text)
+                time.sleep(rng.uniform(0.01, 0.15))
+            delivered += 8
+            time.sleep(rng.uniform(0.0, 0.6))
+            branch.kill_gateway()
+            branch.start_gateway(wait=kill < 2)
+        branch.wait_for("the last start is up, every message taken off the modem",
+                        lambda: branch.gateway_has("modem_ready") and not branch.modem.storage,
+                        timeout=30)
+        _, state = branch.console("GET", "/api/state")
+        assert sum(q["waiting"] for q in state["queues"]) == len(senders)
+        seen = {}
+        for conv_id in range(1, len(senders) + 1):
+            status, conv = branch.console("GET", "/api/conversations/%d" % conv_id)
+            assert status == 200, conv
+            seen[conv["customer"]] = [m["text"] for m in conv["messages"]]
+        assert seen == {s: [t] for s, t in messages}
+        branch.wait_for("head office hears of the fourth boot",
+                        lambda: [b for b in branch.mqtt("birth") if b["boot"] == 4])
+    finally:
+        print("\n".join(branch.timeline[-300:]))  # shown when the test fails
+        branch.close()
+    journaled = {(e["from"], e["text"]) for e in branch.journal_events() if e["k"] == "sms_in"}
+    assert journaled == set(messages)

@@ -1,0 +1,63 @@
+"""The portable event path (appliance/gateway.py) with a port made of test doubles and
+a real state folder: what fails while acting on one event leaves the rest of its group
+applied, as it is journaled."""
+
+import asyncio
+import io
+
+from branchline.appliance.gateway import Gateway
+from branchline.appliance.store import Store
+from branchline.core import config, events
+from branchline.log import Log, parse_line
+from branchline.ports.cpython import files
+from branchline.ports.cpython.history_feed import history
+from host_tools.bench import core_day
+
+CFG = config.validate(dict(core_day.config(2, 1), modems=[]))
+T0 = 1796300000000
+
+
+class FlakyUplink:
+    def __init__(self):
+        self.published = []
+        self.fail_next = True
+
+    def publish(self, seq, kind, payload):
+        if self.fail_next:
+            self.fail_next = False
+            raise MemoryError("memory allocation failed, allocating 2048 bytes")
+        self.published.append(seq)
+
+
+class DoublePort(Gateway):
+    now_ms = staticmethod(lambda: T0)
+
+    async def blocking(self, function, *args):
+        return function(*args)
+
+    def later(self, delay_s, function):
+        return asyncio.get_running_loop().call_later(delay_s, function)
+
+
+def test_a_failing_effect_leaves_the_rest_of_its_group_applied(tmp_path):
+    out = io.StringIO()
+    log = Log(out, now_ms=lambda: T0)
+    state = str(tmp_path)
+    port = DoublePort(CFG, log, Store(files, state, log, lambda: T0), history(CFG, state, log), 1)
+    port.replay()
+    port.uplink = FlakyUplink()
+
+    async def run():
+        outcomes = []
+        for t in (T0, T0 + 1000):
+            port.submit(events.make("metrics", t), done=lambda e, err: outcomes.append(err))
+        while port._flusher is not None:
+            await asyncio.sleep(0)
+        return outcomes
+
+    assert asyncio.run(run()) == [None, None]
+    assert port.core.events_applied == 2 and port.store.records == 2
+    assert len(port.uplink.published) == 1  # the second event's message went out
+    failed = [parse_line(line) for line in out.getvalue().splitlines()
+              if "effects_failed" in line]
+    assert len(failed) == 1 and "MemoryError" in failed[0]["reason"]
