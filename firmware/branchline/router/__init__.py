@@ -61,7 +61,6 @@ from branchline.router.errors import (  # noqa: F401
     RouterError,
     WrongState,
 )
-from branchline.router.twin import TwinRouter
 
 try:
     from branchline.router.native import NativeRouter as Router
@@ -69,4 +68,14 @@ except ImportError:  # MicroPython, or the cffi extension is not built
     try:
         from branchline.router.mp_native import MpNativeRouter as Router
     except ImportError:  # a MicroPython built without the blrouter module
-        Router = TwinRouter
+        from branchline.router.twin import TwinRouter as Router
+
+
+def __getattr__(name):
+    # The twin is imported only when asked for: beside the C router it would cost an
+    # ESP32 5 KB of heap for nothing.
+    if name == "TwinRouter":
+        from branchline.router.twin import TwinRouter
+
+        return TwinRouter
+    raise AttributeError(name)

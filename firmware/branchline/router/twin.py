@@ -71,10 +71,12 @@ from branchline.router.codes import (
     WAITING,
     WRAPUP,
 )
-from branchline.router import snapshot
 from branchline.router.errors import CorruptSnapshot
 from branchline.router.record import Conv as _Conv
 from branchline.router.record import before as _before
+from branchline.router.snapshot import decode as decode_snapshot
+from branchline.router.snapshot import encode as encode_snapshot
+from branchline.router.snapshot import snapshot_config
 
 _MOVABLE = (WAITING, OFFERED, ACTIVE)
 
@@ -854,12 +856,12 @@ class TwinRouter(RouterBase):
 
     # -- snapshot (the codec is branchline.router.snapshot) ---------------------------------
     def snapshot(self):
-        return snapshot.encode(self)
+        return encode_snapshot(self)
 
     @classmethod
     def restore(cls, blob):
         """A router in exactly the state the blob was taken in (CorruptSnapshot if bad)."""
-        cfg = snapshot.snapshot_config(blob)
+        cfg = snapshot_config(blob)
         # A plain construction (MicroPython has no cls.__new__ for Python classes).
         r = cls(
             cfg.n_queues,
@@ -871,6 +873,6 @@ class TwinRouter(RouterBase):
             private_ms=cfg.private_ms,
             max_misses=cfg.max_misses,
         )
-        if not snapshot.decode(r, blob):
+        if not decode_snapshot(r, blob):
             raise CorruptSnapshot("restore: inconsistent snapshot contents (rc=%d)" % ECORRUPT)
         return r

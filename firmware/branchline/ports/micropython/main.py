@@ -8,6 +8,7 @@ says why, and the board stays at the REPL for a technician instead of boot-loopi
 """
 
 import asyncio
+import gc
 import json
 
 from branchline.core.branch import SnapshotMismatch
@@ -18,6 +19,7 @@ from branchline.ports.micropython.app import Gateway
 
 CONFIG = "/config.json"
 BOARD = "/board.json"
+GC_EVERY_BYTES = 16 * 1024  # a collection this often keeps the heap from fragmenting
 
 
 def _load(path, what):
@@ -31,6 +33,7 @@ def _load(path, what):
 
 
 def main(config_path=CONFIG, board_path=BOARD, debug=False):
+    gc.threshold(GC_EVERY_BYTES)
     log = Log(debug=debug, now_ms=clock.now_ms)
     try:
         board = _load(board_path, "board")
