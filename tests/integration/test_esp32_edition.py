@@ -9,6 +9,7 @@ import pytest
 
 from branchline.proto import pdu
 from host_tools import demo
+from host_tools.ntp_sim import SntpServer
 from host_tools.sim_edition import Esp32Branch, edition_port
 
 
@@ -95,3 +96,38 @@ def test_a_kill_mid_traffic_loses_nothing(tmp_path, edition):
         branch.close()
     journaled = {(e["from"], e["text"]) for e in branch.journal_events() if e["k"] == "sms_in"}
     assert journaled == set(messages)
+
+
+def test_the_clock_follows_ntp_and_never_runs_the_journal_backwards(tmp_path, edition):
+    """The board's NTP server says it is a day later than the board thinks: the clock
+    steps forward and what head office gets is stamped with the new time. Then the
+    board loses power (its RTC forgets the step): it starts from the journal's last
+    time, not from the day before, and every journal record is in time order."""
+    day_ms = 86400000
+    server = SntpServer(offset_ms=day_ms).start()
+    branch = Esp32Branch(*edition, workdir=str(tmp_path),
+                         config_overrides={"ntp": {"host": "127.0.0.1", "port": server.port}})
+    try:
+        branch.start()
+        step = branch.wait_for("the clock set by NTP", lambda: branch.gateway_has("clock_set"))
+        assert abs(int(step[0]["step_ms"]) - day_ms) < 2000
+        branch.wait_for("metrics stamped a day ahead", lambda: [
+            m for m in branch.mqtt("metrics") if m["ts"] > time.time() * 1000 + day_ms - 60000])
+        last = max(e["t"] for e in branch.journal_events() if isinstance(e.get("t"), int))
+        server.offset_ms = 0  # the NTP server is unreachable after the power cut: no step
+        server.close()
+        branch.kill_gateway()
+        branch.start_gateway()
+        branch.modem.deliver("+447700900999", "are you open?")
+        branch.wait_for("the SMS journaled", lambda: branch.gateway_has("sms_deleted"))
+        # The clock itself carried on from the journal (head office's birth is stamped
+        # with it, not with an event's time).
+        birth = branch.wait_for("the second boot's birth", lambda: [
+            b for b in branch.mqtt("birth") if b["boot"] == 2])
+        assert birth[0]["ts"] >= last
+        branch.kill_gateway()
+    finally:
+        branch.close()
+    times = [e["t"] for e in branch.journal_events() if isinstance(e.get("t"), int)]
+    assert times == sorted(times)
+    assert [e for e in branch.journal_events() if e["k"] == "sms_in"][0]["t"] >= last

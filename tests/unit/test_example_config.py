@@ -36,6 +36,7 @@ def test_the_examples_name_every_known_key():
         ([doc["panel"]], config.PORT_KEYS),
         ([doc["mqtt"]], config.MQTT_KEYS),
         ([load(ESP32_EXAMPLE)["wifi"]], config.WIFI_KEYS),
+        ([load(ESP32_EXAMPLE)["ntp"]], config.NTP_KEYS),
         ([doc["console"]], config.CONSOLE_KEYS),
         (doc["console"]["users"], config.USER_KEYS),
         ([doc["console"]["tls"]], config.TLS_KEYS),

@@ -9,10 +9,14 @@ A port subclasses Gateway and gives it its runtime:
 - `blocking(function, *args)`: await function(*args) where it does not stall the serial
   lines (a thread on CPython; on MicroPython it runs there and then);
 - `later(delay_s, function)`: call it once after a delay; -> a handle with cancel();
-- `link(name, cfg, on_data, on_open, on_lost)`: a serial link (appliance/links.py says
-  what it does);
-- `make_uplink()`: the head-office link (appliance/uplink.py), and `start_console()`,
-  `stop_console()` (async), `wait_stopped()` (async: until stop() or fail()).
+- `link(name, cfg, on_data, on_open, on_lost)`: the serial link for a modem's or the
+  panel's configuration: open(), write(data) -> False without a port, is_open,
+  reopen(), close(); it calls on_data(bytes), on_open() and on_lost()
+  (ports/cpython/serial_link.py, ports/micropython/uart_link.py);
+- `make_uplink()`: the head-office link (appliance/uplink.py);
+- `start_serving()`, `stop_serving()` (async): the port's own services, the console's
+  server first, once the modems and the panel are open; `stop()` and `wait_stopped()`
+  (async: until stop() or fail()).
 """
 
 import asyncio
@@ -324,7 +328,7 @@ class Gateway:
         self._schedule_tick()
         if self.panel is not None:
             self.panel.link.open()
-        await self.start_console()
+        await self.start_serving()
         if self.history.rebuild_needed:
             self._snapshotting = asyncio.create_task(self._rebuild_history())
         ticker = asyncio.create_task(self._ticker())
@@ -333,7 +337,7 @@ class Gateway:
         await self.wait_stopped()
         self.log.info("gateway_stopping")
         ticker.cancel()
-        await self.stop_console()
+        await self.stop_serving()
         self.modems.close()
         if self.panel is not None:
             self.panel.close()

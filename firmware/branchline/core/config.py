@@ -85,7 +85,7 @@ NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 # The keys each object may have (the defaults above are the top level's optional ones).
 TOP_KEYS = tuple(DEFAULTS) + ("site", "device", "board", "queues", "desks", "modems", "panel",
-                              "mqtt", "wifi", "console", "hours", "menu")
+                              "mqtt", "wifi", "ntp", "console", "hours", "menu")
 QUEUE_KEYS = ("name", "keywords", "strategy", "backup_after_s", "overflow_queue",
               "overflow_after_s", "max_wait_s", "hours", "wrapup_required", "survey",
               "position_updates")
@@ -94,6 +94,7 @@ MODEM_KEYS = ("id", "port", "baud", "direct", "hangup_after_rings", "health_inte
 PORT_KEYS = ("port", "baud")
 MQTT_KEYS = ("host", "port", "keepalive")
 WIFI_KEYS = ("ssid", "password")  # an ESP32's way to head office
+NTP_KEYS = ("host", "port")  # where an ESP32 sets its clock (a Pi has the OS's NTP)
 CONSOLE_KEYS = ("host", "port", "users", "tls", "lockout_after", "lockout_s", "session_h",
                 "remembered_reads", "remembered_logouts", "audit_kept")
 CONSOLE_DEFAULTS = {
@@ -239,7 +240,7 @@ def _check_sections(doc):
         raise ConfigError('modems: missing (a branch without modems says "modems": [])')
     _check_modems(_need(doc, "modems", list, ""))
     for key, known in (("panel", PORT_KEYS), ("mqtt", MQTT_KEYS), ("wifi", WIFI_KEYS),
-                       ("console", CONSOLE_KEYS)):
+                       ("ntp", NTP_KEYS), ("console", CONSOLE_KEYS)):
         if key in doc:
             _object(doc[key], known, key + ".")
     if "panel" in doc:
@@ -252,6 +253,9 @@ def _check_sections(doc):
     for key in WIFI_KEYS:
         if key in doc.get("wifi", {}):
             _need(doc["wifi"], key, str, "wifi.")
+    if "host" in doc.get("ntp", {}):
+        _host(doc["ntp"], "ntp.")
+    _int_in(doc.get("ntp", {}), "port", 1, 65535, "ntp.", default=123)
 
 
 def _check_console(console, desk_numbers):

@@ -47,10 +47,10 @@ class Gateway(PortableGateway):
                       self.loop, self.on_uplink_ack, self.log, now_ms, self.boot_count,
                       self.cfg.get("config_version", 0))
 
-    async def start_console(self):
+    async def start_serving(self):
         await self.console.start(self.console_socket)
 
-    async def stop_console(self):
+    async def stop_serving(self):
         await self.console.stop()
 
     def stop(self):

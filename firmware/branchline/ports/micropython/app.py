@@ -1,7 +1,7 @@
 """The appliance on MicroPython: appliance/gateway.py's event path with this runtime's
 I/O: the board's UARTs (uart_link.py), littlefs for the state folder (files.py), btree
 for the history, mqtt_as for head office, microdot's server for the console, the
-hardware watchdog and the RTC.
+hardware watchdog, and the RTC (kept ahead of the journal, set by NTP).
 
 There is no thread: a journal append (a flash commit, a few ms) and a snapshot run in
 the loop between two serial polls, which the UARTs' receive buffers ride out.
@@ -17,6 +17,7 @@ from branchline.ports.micropython import clock, files
 from branchline.ports.micropython.console import ConsoleHost
 from branchline.ports.micropython.history import history
 from branchline.ports.micropython.mqtt import Uplink
+from branchline.ports.micropython.ntp import Ntp
 from branchline.ports.micropython.uart_link import UartLink
 from branchline.ports.micropython.watchdog import Watchdog
 
@@ -52,6 +53,7 @@ class Gateway(PortableGateway):
                                  count_boot(files, files.join(state, BOOT_COUNT_FILE)))
         self.console = ConsoleHost(self, state)
         self.watchdog = Watchdog(log)
+        self.ntp = Ntp(cfg.get("ntp", {}), log)
         self._stopped = asyncio.Event()
         self.heap_peak = 0  # the most the heap held after a collection (bytes)
         self._heap_logged = 0
@@ -91,11 +93,13 @@ class Gateway(PortableGateway):
             self._heap_logged = t
             self.log.info("heap", live=live, free=gc.mem_free(), peak=self.heap_peak)
 
-    async def start_console(self):
+    async def start_serving(self):
         await self.console.start()
+        self.ntp.start()
         # The last step of starting: from here on, the watchdog needs all of it alive.
         self.watchdog.watch("console", lambda: self.console.server)
         self.watchdog.watch("uplink", lambda: self.uplink.sender)
+        self.watchdog.watch("ntp", lambda: self.ntp.task)
         links = [m.link for m in self.modems.ports.values()]
         if self.panel is not None:
             links.append(self.panel.link)
@@ -103,8 +107,9 @@ class Gateway(PortableGateway):
             self.watchdog.watch(link.name, lambda link=link: link.reader)
         self.watchdog.start()
 
-    async def stop_console(self):
+    async def stop_serving(self):
         self.watchdog.stop()
+        self.ntp.stop()
         await self.console.stop()
 
     def stop(self):
