@@ -1,53 +1,42 @@
-"""A serial port in the asyncio loop: bytes in through a callback, bytes out by write().
+"""A serial port in the asyncio loop (appliance/link.py's lifecycle) over pyserial.
 
 Writes never block the loop: what the port cannot take now waits in a buffer that the
-loop drains when the port is writable. When the port vanishes (USB modem unplugged,
-simulator gone) the link closes it, tells its owner, and tries to reopen it every
-RETRY_S seconds.
+loop drains when the port is writable.
 """
 
 import os
 
 import serial
 
-RETRY_S = 2.0
+from branchline.appliance.link import RETRY_S, Link
 
 
-class SerialLink:
+class SerialLink(Link):
     def __init__(self, loop, path, baud, on_data, on_open, on_lost, log, name):
+        Link.__init__(self, name, on_data, on_open, on_lost, log)
         self.loop = loop
         self.path = path
         self.baud = baud
-        self.on_data = on_data
-        self.on_open = on_open
-        self.on_lost = on_lost
-        self.log = log
-        self.name = name
         self.port = None
         self._out = bytearray()
         self._writing = False
-        self._closing = False
-        self._retry = None
 
     @property
     def is_open(self):
         return self.port is not None
 
-    def open(self):
-        self._retry = None
-        if self._closing:
-            return
+    def _open_port(self):
         try:
             self.port = serial.Serial(self.path, self.baud, timeout=0)
-        except (OSError, serial.SerialException) as e:
-            self.log.warn("serial_open_failed", port=self.name, path=self.path, reason=str(e))
-            self._retry = self.loop.call_later(RETRY_S, self.open)
-            return
+        except serial.SerialException as e:
+            raise OSError("%s: %s" % (self.path, e))
         os.set_blocking(self.port.fileno(), False)
         self._out = bytearray()
         self.loop.add_reader(self.port.fileno(), self._readable)
         self.log.info("serial_open", port=self.name, path=self.path, baud=self.baud)
-        self.on_open()
+
+    def _retry_later(self, function):
+        return self.loop.call_later(RETRY_S, function)
 
     def write(self, data):
         """Queue `data` for the port; False when there is no port to write to."""
@@ -66,7 +55,7 @@ class SerialLink:
         except BlockingIOError:
             written = 0
         except OSError as e:
-            self._lost(str(e))
+            self.lost(str(e))
             return
         del self._out[:written]
         if self._out and not self._writing:
@@ -80,26 +69,14 @@ class SerialLink:
         try:
             data = os.read(self.port.fileno(), 4096)
         except OSError as e:
-            self._lost(str(e))
+            self.lost(str(e))
             return
         if not data:
-            self._lost("end of file")
+            self.lost("end of file")
             return
-        try:
-            self.on_data(data)
-        except Exception as e:  # a bug: one line, and the port keeps being read
-            self.log.error("serial_handler_failed", port=self.name, reason=repr(e))
+        self.received(data)
 
-    def _lost(self, reason):
-        if self.port is None:
-            return
-        self.log.warn("serial_lost", port=self.name, reason=reason)
-        self._drop()
-        self.on_lost()
-        if not self._closing:
-            self._retry = self.loop.call_later(RETRY_S, self.open)
-
-    def _drop(self):
+    def _drop_port(self):
         try:
             self.loop.remove_reader(self.port.fileno())
             if self._writing:
@@ -113,19 +90,3 @@ class SerialLink:
         except (OSError, serial.SerialException):
             pass
         self.port = None
-
-    def reopen(self):
-        """Close and open again, as a technician pulling and replugging the cable would."""
-        if self.port is not None:
-            self._drop()
-            self.on_lost()
-        if self._retry is not None:
-            self._retry.cancel()
-        self._retry = self.loop.call_later(RETRY_S, self.open)
-
-    def close(self):
-        self._closing = True
-        if self._retry is not None:
-            self._retry.cancel()
-        if self.port is not None:
-            self._drop()

@@ -18,24 +18,11 @@ from branchline.ports.micropython.console import ConsoleHost
 from branchline.ports.micropython.history import history
 from branchline.ports.micropython.mqtt import Uplink
 from branchline.ports.micropython.ntp import Ntp
+from branchline.ports.micropython.timer import call_later
 from branchline.ports.micropython.uart_link import UartLink
 from branchline.ports.micropython.watchdog import Watchdog
 
 BOOT_COUNT_FILE = "boot_count"
-
-
-class _Later:
-    """call_later's handle, as a task."""
-
-    def __init__(self, delay_s, function):
-        self._task = asyncio.create_task(self._run(delay_s, function))
-
-    async def _run(self, delay_s, function):
-        await asyncio.sleep(delay_s)
-        function()
-
-    def cancel(self):
-        self._task.cancel()
 
 
 class Gateway(PortableGateway):
@@ -64,7 +51,7 @@ class Gateway(PortableGateway):
         return function(*args)
 
     def later(self, delay_s, function):
-        return _Later(delay_s, function)
+        return call_later(delay_s, function)
 
     def link(self, name, cfg, on_data, on_open, on_lost):
         uart = self.uarts[cfg["port"]]
