@@ -39,25 +39,49 @@ class DoublePort(Gateway):
         return asyncio.get_running_loop().call_later(delay_s, function)
 
 
-def test_a_failing_effect_leaves_the_rest_of_its_group_applied(tmp_path):
-    out = io.StringIO()
+def gateway(tmp_path, out):
     log = Log(out, now_ms=lambda: T0)
     state = str(tmp_path)
     port = DoublePort(CFG, log, Store(files, state, log, lambda: T0), history(CFG, state, log), 1)
     port.replay()
     port.uplink = FlakyUplink()
+    return port
 
+
+def submit_all(port, stamps):
+    """-> each event's error (None when applied), once the group is through."""
     async def run():
         outcomes = []
-        for t in (T0, T0 + 1000):
+        for t in stamps:
             port.submit(events.make("metrics", t), done=lambda e, err: outcomes.append(err))
         while port._flusher is not None:
             await asyncio.sleep(0)
         return outcomes
 
-    assert asyncio.run(run()) == [None, None]
+    return asyncio.run(run())
+
+
+def test_a_failing_effect_leaves_the_rest_of_its_group_applied(tmp_path):
+    out = io.StringIO()
+    port = gateway(tmp_path, out)
+    assert submit_all(port, (T0, T0 + 1000)) == [None, None]
     assert port.core.events_applied == 2 and port.store.records == 2
     assert len(port.uplink.published) == 1  # the second event's message went out
     failed = [parse_line(line) for line in out.getvalue().splitlines()
               if "effects_failed" in line]
     assert len(failed) == 1 and "MemoryError" in failed[0]["reason"]
+
+
+def test_no_memory_for_a_group_refuses_it_and_the_next_one_goes_through(tmp_path):
+    out = io.StringIO()
+    port = gateway(tmp_path, out)
+    port.uplink.fail_next = False
+    append = port.store.append
+    port.store.append = lambda records: (_ for _ in ()).throw(
+        MemoryError("memory allocation failed, allocating 4096 bytes"))
+    (error,) = submit_all(port, (T0,))
+    assert "out of memory" in str(error) and port.failure is None
+    assert port.core.events_applied == 0 and port.store.records == 0
+    port.store.append = append
+    assert submit_all(port, (T0 + 1000,)) == [None]
+    assert port.core.events_applied == 1 and port.store.records == 1

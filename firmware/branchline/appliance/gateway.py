@@ -90,16 +90,24 @@ class Gateway:
         for event, after, done in batch:
             try:
                 records.append(journal.encode(event))
-            except (TypeError, ValueError) as e:
-                # An adapter built an event the journal cannot hold: refuse it alone.
-                self.log.error("event_unjournalable", kind=event.get("k"), reason=str(e))
-                _tell(done, None, core_branch.Rejected(str(e)))
+            except (TypeError, ValueError, MemoryError) as e:
+                # An adapter built an event the journal cannot hold (or, on a board,
+                # there was no memory to encode it): refuse it alone.
+                self.log.error("event_unjournalable", kind=event.get("k"), reason=repr(e))
+                _tell(done, None, core_branch.Rejected("cannot journal it: %r" % (e,)))
                 continue
             durable.append((event, after, done))
         if not durable:
             return
         try:
             await self.blocking(self.store.append, records)
+        except MemoryError as e:
+            # A board's heap had no room for the group: nothing is durable and nothing
+            # acknowledged (an SMS stays on the modem, its sweep brings it again).
+            self.log.error("journal_write_failed", reason=repr(e), records=len(records))
+            for _, _, done in durable:
+                _tell(done, None, core_branch.Rejected("out of memory: try again"))
+            return
         except JournalWriteError as e:
             # Nothing of this group is durable, so nothing may be acknowledged (no SMS
             # deleted, no request answered OK). Without a journal the appliance cannot
@@ -140,12 +148,15 @@ class Gateway:
             if after is not None:
                 after()
             _tell(done, effects, None)
-        self.history.commit()
-        if self.console is not None:
-            self.console.publish()
-        self._schedule_tick()
-        if self.store.since_snapshot >= self.cfg["snapshot_every_events"]:
-            self._snapshot("events")
+        try:
+            self.history.commit()
+            if self.console is not None:
+                self.console.publish()
+            self._schedule_tick()
+            if self.store.since_snapshot >= self.cfg["snapshot_every_events"]:
+                self._snapshot("events")
+        except Exception as e:  # applied and acknowledged already: say so, carry on
+            self.log.error("group_aftermath_failed", reason=repr(e))
 
     def _schedule_tick(self):
         """Have a `tick` event journaled when the core next has something due (a retry,
@@ -313,7 +324,10 @@ class Gateway:
         state = [self.now_ms() + self.cfg["metrics_interval_s"] * 1000, self.now_ms()]
         while True:
             await asyncio.sleep(TICK_S)
-            self.housekeeping(self.now_ms(), state)
+            try:
+                self.housekeeping(self.now_ms(), state)
+            except Exception as e:  # a bug, or no memory for a snapshot: next tick
+                self.log.error("housekeeping_failed", reason=repr(e))
 
     async def run(self):
         self.uplink = self.make_uplink()
