@@ -23,7 +23,8 @@ CHIPS = {
         "pins": set(range(0, 20)) | {21, 22, 23, 25, 26, 27} | set(range(32, 40)),
         "input_only": set(range(34, 40)),
         "strapping": {0, 2, 5, 12, 15},
-        "reserved": dict((p, "the SPI flash") for p in range(6, 12)),
+        "reserved": dict([(p, "the SPI flash") for p in range(6, 12)]
+                         + [(1, "UART0 (the REPL)"), (3, "UART0 (the REPL)")]),
         "uart_ids": (1, 2),
         "uart_pins": None,
         "runtime": "micropython",
@@ -33,7 +34,8 @@ CHIPS = {
         "input_only": set(),
         "strapping": {0, 3, 45, 46},
         "reserved": dict([(p, "the SPI flash") for p in range(26, 33)]
-                         + [(19, "USB D-"), (20, "USB D+")]),
+                         + [(19, "USB D-"), (20, "USB D+"), (43, "UART0 (the REPL)"),
+                            (44, "UART0 (the REPL)")]),
         "uart_ids": (1, 2),
         "uart_pins": None,
         "runtime": "micropython",
@@ -198,9 +200,11 @@ class _Pins:
             raise BoardError(where, "GPIO%d is taken by %s" % (pin, self.reserved[pin]))
         if output and pin in self.chip["input_only"]:
             raise BoardError(where, "GPIO%d is input-only: it cannot drive an output" % pin)
-        if output and pin in self.chip["strapping"]:
+        if pin in self.chip["strapping"]:
+            # Driven or pulled by what is wired to it (a UART's idle-high RX, a held
+            # button), it would change how the chip boots.
             raise BoardError(where, "GPIO%d is a strapping pin (it decides how the chip "
-                                    "boots): not for an output" % pin)
+                                    "boots): not for a line or a button" % pin)
         if pin in self.used:
             raise BoardError(where, "GPIO%d is already %s" % (pin, ".".join(
                 str(k) for k in self.used[pin])))
@@ -234,6 +238,10 @@ def _check_uart(u, here, runtime, chip, pins, ids_seen):
     if runtime == "cpython" and not str(u.get("device", "")).startswith("/dev/"):
         raise BoardError(here + ("device",), "must name the port under /dev/")
     routing = chip["uart_pins"]
+    if routing is not None and "de" in u and u["de"] not in routing[uid]["rts"]:
+        # Linux drives RS-485's driver enable itself, on the UART's RTS line.
+        raise BoardError(here + ("de",), "UART%d's RS-485 driver enable is its RTS pin "
+                         "(GPIO%d), which the kernel drives" % (uid, min(routing[uid]["rts"])))
     for key in UART_OUTPUTS + UART_INPUTS:
         if key not in u:
             continue

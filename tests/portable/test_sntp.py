@@ -26,9 +26,17 @@ def test_the_request_is_a_version_4_client_packet_with_our_time():
     assert struct.unpack("!II", packet[40:48]) == sntp._to_ntp(T1)
 
 
-def test_timestamps_round_trip_to_the_millisecond():
-    for ms in (0, 1, 999, T1, 4102444800000):
-        assert sntp._to_ms(*sntp._to_ntp(ms)) == ms
+def test_timestamps_round_trip_to_the_millisecond_across_the_2036_wrap():
+    wrap = ((1 << 32) - sntp.EPOCH_DELTA_S) * 1000  # 2036-02-07T06:28:16Z
+    for ms in (1, 999, T1, wrap - 1, wrap, wrap + 1, 4102444800000):
+        assert sntp._to_ms(*sntp._to_ntp(ms), near_ms=ms + 3600000) == ms
+    assert sntp._to_ntp(wrap)[0] == 0
+
+
+def test_an_answer_just_after_the_wrap_to_a_request_just_before_it():
+    wrap = ((1 << 32) - sntp.EPOCH_DELTA_S) * 1000
+    t1 = wrap - 500
+    assert sntp.offset(answer(t1, wrap + 1500, wrap + 1500), t1, t1) == 2000
 
 
 def test_the_offset_takes_the_round_trip_out():
@@ -51,7 +59,8 @@ def test_what_is_not_a_usable_answer_is_refused():
             (answer(T1, T1, T1, flags=(4 << 3) | 3), "not a server's answer"),
             (answer(T1, T1, T1, flags=(3 << 6) | (4 << 3) | 4), "not synchronised"),
             (answer(T1, T1, T1, stratum=0), "not synchronised"),  # a kiss-of-death
-            (answer(T1, T1, T1, originate=T1 - 1), "another request")):
+            (answer(T1, T1, T1, originate=T1 - 1), "another request"),
+            (good[:40] + b"\0" * 8, "no transmit timestamp")):
         with raises(sntp.SntpError) as e:
             sntp.offset(packet, T1, T1)
         assert words in str(e.value), (words, str(e.value))

@@ -60,6 +60,16 @@ def line_of(path, key):
     ("esp32-wrover", lambda d: d["leds"].update(status=12), "leds.status", "strapping pin"),
     ("esp32-s3", lambda d: d["modems"]["modem1"].update(power=46), "modems.modem1.power",
      "strapping pin"),
+    # ... nor a line that idles high at boot, nor the REPL's pins.
+    ("esp32-wrover", lambda d: d["uarts"]["modem1"].update(rx=12), "uarts.modem1.rx",
+     "strapping pin"),
+    ("esp32-wrover", lambda d: d["uarts"]["modem1"].update(tx=1), "uarts.modem1.tx",
+     "UART0 (the REPL)"),
+    ("esp32-s3", lambda d: d["uarts"]["modem1"].update(rx=44), "uarts.modem1.rx",
+     "UART0 (the REPL)"),
+    # A Pi's RS-485 driver enable is the UART's RTS, which the kernel drives.
+    ("pi4", lambda d: d["uarts"]["panel"].update(de=18), "uarts.panel.de",
+     "UART0's RS-485 driver enable is its RTS pin (GPIO17)"),
     # Input-only pins cannot drive anything, a UART's TX included.
     ("esp32-wrover", lambda d: d["uarts"]["modem1"].update(tx=35), "uarts.modem1.tx",
      "input-only"),
@@ -143,7 +153,8 @@ def test_key_lines_follow_nesting_and_lists():
 # -- a device configuration and its board (branchline.hardware) ---------------------------
 
 def config(board, modems, panel=None):
-    cfg = {"board": board, "modems": [{"id": "m%d" % i, "port": p} for i, p in enumerate(modems)]}
+    cfg = {"board": board, "modems": [{"id": "m%d" % i, "port": p} for i, p in enumerate(modems)],
+           "disk_ceiling_mb": 4}
     if panel is not None:
         cfg["panel"] = {"port": panel}
     return cfg
@@ -173,7 +184,8 @@ def test_a_configuration_for_another_board_is_refused(board, cfg, message):
 def test_cpython_turns_board_ports_into_device_paths():
     cfg = on_board(config("pi4", ["modem1", "/dev/ttyUSB3"], "panel"))
     assert [m["port"] for m in cfg["modems"]] == ["/dev/ttyAMA3", "/dev/ttyUSB3"]
-    assert cfg["panel"] == {"port": "/dev/ttyAMA0", "baud": 115200}
+    assert cfg["panel"] == {"port": "/dev/ttyAMA0", "baud": 115200, "rs485": True}
+    assert "rs485" not in cfg["modems"][0]
     with pytest.raises(ConfigError) as e:
         on_board(config("pi6", []))
     assert str(e.value).startswith("board: no board 'pi6' (known: esp32-s3, ")
@@ -181,3 +193,47 @@ def test_cpython_turns_board_ports_into_device_paths():
 
 def test_boards_ship_in_the_package():
     assert os.path.exists(boards.path("esp32-wrover"))
+
+
+def test_an_rs485_line_asks_the_kernel_and_carries_on_where_it_cannot(tmp_path):
+    """A pseudo-terminal has no RS-485 mode: the link says so once and works."""
+    import asyncio
+    import io
+    import os
+    import tty
+
+    from branchline.log import Log, parse_line
+    from branchline.ports.cpython.serial_link import SerialLink
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    out = io.StringIO()
+    got = []
+
+    async def run():
+        link = SerialLink(asyncio.get_running_loop(), os.ttyname(slave), 115200, got.append,
+                          lambda: None, lambda: None, Log(out), "panel", rs485=True)
+        link.open()
+        os.write(master, b"hello")
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if got:
+                break
+        link.close()
+
+    asyncio.run(run())
+    os.close(master)
+    os.close(slave)
+    assert got == [b"hello"]
+    warned = [parse_line(line) for line in out.getvalue().splitlines() if "rs485" in line]
+    assert len(warned) == 1 and warned[0]["event"] == "rs485_unavailable"
+
+
+def test_the_state_folders_ceiling_must_fit_the_boards_storage():
+    cfg = {"disk_ceiling_mb": 256}
+    with pytest.raises(ConfigError) as e:
+        hardware.check_storage(cfg, boards.load("esp32-wrover"))
+    assert str(e.value) == ("disk_ceiling_mb: 256 MB is more than board esp32-wrover's "
+                            "storage (6 MB)")
+    cfg["disk_ceiling_mb"] = 4
+    hardware.check_storage(cfg, boards.load("esp32-wrover"))

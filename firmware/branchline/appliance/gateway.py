@@ -8,6 +8,9 @@ A port subclasses Gateway and gives it its runtime:
 - `now_ms()`: wall-clock ms (monotonic from here on: see submit);
 - `blocking(function, *args)`: await function(*args) where it does not stall the serial
   lines (a thread on CPython; on MicroPython it runs there and then);
+- `job(steps)`: await a long job given as a generator that yields between its steps and
+  returns its result (a history rebuild, an erase's rewrite): in a thread on CPython,
+  a step at a time between the loop's other work on MicroPython (run_steps, below);
 - `later(delay_s, function)`: call it once after a delay; -> a handle with cancel();
 - `link(name, cfg, on_data, on_open, on_lost)`: the serial link for a modem's or the
   panel's configuration: open(), write(data) -> False without a port, is_open,
@@ -21,7 +24,7 @@ A port subclasses Gateway and gives it its runtime:
 
 import asyncio
 
-from branchline.appliance.journal_file import JournalWriteError
+from branchline.appliance.journal_file import JournalWriteError, NotDurable
 from branchline.appliance.modems import ModemPool
 from branchline.appliance.panel import PanelPort
 from branchline.core import branch as core_branch
@@ -30,6 +33,7 @@ from branchline.core.erasure import redact
 
 TICK_S = 0.5
 DISK_CHECK_MS = 60000
+MAX_TIMER_S = 3600  # a timer further out is set again then
 
 
 class Gateway:
@@ -66,8 +70,7 @@ class Gateway:
             self.core.check(event)
         except core_branch.Rejected as e:
             self.log.warn("event_rejected", kind=event.get("k"), reason=str(e))
-            if done is not None:
-                done(None, e)
+            self._tell(done, None, e)
             return
         self._pending.append((event, after, done))
         if self._flusher is None:
@@ -90,11 +93,14 @@ class Gateway:
         for event, after, done in batch:
             try:
                 records.append(journal.encode(event))
-            except (TypeError, ValueError, MemoryError) as e:
-                # An adapter built an event the journal cannot hold (or, on a board,
-                # there was no memory to encode it): refuse it alone.
+            except MemoryError as e:  # a board's heap: not refused, not taken now
                 self.log.error("event_unjournalable", kind=event.get("k"), reason=repr(e))
-                _tell(done, None, core_branch.Rejected("cannot journal it: %r" % (e,)))
+                self._tell(done, None, NotDurable("out of memory: try again"))
+                continue
+            except (TypeError, ValueError) as e:
+                # An adapter built an event the journal cannot hold: refuse it alone.
+                self.log.error("event_unjournalable", kind=event.get("k"), reason=str(e))
+                self._tell(done, None, core_branch.Rejected(str(e)))
                 continue
             durable.append((event, after, done))
         if not durable:
@@ -106,15 +112,16 @@ class Gateway:
             # acknowledged (an SMS stays on the modem, its sweep brings it again).
             self.log.error("journal_write_failed", reason=repr(e), records=len(records))
             for _, _, done in durable:
-                _tell(done, None, core_branch.Rejected("out of memory: try again"))
+                self._tell(done, None, NotDurable("out of memory: try again"))
             return
-        except JournalWriteError as e:
+        except Exception as e:  # JournalWriteError, or a journal in a state it cannot be
             # Nothing of this group is durable, so nothing may be acknowledged (no SMS
             # deleted, no request answered OK). Without a journal the appliance cannot
             # keep its promise: stop, and let the supervisor restart it.
-            self.log.error("journal_write_failed", reason=str(e), records=len(records))
+            self.log.error("journal_write_failed", reason=str(e) if isinstance(
+                e, JournalWriteError) else repr(e), records=len(records))
             for _, _, done in durable:
-                _tell(done, None, core_branch.Rejected("journal unavailable"))
+                self._tell(done, None, NotDurable("journal unavailable"))
             self.fail("journal write failed")
             return
         kinds = {}
@@ -128,13 +135,12 @@ class Gateway:
                 # Valid when checked, overtaken by an earlier event of the same group:
                 # replay rejects it the same way, so state stays deterministic.
                 self.log.warn("event_rejected", kind=event["k"], reason=str(e))
-                _tell(done, None, e)
+                self._tell(done, None, e)
                 continue
             except Exception as e:  # a bug: say so loudly, keep serving the branch
                 self.log.error("event_failed", kind=event["k"], reason=repr(e))
-                _tell(done, None, core_branch.Rejected("internal error: %r" % (e,)))
-                if after is not None:
-                    after()  # the event is durable: what it acknowledges is safe
+                self._tell(done, None, core_branch.Rejected("internal error: %r" % (e,)))
+                self._acknowledge(after)  # the event is durable: what it acknowledges is safe
                 continue
             try:
                 self.run_effects(effects)  # an erase reads the index before it forgets
@@ -145,9 +151,8 @@ class Gateway:
                 # is journaled and must still be applied, or the core would fall behind
                 # its journal until the next start.
                 self.log.error("effects_failed", kind=event["k"], reason=repr(e))
-            if after is not None:
-                after()
-            _tell(done, effects, None)
+            self._acknowledge(after)
+            self._tell(done, effects, None)
         try:
             self.history.commit()
             if self.console is not None:
@@ -158,6 +163,21 @@ class Gateway:
         except Exception as e:  # applied and acknowledged already: say so, carry on
             self.log.error("group_aftermath_failed", reason=repr(e))
 
+    def _tell(self, done, effects, error):
+        """The submitter's `done`: its bug must not stop the rest of the group."""
+        if done is not None:
+            try:
+                done(effects, error)
+            except Exception as e:
+                self.log.error("callback_failed", what="done", reason=repr(e))
+
+    def _acknowledge(self, after):
+        if after is not None:
+            try:
+                after()
+            except Exception as e:
+                self.log.error("callback_failed", what="after", reason=repr(e))
+
     def _schedule_tick(self):
         """Have a `tick` event journaled when the core next has something due (a retry,
         a long message's timeout), and not otherwise."""
@@ -165,8 +185,12 @@ class Gateway:
         if self._tick_timer is not None:
             self._tick_timer.cancel()
             self._tick_timer = None
-        if due is not None:
-            delay = max(0, due - self.now_ms()) / 1000
+        if due is None:
+            return
+        delay = max(0, due - self.now_ms()) / 1000
+        if delay > MAX_TIMER_S:  # MicroPython's sleeps overflow past a few days
+            self._tick_timer = self.later(MAX_TIMER_S, self._schedule_tick)
+        else:
             self._tick_timer = self.later(
                 delay, lambda: self.submit(events.make("tick", max(self.now_ms(), due))))
 
@@ -270,7 +294,7 @@ class Gateway:
                 done[0] = True
             return redact(record, customer, conv_ids, pseudonym)
 
-        job = asyncio.create_task(self.blocking(self.store.rewrite, transform))
+        job = asyncio.create_task(self.job(self.store.rewrite(transform)))
         self._snapshotting = job
         try:
             files, records = await job
@@ -370,9 +394,13 @@ class Gateway:
         self.log.info("gateway_stopped")
 
 
-def _tell(done, effects, error):
-    if done is not None:
-        done(effects, error)
+def run_steps(steps):
+    """Run the long job `steps` to its end; -> its result."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as e:
+        return e.value
 
 
 def _reason(e):

@@ -12,6 +12,9 @@ errors (what a damaged file raises) and rename(a, b) (over b).
 from branchline.core.branch import Branch
 from branchline.core.metrics import DAY_MS
 
+STEP_RECORDS = 200  # a rebuild's step, between which a board's loop runs
+COMMIT_RECORDS = 10000
+
 
 class _Stopped(Exception):
     """The gateway is stopping: a rebuild gives up (the next start does it again)."""
@@ -67,20 +70,19 @@ class History:
         self.log.warn("history_rebuilding", reason="the index missed events before the "
                       "journal's tail")
         try:
-            records = await gateway.blocking(self._build, new_path, store)
+            records = await gateway.job(self._build(new_path, store))
+            rebuilt = kind.open(new_path)
+            for effects in self._missed:
+                rebuilt.feed(effects, core.events_applied)
         except _Stopped:
-            self._missed = None
             kind.remove(new_path)
             self.log.warn("history_rebuild_stopped")
             return
-        except (OSError,) + kind.errors as e:
-            self._missed = None
-            self.log.error("history_rebuild_failed", reason=str(e))
+        except Exception as e:  # a damaged file, no memory: the old index serves on
+            self.log.error("history_rebuild_failed", reason=repr(e))
             return
-        rebuilt = kind.open(new_path)
-        for effects in self._missed:
-            rebuilt.feed(effects, core.events_applied)
-        self._missed = None
+        finally:
+            self._missed = None
         rebuilt.set_applied(core.events_applied)
         rebuilt.close()
         self.index.close()
@@ -91,8 +93,9 @@ class History:
         self.log.info("history_rebuilt", records=records)
 
     def _build(self, path, store):
-        """In a thread where there is one: a fresh core over the whole journal, its
-        history effects into a new index (a connection of its own). -> records read."""
+        """A long job (Gateway.job: in a thread where there is one, else in the loop a
+        step at a time): a fresh core over the whole journal, its history effects into
+        a new index (a connection of its own). Its result: the records read."""
         index = self.kind.open(path)
         fresh = Branch(self.cfg)
         fresh.begin_replay()  # its messages to head office are not wanted: never made
@@ -104,11 +107,13 @@ class History:
                 continue
             index.feed(effects, fresh.events_applied)
             records += 1
-            if records % 10000 == 0:
-                index.commit()
+            if records % STEP_RECORDS == 0:
+                if records % COMMIT_RECORDS == 0:
+                    index.commit()
                 if self._stopping:
                     index.close()
                     raise _Stopped()
+                yield
         index.close()
         return records
 

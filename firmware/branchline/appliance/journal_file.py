@@ -7,10 +7,17 @@ read_all(), append(blob) (durable when it returns, OSError otherwise), cut(size)
 """
 
 from branchline.core import journal
+from branchline.core.branch import Rejected
 
 
 class JournalWriteError(OSError):
     """The journal could not be made durable: nothing of this group may be acknowledged."""
+
+
+class NotDurable(Rejected):
+    """What an input was answered with when nothing of it was journaled (no memory for
+    it, no journal): it is not refused, only not taken now, so its source keeps it (an
+    SMS stays on the modem for the next sweep)."""
 
 
 class Journal:
@@ -59,12 +66,12 @@ class Journal:
         blob = b"".join(records)
         try:
             self._log.append(blob)
-        except OSError as e:
+        except (OSError, ValueError) as e:  # ValueError: a closed file, on MicroPython
             try:
                 self._log.cut(self._end)
-            except OSError:
+            except (OSError, ValueError):
                 pass
-            raise JournalWriteError(e.errno, "journal write failed: %s" % (
+            raise JournalWriteError(getattr(e, "errno", None), "journal write failed: %s" % (
                 getattr(e, "strerror", None) or e))
         self._end += len(blob)
 

@@ -9,7 +9,17 @@ cannot be opened; logs serial_open), `_drop_port()` (forget the port; never rais
 `_retry_later(function)` -> a handle with cancel(), and write(data).
 """
 
+import asyncio
+
 RETRY_S = 2
+
+
+def stop_task(task):
+    """Cancel `task` unless it is the one running: MicroPython's asyncio cannot cancel a
+    task from inside it, so a task that drops its own link ends by itself, finding it
+    is no longer the link's (each loop checks `current_task() is self.<its task>`)."""
+    if task is not None and task is not asyncio.current_task():
+        task.cancel()
 
 
 class Link:

@@ -10,6 +10,7 @@ answering is rebooted (AT+CFUN=1,1), then reopened; the others carry on meanwhil
 import binascii
 import hashlib
 
+from branchline.appliance.journal_file import NotDurable
 from branchline.core import events
 from branchline.proto import at, at_events, modem, modem_events, sans_io
 
@@ -119,8 +120,9 @@ class ModemPort:
         def refused(effects, error):
             # Refused by the core (not for a well-formed SMS, but a modem can report
             # anything): keep the raw PDU for a technician rather than lose it, and free
-            # the slot only once that is journaled.
-            if error is not None:
+            # the slot only once that is journaled. Not journaled at all (no memory, no
+            # journal): the message stays on the modem for the next sweep.
+            if error is not None and not isinstance(error, NotDurable):
                 self._keep_raw(ev, str(error))
 
         self.app.submit(event, after=lambda: self._release(ev.slot), done=refused)

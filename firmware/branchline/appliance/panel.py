@@ -4,6 +4,7 @@ presses become journaled events, LED and offer effects ride on the next polls
 
 import asyncio
 
+from branchline.appliance.link import stop_task
 from branchline.core import events
 from branchline.proto import panel_events
 from branchline.proto.panel_bus import PanelBus
@@ -28,9 +29,8 @@ class PanelPort:
             self._poller = asyncio.create_task(self._poll())
 
     def _on_lost(self):
-        if self._poller is not None:
-            self._poller.cancel()
-            self._poller = None
+        poller, self._poller = self._poller, None
+        stop_task(poller)
 
     def close(self):
         self._on_lost()
@@ -47,7 +47,8 @@ class PanelPort:
 
     async def _poll(self):
         now_ms = self.app.now_ms
-        while True:
+        me = asyncio.current_task()
+        while self._poller is me:
             data = self.bus.poll(now_ms())
             if data is not None:
                 self.link.write(data)

@@ -159,10 +159,10 @@ class Store:
                 yield record
 
     def rewrite(self, transform):
-        """Pass every held record through `transform` (oldest first; not the segment
-        being appended to) and replace each file where one changed, durably. For
-        erasing a customer: the files change, their records' places do not.
-        -> (files rewritten, records changed)."""
+        """A long job (Gateway.job), a file a step: pass every held record through
+        `transform` (oldest first; not the segment being appended to) and replace each
+        file where one changed, durably. For erasing a customer: the files change, their
+        records' places do not. Its result: (files rewritten, records changed)."""
         files = changed = 0
         for path, _archived in self._files_oldest_first():
             records = self._read_archived(path)
@@ -172,13 +172,15 @@ class Store:
                 self.fs.write_durably(path, b"".join(journal.encode(r) for r in out))
                 files += 1
                 changed += differ
+            yield
         return files, changed
 
     # -- appends ---------------------------------------------------------------------
     def _open_segment(self, n):
-        self.journal = Journal(self.fs, self._path(snapshot.name(snapshot.SEGMENT_PREFIX, n)),
-                               self.log, self.now_ms)
-        self.journal.replay()  # empty, or ours from a start cut short: positions the end
+        segment = Journal(self.fs, self._path(snapshot.name(snapshot.SEGMENT_PREFIX, n)),
+                          self.log, self.now_ms)
+        segment.replay()  # empty, or ours from a start cut short: positions the end
+        self.journal = segment
         self._segment_start = n
 
     def append(self, records):
@@ -238,8 +240,11 @@ class Store:
         n = self.records
         blob = snapshot.encode(state, schema, n)  # now: the state must not move under it
         if n != self._segment_start:
-            self.journal.close()
+            # The new segment first: if it cannot be made (a full flash), appends go on
+            # to the old one, still open, and the snapshot waits for a later try.
+            old = self.journal
             self._open_segment(n)
+            old.close()
         self._since_snapshot = 0
 
         def finish():

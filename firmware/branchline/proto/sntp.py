@@ -7,8 +7,9 @@ same on every runtime).
 
 An answer is refused with SntpError (one line) unless it is a server's (mode 4) reply
 to this very request (its originate timestamp is our transmit timestamp: a stray or
-forged packet does not match), synchronised (leap indicator not 3, stratum 1..15), and
-48 bytes at least.
+forged packet does not match), synchronised (leap indicator not 3, stratum 1..15), with
+a transmit timestamp, and 48 bytes at least. NTP's seconds wrap every 2^32 (the first
+time in 2036): they are read in the era of our own clock.
 """
 
 import struct
@@ -24,13 +25,20 @@ class SntpError(ValueError):
 
 
 def _to_ntp(ms):
-    """(seconds, fraction) since 1900 of `ms` since 1970."""
+    """(seconds, fraction) since 1900, modulo 2^32, of `ms` since 1970."""
     seconds, rest = divmod(ms, 1000)
-    return seconds + EPOCH_DELTA_S, rest * (1 << 32) // 1000
+    return (seconds + EPOCH_DELTA_S) & 0xFFFFFFFF, rest * (1 << 32) // 1000
 
 
-def _to_ms(seconds, fraction):
-    return (seconds - EPOCH_DELTA_S) * 1000 + ((fraction * 1000 + (1 << 31)) >> 32)
+def _to_ms(seconds, fraction, near_ms):
+    """ms since 1970 of an NTP timestamp, in the 2^32-second era nearest `near_ms`."""
+    near = near_ms // 1000 + EPOCH_DELTA_S
+    full = seconds + (near >> 32 << 32)
+    if full - near > 1 << 31:
+        full -= 1 << 32
+    elif near - full > 1 << 31:
+        full += 1 << 32
+    return (full - EPOCH_DELTA_S) * 1000 + ((fraction * 1000 + (1 << 31)) >> 32)
 
 
 def request(t1_ms):
@@ -54,6 +62,8 @@ def offset(packet, t1_ms, t4_ms):
             flags >> 6, stratum))
     if (orig_s, orig_f) != _to_ntp(t1_ms):
         raise SntpError("an answer to another request")
-    t2 = _to_ms(rx_s, rx_f)
-    t3 = _to_ms(tx_s, tx_f)
+    if tx_s == 0 and tx_f == 0:
+        raise SntpError("no transmit timestamp")
+    t2 = _to_ms(rx_s, rx_f, t1_ms)
+    t3 = _to_ms(tx_s, tx_f, t1_ms)
     return ((t2 - t1_ms) + (t3 - t4_ms)) // 2

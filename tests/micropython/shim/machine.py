@@ -65,6 +65,8 @@ class _PtyUart:
 
 class UART:
     LAST = None  # the UART made last
+    RTS = 1
+    CTS = 2
 
     def __init__(self, uart_id, baudrate=115200, tx=None, rx=None, **kwargs):
         self.id = uart_id
@@ -74,9 +76,12 @@ class UART:
         self.watch = None  # a Pin whose level each write records
         path = _uart_paths().get(uart_id)
         self.pty = _PtyUart(path) if path is not None else None
+        self.broken = False  # a test sets it: reads fail as a vanished USB adapter's do
         UART.LAST = self
 
     def read(self):
+        if self.broken:
+            raise OSError(5, "EIO")
         if self.pty is not None:
             return self.pty.read()
         if not self.rx:

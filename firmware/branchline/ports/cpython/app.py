@@ -8,6 +8,7 @@ import asyncio
 import signal
 
 from branchline.appliance.gateway import Gateway as PortableGateway
+from branchline.appliance.gateway import run_steps
 from branchline.appliance.store import Store
 from branchline.core.config import DEFAULTS
 from branchline.ports.cpython import files
@@ -35,12 +36,15 @@ class Gateway(PortableGateway):
     async def blocking(self, function, *args):
         return await self.loop.run_in_executor(None, function, *args)
 
+    async def job(self, steps):
+        return await self.loop.run_in_executor(None, run_steps, steps)
+
     def later(self, delay_s, function):
         return self.loop.call_later(delay_s, function)
 
     def link(self, name, cfg, on_data, on_open, on_lost):
         return SerialLink(self.loop, cfg["port"], int(cfg.get("baud", 115200)), on_data,
-                          on_open, on_lost, self.log, name)
+                          on_open, on_lost, self.log, name, rs485=cfg.get("rs485", False))
 
     def make_uplink(self):
         return Uplink(self.cfg.get("mqtt", {}), self.cfg["site"], self.cfg["device"],

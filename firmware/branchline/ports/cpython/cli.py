@@ -29,7 +29,8 @@ def load_config(path):
 
 def on_board(cfg):
     """A configuration that names its board has the board's UART names for ports: they
-    become the device paths (and baud rates) the board file gives them."""
+    become the device paths (and baud rates) the board file gives them, and an RS-485
+    line is marked so that its link turns the kernel's RS-485 mode on."""
     if "board" not in cfg:
         return cfg
     try:
@@ -37,10 +38,13 @@ def on_board(cfg):
     except OSError:
         raise ConfigError("board: no board %r (known: %s)" % (cfg["board"],
                                                              ", ".join(boards.names())))
+    hardware.check_storage(cfg, board)
     for _, section, uart in hardware.serial_ports(cfg, board):
         section["port"] = uart["device"]
         if "baud" not in section and "baud" in uart:
             section["baud"] = uart["baud"]
+        if "de" in uart:
+            section["rs485"] = True  # the kernel drives the driver enable (RTS)
     return cfg
 
 

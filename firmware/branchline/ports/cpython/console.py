@@ -43,6 +43,8 @@ class ConsoleHost(PortableHost):
         fut = self.gateway.loop.create_future()
 
         def done(effects, error):
+            if fut.done():  # the request went away (cancelled) meanwhile
+                return
             if error is None:
                 fut.set_result(effects)
             else:

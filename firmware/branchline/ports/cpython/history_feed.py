@@ -14,7 +14,7 @@ class Sqlite:
     """What appliance/history.py asks of an index kind."""
 
     open = SqliteHistory
-    errors = (sqlite3.DatabaseError,)
+    errors = (sqlite3.Error,)
     rename = staticmethod(os.replace)
 
     @staticmethod

@@ -1,22 +1,27 @@
 """A serial port in the asyncio loop (appliance/link.py's lifecycle) over pyserial.
 
 Writes never block the loop: what the port cannot take now waits in a buffer that the
-loop drains when the port is writable.
+loop drains when the port is writable. An RS-485 line (the panels' bus on a Pi's UART)
+has the kernel drive its transceiver's driver enable on RTS (TIOCSRS485); where the
+port cannot do that (a USB adapter without it, a pseudo-terminal) the link says so
+once and carries on, as an adapter with automatic direction control needs nothing.
 """
 
 import os
 
 import serial
+import serial.rs485
 
 from branchline.appliance.link import RETRY_S, Link
 
 
 class SerialLink(Link):
-    def __init__(self, loop, path, baud, on_data, on_open, on_lost, log, name):
+    def __init__(self, loop, path, baud, on_data, on_open, on_lost, log, name, rs485=False):
         Link.__init__(self, name, on_data, on_open, on_lost, log)
         self.loop = loop
         self.path = path
         self.baud = baud
+        self.rs485 = rs485
         self.port = None
         self._out = bytearray()
         self._writing = False
@@ -31,6 +36,13 @@ class SerialLink(Link):
         except serial.SerialException as e:
             raise OSError("%s: %s" % (self.path, e))
         os.set_blocking(self.port.fileno(), False)
+        if self.rs485:
+            try:
+                self.port.rs485_mode = serial.rs485.RS485Settings(
+                    rts_level_for_tx=True, rts_level_for_rx=False)
+            except (ValueError, OSError, serial.SerialException) as e:
+                self.log.warn("rs485_unavailable", port=self.name, path=self.path,
+                              reason=str(e))
         self._out = bytearray()
         self.loop.add_reader(self.port.fileno(), self._readable)
         self.log.info("serial_open", port=self.name, path=self.path, baud=self.baud)

@@ -29,6 +29,7 @@ class Gateway(PortableGateway):
     def __init__(self, cfg, board, log):
         """`cfg` validated, made for `board` (its ports are checked here)."""
         self.board = board
+        hardware.check_storage(cfg, board)
         self.uarts = {}
         for _, section, uart in hardware.serial_ports(cfg, board):
             self.uarts[section["port"]] = uart
@@ -49,6 +50,16 @@ class Gateway(PortableGateway):
 
     async def blocking(self, function, *args):
         return function(*args)
+
+    async def job(self, steps):
+        # A step at a time: the serial lines, the console and the watchdog's ticker run
+        # between them (a rebuild in one go would outlast the WDT's timeout).
+        try:
+            while True:
+                next(steps)
+                await asyncio.sleep_ms(0)
+        except StopIteration as e:
+            return e.value
 
     def later(self, delay_s, function):
         return call_later(delay_s, function)

@@ -61,7 +61,8 @@ def remove(path):
 
 def makedirs(path):
     if not isdir(path):
-        parent = path[:path.rfind("/")]
+        cut = path.rfind("/")
+        parent = path[:cut] if cut > 0 else ""
         if parent and not isdir(parent):
             makedirs(parent)
         os.mkdir(path)

@@ -1,8 +1,9 @@
 """A board UART in the asyncio loop (appliance/link.py's lifecycle) over machine.UART.
 
 The UART is opened non-blocking (timeout=0) with a receive buffer the driver fills by
-interrupt; a task drains it every POLL_MS, well before it can fill at 115200 baud
-(11.5 bytes per ms: RXBUF lasts 89 ms). An RS-485 line (the panels' bus) raises the
+interrupt; a task drains it every POLL_MS, the buffer long enough at 115200 baud (11.5
+bytes per ms) to ride out a flash write. RTS/CTS pins, where the board has them, turn
+the UART's hardware flow control on. An RS-485 line (the panels' bus) raises the
 driver-enable pin for a write and drops it once the last byte has left (flush).
 """
 
@@ -10,11 +11,11 @@ import asyncio
 
 import machine
 
-from branchline.appliance.link import RETRY_S, Link
+from branchline.appliance.link import RETRY_S, Link, stop_task
 from branchline.ports.micropython.timer import call_later
 
 POLL_MS = 5
-RXBUF = 1024
+RXBUF = 4096  # the driver's, outside the heap: 355 ms at 115200 (a snapshot's write)
 
 
 class UartLink(Link):
@@ -34,9 +35,13 @@ class UartLink(Link):
         spec = self.spec
         kwargs = {"baudrate": self.baud, "tx": spec["tx"], "rx": spec["rx"], "rxbuf": RXBUF,
                   "timeout": 0}
-        for key in ("rts", "cts"):
+        flow = 0
+        for key, bit in (("rts", "RTS"), ("cts", "CTS")):
             if key in spec:
                 kwargs[key] = spec[key]
+                flow |= getattr(machine.UART, bit, 0)
+        if flow:
+            kwargs["flow"] = flow
         try:
             uart = machine.UART(spec["id"], **kwargs)
             self.de = machine.Pin(spec["de"], machine.Pin.OUT, value=0) if "de" in spec else None
@@ -50,7 +55,8 @@ class UartLink(Link):
         return call_later(RETRY_S, function)
 
     async def _read(self):
-        while self.uart is not None:
+        me = asyncio.current_task()
+        while self.reader is me:
             try:
                 data = self.uart.read()
             except OSError as e:
@@ -58,6 +64,7 @@ class UartLink(Link):
                 return
             if data:
                 self.received(data)
+                await asyncio.sleep_ms(0)  # a long listing must not hold the loop
             else:
                 await asyncio.sleep_ms(POLL_MS)
 
@@ -80,10 +87,11 @@ class UartLink(Link):
 
     def _drop_port(self):
         uart, self.uart = self.uart, None
-        if self.reader is not None:
-            self.reader.cancel()
-            self.reader = None
+        reader, self.reader = self.reader, None
+        stop_task(reader)
         try:
+            if self.de is not None:
+                self.de.value(0)  # a transceiver left driving would jam the bus
             uart.deinit()
         except (AttributeError, OSError):
             pass
