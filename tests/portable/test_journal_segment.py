@@ -87,3 +87,17 @@ def test_damage_in_the_middle_keeps_later_records_and_a_copy():
         j = open_journal(fs, path)
         assert [e["t"] for e in j.replay()] == [1, 3, 4]  # the file was rewritten clean
         j.close()
+
+
+def test_makedirs_makes_the_folders_named_and_no_others():
+    import os
+
+    base = scratch(mp_files)
+    here = os.getcwd()
+    os.chdir(base)
+    try:
+        mp_files.makedirs("state/archive")
+        mp_files.makedirs("state/archive")  # there already: nothing to do
+        assert os.listdir(".") == ["state"] and os.listdir("state") == ["archive"]
+    finally:
+        os.chdir(here)

@@ -1,7 +1,7 @@
 """Parts of the ESP32 edition under the MicroPython unix port with the shim's `machine`
 (tests/micropython/shim/): the watchdog, fed only while every watched task lives and
 the ticker beats (watchdog_check.py); the UART link through a read error, its retry and
-its reopening (link_check.py)."""
+its reopening (link_check.py); the clock's floors and steps (clock_check.py)."""
 
 import os
 import re
@@ -17,6 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.mark.parametrize("script, name, checks", [
     ("watchdog_check.py", "watchdog", 4),
     ("link_check.py", "link", 7),
+    ("clock_check.py", "clock", 5),
 ])
 def test_on_micropython(tmp_path, script, name, checks):
     mp = heap.unix_port()
