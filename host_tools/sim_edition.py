@@ -71,6 +71,15 @@ class Esp32Branch(SimulatedBranch):
                 done.stdout + done.stderr).strip())
         return [json.loads(line) for line in done.stdout.splitlines()]
 
+    def remove_from_flash(self, *paths):
+        """Delete files of the flash (paths from its root) while the gateway is down."""
+        done = subprocess.run([self.binary, os.path.join(MP_TESTS, "flash_remove.py"),
+                               self.flash] + list(paths), capture_output=True, text=True,
+                              timeout=60, env=self.gateway_env, cwd=self.workdir)
+        if done.returncode != 0:
+            raise RuntimeError("cannot remove %s: %s" % (paths, (done.stdout + done.stderr)
+                                                         .strip()))
+
     def feeds(self):
         try:
             with open(self.wdt) as f:

@@ -131,3 +131,29 @@ def test_the_clock_follows_ntp_and_never_runs_the_journal_backwards(tmp_path, ed
     times = [e["t"] for e in branch.journal_events() if isinstance(e.get("t"), int)]
     assert times == sorted(times)
     assert [e for e in branch.journal_events() if e["k"] == "sms_in"][0]["t"] >= last
+
+
+def test_a_lost_history_index_is_rebuilt_in_the_loop_under_the_watchdog(tmp_path, edition):
+    """The btree index is gone after a reset: the edition rebuilds it from the journal
+    a step at a time while it serves (the serial lines and the watchdog's ticker run
+    between the steps), and the customer's history is back."""
+    branch = Esp32Branch(*edition, workdir=str(tmp_path),
+                         config_overrides={"snapshot_every_events": 5})
+    try:
+        branch.start()
+        demo.run_story(branch)
+        number = demo.CUSTOMERS[0][0]
+        _, before = branch.console("GET", "/api/customers/%s" % number.replace("+", "%2B"))
+        branch.kill_gateway()
+        branch.remove_from_flash("state/history.btree")
+        branch.start_gateway()
+        branch.wait_for("the index rebuilt", lambda: branch.gateway_has("history_rebuilt"))
+        status, after = branch.console(
+            "GET", "/api/customers/%s" % number.replace("+", "%2B"))
+        assert status == 200 and after == before
+        fed = branch.feeds()
+        time.sleep(2.5)
+        assert branch.feeds() > fed  # still fed after the rebuild
+    finally:
+        print("\n".join(branch.timeline[-200:]))  # shown when the test fails
+        branch.close()
