@@ -106,6 +106,11 @@ def test_every_console_script_and_subcommand_answers_help(installed):
                  "print(pages.STATIC, sorted(pages.shipped()))")
     assert "site-packages" in pages.stdout and "'app.js', " in pages.stdout, pages
     assert "'index.html'" in pages.stdout, pages
+    board = _run(installed, "python", "-c", "import boards; print(boards.path('esp32-wrover'), "
+                 "boards.names())")
+    assert "site-packages" in board.stdout and "'pi-zero-2w'" in board.stdout, board
+    checked = _run(installed, "python", "-m", "boards.validate")
+    assert checked.returncode == 0 and checked.stdout.count(": ok") == 6, checked
 
 
 @pytest.mark.slow
