@@ -105,10 +105,11 @@ class DayFailed(Exception):
 
 
 def day_branch(binary, image, heap_kb, workdir):
-    """A branch set up for `run_day`: the menu and opening hours on."""
+    """A branch set up for `run_day`: the menu and opening hours on, a snapshot every
+    100 records (a board writes one an hour: the day must hold one to count it)."""
     return Esp32Branch(binary, image, heap_kb=heap_kb, workdir=workdir,
                        config_overrides={"menu": DAY_MENU, "hours": DAY_HOURS,
-                                         "metrics_interval_s": 5})
+                                         "metrics_interval_s": 5, "snapshot_every_events": 100})
 
 
 def run_day(branch):

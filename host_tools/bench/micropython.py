@@ -7,8 +7,9 @@ builds with the router as the user C module `blrouter` (build/bench/micropython.
 - mpy_router_heap_bytes_twin / _native: the heap the configured router itself takes;
 - mpy_heap_min_kb: the smallest -X heapsize (KB) in which the ESP32 edition, frozen into
   the unix port as a board runs it, gets through a stretch of a day with 64
-  conversations open, the menu and opening hours on (host_tools/sim_edition.py's
-  run_day: simulated modem and panel, a real mosquitto, the console over HTTP), and
+  conversations open, the menu and opening hours on, snapshots written
+  (host_tools/sim_edition.py's run_day: simulated modem and panel, a real mosquitto,
+  the console over HTTP), and
   mpy_heap_peak_kb, its live heap's peak there (after a collection, as the edition
   logs it);
 - mpy_image_bytes: the application as .mpy files (`make firmware`'s image);
@@ -150,7 +151,8 @@ def main():
         "router heap: gc.mem_alloc around build_router for that configuration",
         "heap: the edition frozen into the 32-bit unix port, %d customers through the "
         "menu into the queues, two answered and closed from the console, the sessions at "
-        "head office; min to %d KB" % (sim_edition.DAY_CUSTOMERS, HEAP_STEP_KB),
+        "head office, a snapshot every 100 records; min to %d KB" % (
+            sim_edition.DAY_CUSTOMERS, HEAP_STEP_KB),
         "image: make firmware's application .mpy (libraries: microdot, mqtt_as); native "
         "text: i686 objects of the unix port build (glue + router.c + router_snapshot.c)",
     ])

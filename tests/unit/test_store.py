@@ -207,8 +207,22 @@ def test_a_folder_of_an_earlier_release_is_taken_over(tmp_path):
     assert snapshot.LEGACY_JOURNAL not in os.listdir(day.folder)
 
 
-def test_a_snapshot_decodes_only_when_whole():
-    blob = snapshot.encode({"a": [1, "\u4f60"]}, events.SCHEMA, 42)
+def snapshot_bytes(state, schema, records):
+    f = io.BytesIO()
+    size = snapshot.write(state, schema, records, f)
+    blob = f.getvalue()
+    assert size == len(blob)
+    return blob
+
+
+def test_a_snapshot_is_written_streamed_and_decodes_only_when_whole(monkeypatch):
+    # Streamed a few fragments at a time, it is the document encoded at once.
+    big = {"a": [1, "\u4f60"], "b": ["x" * i for i in range(300)]}
+    whole = snapshot_bytes(big, events.SCHEMA, 7)
+    monkeypatch.setattr(jsonfmt, "CHUNK_PARTS", 3)
+    assert snapshot_bytes(big, events.SCHEMA, 7) == whole
+    assert whole[snapshot.HEADER_SIZE:] == jsonfmt.encode(big)
+    blob = snapshot_bytes({"a": [1, "\u4f60"]}, events.SCHEMA, 42)
     assert snapshot.decode(blob) == (42, events.SCHEMA, {"a": [1, "\u4f60"]})
     for bad, why in ((blob[:10], "shorter than its header"), (blob[:-1], "torn"),
                      (b"XXXX" + blob[4:], "not a version"),
@@ -274,3 +288,14 @@ def test_a_damaged_archive_is_read_around_and_never_rewritten(tmp_path):
     (warned,) = [parse_line(line) for line in log.getvalue().splitlines()
                  if "archive_damaged" in line]
     assert warned["segment"] == first and int(warned["kept"]) > 0
+
+
+def test_a_snapshot_a_cut_stopped_before_it_was_in_place_is_cleared_at_start(tmp_path):
+    day = Day(tmp_path)
+    day.run(50)
+    day.stop()
+    stale = os.path.join(day.folder, snapshot.name(snapshot.SNAPSHOT_PREFIX, 49) + ".tmp")
+    with open(stale, "wb") as f:
+        f.write(b"BLSN half of it")
+    assert same(restarted(day.folder), day.core)
+    assert not os.path.exists(stale)

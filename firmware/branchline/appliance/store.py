@@ -37,6 +37,9 @@ class Store:
         self._segment_start = 0
         self._since_snapshot = 0  # records since the last snapshot (or the start)
         self._migrate_legacy()
+        for name in fs.listdir(path):  # snapshots a cut stopped before they were in place
+            if name.startswith(snapshot.SNAPSHOT_PREFIX) and name.endswith(".tmp"):
+                fs.remove(fs.join(path, name))
 
     def _path(self, filename):
         return self.fs.join(self.dir, filename)
@@ -234,11 +237,20 @@ class Store:
     def begin_snapshot(self, state, schema, now):
         """Start a snapshot of `state` (the core's dump, taken right now, between two
         groups; `now` the branch's time, ms): appends go to a new segment from here on.
-        -> the work to finish in a thread: `finish()` writes it durably, archives what it
-        made unnecessary and deletes the archive's segments past `retention_days`;
-        it returns (records, snapshot bytes, names deleted, names archived)."""
+        -> the work to finish in a thread: `finish()` puts it in place durably, archives
+        what it made unnecessary and deletes the archive's segments past
+        `retention_days`; it returns (records, snapshot bytes, names deleted, names
+        archived)."""
         n = self.records
-        blob = snapshot.encode(state, schema, n)  # now: the state must not move under it
+        path = self._path(snapshot.name(snapshot.SNAPSHOT_PREFIX, n))
+        tmp = path + ".tmp"
+        # Written now, streamed (the state must not move under it, and a board's heap
+        # could not hold the whole document): put in place by `finish`.
+        f = self.fs.create(tmp)
+        try:
+            size = snapshot.write(state, schema, n, f)
+        finally:
+            f.close()
         if n != self._segment_start:
             # The new segment first: if it cannot be made (a full flash), appends go on
             # to the old one, still open, and the snapshot waits for a later try.
@@ -248,8 +260,7 @@ class Store:
         self._since_snapshot = 0
 
         def finish():
-            path = self._path(snapshot.name(snapshot.SNAPSHOT_PREFIX, n))
-            self.fs.write_durably(path, blob)
+            self.fs.commit(tmp, path)
             snapshots, segments = self._listing()
             gone, archived = snapshot.obsolete(snapshots, segments, n)
             if archived:
@@ -267,7 +278,7 @@ class Store:
                 self.fs.sync_dir(path)
             gone += self._delete_archived(
                 snapshot.past_retention(self._archived(), now, self.retention_days))
-            return n, len(blob), gone, archived
+            return n, size, gone, archived
 
         return finish
 

@@ -84,6 +84,34 @@ def dumps(obj):
     return "".join(out)
 
 
+CHUNK_PARTS = 256  # fragments joined into one write
+
+
+class _Chunks:
+    def __init__(self, write):
+        self.parts = []
+        self.write = write
+
+    def append(self, text):
+        self.parts.append(text)
+        if len(self.parts) >= CHUNK_PARTS:
+            self.flush()
+
+    def flush(self):
+        if self.parts:
+            self.write("".join(self.parts).encode())
+            self.parts = []
+
+
+def write(obj, write_bytes):
+    """`obj` as UTF-8 JSON bytes (encode's, byte for byte) through write_bytes(bytes), a
+    few hundred fragments at a time: a large document (a snapshot) never has to be
+    held whole, where a board's heap has no room for it."""
+    sink = _Chunks(write_bytes)
+    _value(obj, sink)
+    sink.flush()
+
+
 def encode(obj):
     """`obj` as UTF-8 JSON bytes."""
     return dumps(obj).encode()

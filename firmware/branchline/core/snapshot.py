@@ -47,11 +47,23 @@ class SnapshotError(ValueError):
     """A snapshot that does not read back (the message says why)."""
 
 
-def encode(state, schema, records):
-    payload = jsonfmt.encode(state)
-    header = struct.pack(_HEADER, MAGIC, VERSION, schema, records, len(payload),
-                         crc32(payload) & 0xFFFFFFFF)
-    return header + payload
+def write(state, schema, records, f):
+    """Write the snapshot of `state` to the binary file `f` (open for writing, at its
+    start) without holding it whole: the payload streamed, its length and CRC in the
+    header once known. -> the bytes written."""
+    f.write(b"\0" * HEADER_SIZE)
+    totals = [0, 0]  # payload length, CRC so far
+
+    def out(data):
+        totals[0] += len(data)
+        totals[1] = crc32(data, totals[1])
+        f.write(data)
+
+    jsonfmt.write(state, out)
+    f.seek(0)
+    f.write(struct.pack(_HEADER, MAGIC, VERSION, schema, records, totals[0],
+                        totals[1] & 0xFFFFFFFF))
+    return HEADER_SIZE + totals[0]
 
 
 def decode(blob):

@@ -31,16 +31,29 @@ def sync_dir(path):
         os.close(fd)
 
 
-def write_durably(path, data):
-    """Replace `path` with `data` so that a power cut leaves the old or the new whole:
-    write a temporary file, fsync it, rename it over, fsync the directory."""
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+def create(path):
+    """A new file to write (then closed, and put in place by commit)."""
+    return open(path, "wb")
+
+
+def commit(tmp, path):
+    """Put the written, closed file `tmp` in place of `path` so that a power cut leaves
+    the old or the new whole: fsync it, rename it over, fsync the directory."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
     sync_dir(path)
+
+
+def write_durably(path, data):
+    """Replace `path` with `data`, durably (commit)."""
+    tmp = path + ".tmp"
+    with create(tmp) as f:
+        f.write(data)
+    commit(tmp, path)
 
 
 class open_log:

@@ -72,11 +72,22 @@ def sync_dir(path):
     pass  # littlefs commits a creation, rename or removal atomically by itself
 
 
+def create(path):
+    """A new file to write (then closed, and put in place by commit)."""
+    return open(path, "wb")
+
+
+def commit(tmp, path):
+    """Put the written, closed file `tmp` in place of `path`: closing committed it, the
+    rename is atomic."""
+    os.rename(tmp, path)
+
+
 def write_durably(path, data):
     tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
+    with create(tmp) as f:
         f.write(data)
-    os.rename(tmp, path)
+    commit(tmp, path)
 
 
 class open_log:
