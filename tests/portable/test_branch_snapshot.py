@@ -100,3 +100,22 @@ def test_a_replay_makes_only_the_bodies_still_owed_and_ends_as_the_live_branch()
     replayed.end_replay()
     assert jsonfmt.dumps(replayed.dump()) == jsonfmt.dumps(live.dump())
     assert jsonfmt.dumps(replayed.pending_effects()) == jsonfmt.dumps(live.pending_effects())
+
+
+def test_the_conversations_are_made_one_by_one_as_the_state_is_written():
+    core = branch.Branch(CFG)
+    run(core, core_day.Scenario(6, 3), 300)
+    doc = core.dump()
+    made = []
+    each = doc["conversations"]
+    assert isinstance(each, jsonfmt.Each) and made == []
+    make = each.make
+    each.make = lambda c: made.append(c) or make(c)
+    written = []
+    jsonfmt.write(doc, written.append)
+    assert made == sorted(core.conversations) and len(made) > 10
+    # The same bytes as the state built whole, and it iterates as that list does.
+    whole = dict(doc, conversations=[core.conversations[c].dump()
+                                     for c in sorted(core.conversations)])
+    assert b"".join(written) == jsonfmt.encode(whole)
+    assert list(each) == whole["conversations"]

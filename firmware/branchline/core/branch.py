@@ -31,7 +31,7 @@ core/events.py lists the event kinds and their fields.
 
 from binascii import a2b_base64, b2a_base64
 
-from branchline.core import concat, events, templates
+from branchline.core import concat, events, jsonfmt, templates
 from branchline.core.conversation import HELD, HELD_OR_WAITING, OUTCOMES, Conversation
 from branchline.core.desks import Desks
 from branchline.core.language import LANGUAGES, pick
@@ -253,7 +253,9 @@ class Branch:
         of the same configuration gives one that behaves exactly like this one."""
         return {
             "router": b2a_base64(self.router.snapshot()).decode().strip(),
-            "conversations": [self.conversations[c].dump() for c in sorted(self.conversations)],
+            # Made one by one as the snapshot is written (a board has no room for all).
+            "conversations": jsonfmt.Each(sorted(self.conversations),
+                                          lambda c: self.conversations[c].dump()),
             "held": [[q, self._held[q].items()] for q in sorted(self._held)],
             "next": [self._next_conv, self._next_out, self._next_seq],
             "outbox": self.outbox.dump(),

@@ -11,14 +11,30 @@ So this encoder fixes every choice:
 - strings as UTF-8, escaping only what JSON requires: `"` and `\\`, \\b \\f \\n \\r \\t,
   and the other characters below U+0020 as \\u00xx; a lone surrogate (only CPython can
   hold one) becomes U+FFFD rather than bytes no decoder accepts;
-- integers, true, false, null, lists and tuples (as arrays); no floats: figures are
-  integers (ms, per-mille), so a float reaching here is a bug and raises TypeError.
+- integers, true, false, null, lists, tuples and `Each` (as arrays); no floats: figures
+  are integers (ms, per-mille), so a float reaching here is a bug and raises TypeError.
 
 Decoding needs nothing special: both runtimes' json.loads read this alike.
 """
 
 _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
           "\t": "\\t"}
+
+
+class Each:
+    """An array whose items are made one at a time as it is written, make(key) for each
+    key in turn: a large part of a document (a snapshot's conversations) is then never
+    held whole. It iterates as the list it stands for."""
+
+    __slots__ = ("keys", "make")
+
+    def __init__(self, keys, make):
+        self.keys = keys
+        self.make = make
+
+    def __iter__(self):
+        for key in self.keys:
+            yield self.make(key)
 
 
 def _string(text, out):
@@ -64,7 +80,7 @@ def _value(obj, out):
             out.append(":")
             _value(obj[key], out)
         out.append("}")
-    elif isinstance(obj, (list, tuple)):
+    elif isinstance(obj, (list, tuple, Each)):
         out.append("[")
         first = True
         for item in obj:
