@@ -62,23 +62,22 @@ class Esp32Branch(SimulatedBranch):
                 os.path.join(MP_TESTS, "edition.py"), self.flash,
                 os.path.join(self.image, "fs"), self.write_config()]
 
-    def journal_events(self):
-        done = subprocess.run([self.binary, os.path.join(MP_TESTS, "flash_journal.py"),
-                               self.flash], capture_output=True, text=True, timeout=60,
+    def _on_flash(self, script, *args):
+        """Run tests/micropython/<script> over the flash (while the gateway is down);
+        -> what it printed."""
+        done = subprocess.run([self.binary, os.path.join(MP_TESTS, script), self.flash]
+                              + list(args), capture_output=True, text=True, timeout=60,
                               env=self.gateway_env, cwd=self.workdir)
         if done.returncode != 0:
-            raise RuntimeError("cannot read the flash's journal: %s" % (
-                done.stdout + done.stderr).strip())
-        return [json.loads(line) for line in done.stdout.splitlines()]
+            raise RuntimeError("%s failed: %s" % (script, (done.stdout + done.stderr).strip()))
+        return done.stdout
+
+    def journal_events(self):
+        return [json.loads(line) for line in self._on_flash("flash_journal.py").splitlines()]
 
     def remove_from_flash(self, *paths):
         """Delete files of the flash (paths from its root) while the gateway is down."""
-        done = subprocess.run([self.binary, os.path.join(MP_TESTS, "flash_remove.py"),
-                               self.flash] + list(paths), capture_output=True, text=True,
-                              timeout=60, env=self.gateway_env, cwd=self.workdir)
-        if done.returncode != 0:
-            raise RuntimeError("cannot remove %s: %s" % (paths, (done.stdout + done.stderr)
-                                                         .strip()))
+        self._on_flash("flash_remove.py", *paths)
 
     def feeds(self):
         try:

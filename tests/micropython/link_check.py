@@ -2,20 +2,16 @@
 # shim's UART: bytes in, a read error mid-stream (the link's own reader drops it, which
 # MicroPython's asyncio cannot do by cancelling itself), the retry, the reopened link
 # reading again with one reader only, and the RS-485 driver enable released.
-# Prints "link: N checks, M failed".
+# Prints each failed check and "link: N checks, M failed".
 import asyncio
 
 import machine
 
 from branchline.ports.micropython import uart_link
+from tally import Tally
 
 uart_link.RETRY_S = 0.05
-checks = []
-
-
-def check(what, ok):
-    checks.append(ok)
-    print(("ok   " if ok else "FAIL ") + what)
+tally = Tally("link")
 
 
 class Log:
@@ -40,26 +36,27 @@ async def main():
     first = machine.UART.LAST
     first.rx.extend(b"hello")
     await asyncio.sleep(0.03)
-    check("bytes in", got == [b"hello"])
+    tally.check(got == [b"hello"], "bytes in")
     first.watch = machine.PINS[13]
     link.write(b"poll")
-    check("written with the driver enable raised", first.tx == [(b"poll", 1)]
-          and machine.PINS[13].value() == 0)
+    tally.check(first.tx == [(b"poll", 1)] and machine.PINS[13].value() == 0,
+                "written with the driver enable raised")
     first.broken = True
     await asyncio.sleep(0.03)
-    check("a read error drops the link once", lost == [1] and not link.is_open
-          and log.events.count("serial_lost") == 1)
-    check("the driver enable is released", machine.PINS[13].value() == 0)
+    tally.check(lost == [1] and not link.is_open and log.events.count("serial_lost") == 1,
+                "a read error drops the link once")
+    tally.check(machine.PINS[13].value() == 0, "the driver enable is released")
     await asyncio.sleep(0.15)
     second = machine.UART.LAST
-    check("reopened after the retry", len(opened) == 2 and link.is_open and second is not first)
+    tally.check(len(opened) == 2 and link.is_open and second is not first,
+                "reopened after the retry")
     second.rx.extend(b"again")
     await asyncio.sleep(0.03)
-    check("read again, once", got == [b"hello", b"again"])
+    tally.check(got == [b"hello", b"again"], "read again, once")
     link.close()
     await asyncio.sleep(0.02)
-    check("closed for good", not link.is_open and len(opened) == 2)
+    tally.check(not link.is_open and len(opened) == 2, "closed for good")
 
 
 asyncio.run(main())
-print("link: %d checks, %d failed" % (len(checks), checks.count(False)))
+tally.summary()

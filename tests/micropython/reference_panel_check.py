@@ -8,6 +8,7 @@ import machine
 import panel_board
 from branchline.proto.panel_bus import PanelBus
 from branchline.proto.panel_events import PanelUp, Pressed
+from tally import Tally
 
 with open(sys.argv[1]) as f:
     config = json.load(f)
@@ -17,15 +18,9 @@ uart.watch = board.de  # each write records whether the transceiver was driving
 pins = machine.PINS
 bus = PanelBus([config["desk"]])
 events = []
-checks = [0, 0]
+tally = Tally("reference panel")
+check = tally.check
 now = [0]
-
-
-def check(ok, what):
-    checks[0] += 1
-    if not ok:
-        checks[1] += 1
-        print("FAILED:", what)
 
 
 def step(polling=True):
@@ -119,4 +114,4 @@ check(seen == {"RED", "AMBER"}, "no gateway: %r" % seen)
 run(200)
 check(led() in ("GREEN", "OFF"), "the gateway is back: its LED again")
 
-print("reference panel: %d checks, %d failed" % (checks[0], checks[1]))
+tally.summary()

@@ -1,16 +1,17 @@
 # The edition's watchdog (ports/micropython/watchdog.py) under the unix port with the
 # shim's WDT (feeds written to the file BL_WDT names): fed while every watched task runs
 # and the ticker beats; starved, with one log line, when a task ends or the loop stalls.
-# Prints "watchdog: N checks, M failed".
+# Prints each failed check and "watchdog: N checks, M failed".
 import asyncio
 import os
 import time
 
 from branchline.ports.micropython import watchdog
+from tally import Tally
 
 watchdog.FEED_S = 0.02
 watchdog.STALL_MS = 200
-checks = []
+tally = Tally("watchdog")
 
 
 class Log:
@@ -28,10 +29,6 @@ def feeds():
     except OSError:
         return 0
 
-
-def check(what, ok):
-    checks.append(ok)
-    print(("ok   " if ok else "FAIL ") + what)
 
 
 async def forever():
@@ -69,14 +66,15 @@ async def scenario(kill_task):
 
 async def main():
     log, fed, after = await scenario(kill_task=True)
-    check("fed while every task ran (%d feeds)" % fed, fed >= 3)
-    check("no feed once a task ended (%d)" % after, after == 0)
-    check("one line says which task", log.lines == [
-        ("watchdog_starved", {"reason": "task reader ended", "reset_in_ms": 8000})])
+    tally.check(fed >= 3, "fed while every task ran (%d feeds)" % fed)
+    tally.check(after == 0, "no feed once a task ended (%d)" % after)
+    tally.check(log.lines == [("watchdog_starved", {"reason": "task reader ended",
+                                                    "reset_in_ms": 8000})],
+                "one line says which task")
     log, fed, after = await scenario(kill_task=False)
-    check("a ticker that stops beating starves it", after == 0 and log.lines and
-          log.lines[0][1]["reason"] == "ticker stalled")
+    tally.check(after == 0 and log.lines and log.lines[0][1]["reason"] == "ticker stalled",
+                "a ticker that stops beating starves it")
 
 
 asyncio.run(main())
-print("watchdog: %d checks, %d failed" % (len(checks), checks.count(False)))
+tally.summary()

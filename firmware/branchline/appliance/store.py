@@ -15,9 +15,10 @@ first; the live files are never touched.
 
 The file system `fs` is the port's: join(a, b), basename(p), exists(p), isdir(p),
 listdir(p), size(p), read(p), rename(a, b) (over b), remove(p), makedirs(p),
-sync_dir(p) (a creation, rename or removal in p's folder made durable),
-self.fs.write_durably(p, data) (the old or the new whole after a cut) and open_log(p) (a
-journal segment: appliance/journal_file.py).
+sync_dir(p) (a creation, rename or removal in p's folder made durable), create(p) (a
+file to write) and commit(tmp, p) (the written file in place of p, the old or the new
+whole after a cut), write_durably(p, data) (the two at once) and open_log(p) (a journal
+segment: appliance/journal_file.py).
 """
 
 from branchline.appliance.journal_file import Journal
@@ -271,7 +272,8 @@ class Store:
                 self.fs.rename(self._path(snapshot.name(snapshot.SEGMENT_PREFIX, seg)),
                           self.fs.join(self.archive, snapshot.archived_name(seg, now)))
             if archived:
-                self.fs.sync_dir(self.fs.join(self.archive, snapshot.archived_name(archived[0], now)))
+                self.fs.sync_dir(self.fs.join(self.archive,
+                                              snapshot.archived_name(archived[0], now)))
             for filename in gone:
                 self.fs.remove(self._path(filename))
             if gone or archived:

@@ -9,7 +9,7 @@ import signal
 
 from branchline.appliance.gateway import Gateway as PortableGateway
 from branchline.appliance.gateway import run_steps
-from branchline.appliance.store import Store
+from branchline.appliance.store import Store, count_boot
 from branchline.core.config import DEFAULTS
 from branchline.ports.cpython import files
 from branchline.ports.cpython.clock import now_ms
@@ -26,7 +26,7 @@ class Gateway(PortableGateway):
         self.loop = None
         PortableGateway.__init__(
             self, cfg, log, open_store(state_dir, log, cfg["retention_days"]),
-            history(cfg, state_dir.path, log), _count_boot(state_dir.join("boot_count")))
+            history(cfg, state_dir.path, log), count_boot(files, state_dir.join("boot_count")))
         self.console_socket = console_socket
         self.console = ConsoleHost(self, state_dir)
         self._stopped = None
@@ -75,12 +75,3 @@ def open_store(state_dir, log, retention_days=DEFAULTS["retention_days"]):
     """The state folder `state_dir` (a startup.StateDir) on this file system."""
     return Store(files, state_dir.path, log, now_ms, retention_days)
 
-
-def _count_boot(path):
-    try:
-        with open(path) as f:
-            count = int(f.read().strip() or 0) + 1
-    except (OSError, ValueError):
-        count = 1
-    files.write_durably(path, b"%d\n" % count)
-    return count
